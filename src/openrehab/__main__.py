@@ -1,0 +1,3 @@
+from openrehab.cli import main
+
+main()

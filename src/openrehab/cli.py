@@ -1,0 +1,62 @@
+"""The ``openrehab`` command line: a thin shell over the packages.
+
+Each concern registers its own commands (``register(app)``) so this file stays small and
+the packages stay independent of each other.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from openrehab import __version__
+
+app = typer.Typer(
+    name="openrehab",
+    help="OpenRehab: home neurorehabilitation for people living with spasticity (not a medical device).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"openrehab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """OpenRehab command line."""
+
+
+def _register_all() -> None:
+    # Imported here so that `openrehab --version` stays fast and one package's import
+    # problem is reported clearly instead of breaking every command.
+    from openrehab.exercises import commands as exercise_commands
+    from openrehab.motion import commands as motion_commands
+    from openrehab.program import commands as program_commands
+    from openrehab.web import commands as web_commands
+
+    web_commands.register(app)
+    motion_commands.register(app)
+    exercise_commands.register(app)
+    program_commands.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    """Entry point of the ``openrehab`` console script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("Interrupted.", err=True)
+        sys.exit(130)
