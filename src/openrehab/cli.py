@@ -14,7 +14,7 @@ from openrehab import __version__
 
 app = typer.Typer(
     name="openrehab",
-    help="OpenRehab: home neurorehabilitation for people living with spasticity (not a medical device).",
+    help="OpenRehab: home rehabilitation for people living with spasticity. Not a medical device.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -30,7 +30,11 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version_callback, is_eager=True, help="Show the version and exit."
+        False,
+        "--version",
+        callback=_version_callback,
+        is_eager=True,
+        help="Show the version and exit.",
     ),
 ) -> None:
     """OpenRehab command line."""

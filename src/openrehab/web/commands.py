@@ -1,9 +1,275 @@
-"""Command-line commands of this package (registered by openrehab.cli)."""
+"""Commands for the server and its data: ``serve``, ``db`` and ``user``."""
 
 from __future__ import annotations
 
+import errno
+import socket
+import time
+from pathlib import Path
+from typing import Annotated, NoReturn
+
 import typer
+
+from openrehab.config import ConfigError, Settings, resolve_settings
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Folder for the SQLite database and files "
+        "(default: per-user data folder; env OPENREHAB_DATA_DIR).",
+    ),
+]
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db "
+        "(env OPENREHAB_DATABASE_URL).",
+    ),
+]
+
+db_app = typer.Typer(
+    help="Database schema: upgrade, downgrade, show the revision.", no_args_is_help=True
+)
+user_app = typer.Typer(
+    help="Manage user accounts (patients, caregivers, therapists, admins).", no_args_is_help=True
+)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one plain sentence to stderr and exit non-zero (no traceback)."""
+    typer.secho(f"Error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def _settings(data_dir: Path | None, database_url: str | None) -> Settings:
+    try:
+        return resolve_settings(data_dir, database_url)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+
+
+def _ready_engine(settings: Settings, *, upgrade: bool = True):  # type: ignore[no-untyped-def]
+    from openrehab.store import migrate
+    from openrehab.store.db import StoreError, check_connection, make_engine
+
+    try:
+        engine = make_engine(settings.database_url)
+        check_connection(engine)
+        if upgrade:
+            migrate.upgrade(engine)
+    except StoreError as exc:
+        fail(str(exc))
+    except Exception as exc:  # a migration failing on a damaged schema
+        fail(f"Cannot prepare the database: {str(exc).splitlines()[0]}")
+    return engine
+
+
+def _check_port_free(host: str, port: int) -> None:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        fail(f"Cannot use host {host!r}: it does not resolve to an address.", 2)
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                fail(f"Port {port} on {host} is already in use; choose another with --port.")
+            fail(f"Cannot listen on {host}:{port}: {exc.strerror}.")
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0 for the whole network).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+    demo: Annotated[
+        bool,
+        typer.Option("--demo/--no-demo", help="Seed demo accounts when the database is empty."),
+    ] = True,
+) -> None:
+    """Run the web app (migrates the database first; seeds demo data on first run)."""
+    import uvicorn
+
+    from openrehab.store.db import make_session_factory, session_scope
+    from openrehab.store.seed import database_is_empty, seed_demo
+    from openrehab.web.app import create_app
+
+    started = time.perf_counter()
+    settings = _settings(data_dir, database_url)
+    _check_port_free(host, port)
+    engine = _ready_engine(settings)
+    logins = []
+    if demo:
+        with session_scope(make_session_factory(engine)) as db:
+            if database_is_empty(db):
+                logins = seed_demo(db)
+    app = create_app(settings, engine=engine, upgrade=False)
+    shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+    typer.echo(
+        f"OpenRehab is ready at http://{shown_host}:{port}/  (database: {_describe(settings)})"
+    )
+    if logins:
+        typer.echo("Demo accounts created (change or remove them before real use):")
+        for login in logins:
+            typer.echo(
+                f"  {login.role.value:<10} username {login.username:<10} password {login.password}"
+            )
+    typer.echo(f"Prepared in {time.perf_counter() - started:.2f} s. Press Ctrl+C to stop.")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+    except SystemExit as exc:  # uvicorn exits when it cannot bind
+        fail(f"The server stopped: could not listen on {host}:{port}.") if exc.code else None
+
+
+def _describe(settings: Settings) -> str:
+    if settings.is_sqlite:
+        return settings.database_url.removeprefix("sqlite:///")
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Apply migrations up to REVISION (default: newest)."""
+    from openrehab.store import migrate
+
+    engine = _ready_engine(_settings(data_dir, database_url), upgrade=False)
+    try:
+        migrate.upgrade(engine, revision)
+    except Exception as exc:
+        fail(f"Upgrade to {revision} failed: {str(exc).splitlines()[0]}")
+    typer.echo(f"Database at revision {migrate.current_revision(engine)}.")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision ('base' removes all tables).")],
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Revert migrations down to REVISION (destroys data added since; back it up first)."""
+    from openrehab.store import migrate
+
+    engine = _ready_engine(_settings(data_dir, database_url), upgrade=False)
+    try:
+        migrate.downgrade(engine, revision)
+    except Exception as exc:
+        fail(f"Downgrade to {revision} failed: {str(exc).splitlines()[0]}")
+    typer.echo(f"Database at revision {migrate.current_revision(engine) or 'base (empty)'}.")
+
+
+@db_app.command("current")
+def db_current(data_dir: DataDirOption = None, database_url: DatabaseUrlOption = None) -> None:
+    """Show the database's schema revision and the newest one this version knows."""
+    from openrehab.store import migrate
+
+    engine = _ready_engine(_settings(data_dir, database_url), upgrade=False)
+    typer.echo(f"current: {migrate.current_revision(engine) or 'base (empty)'}")
+    typer.echo(f"newest:  {migrate.head_revision()}")
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[
+        str, typer.Argument(help="Login name (lower-case letters, digits, . _ -).")
+    ],
+    role: Annotated[str, typer.Option(help="patient, caregiver, therapist or admin.")] = "patient",
+    display_name: Annotated[str | None, typer.Option(help="Name shown in the app.")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="Password (asked for when omitted; env OPENREHAB_PASSWORD).",
+            envvar="OPENREHAB_PASSWORD",
+        ),
+    ] = None,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Create an account."""
+    from openrehab.accounts.passwords import WeakPasswordError
+    from openrehab.accounts.service import AccountError, create_user
+    from openrehab.store.db import make_session_factory, session_scope
+
+    engine = _ready_engine(_settings(data_dir, database_url))
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope(make_session_factory(engine)) as db:
+            user = create_user(db, username, password, role, display_name)
+            typer.echo(f"Created {user.role.value} {user.username!r} (id {user.id}).")
+    except (AccountError, WeakPasswordError) as exc:
+        fail(str(exc), 2)
+
+
+@user_app.command("link")
+def user_link(
+    patient: Annotated[str, typer.Argument(help="The patient's username.")],
+    carer: Annotated[str, typer.Argument(help="The caregiver's or therapist's username.")],
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Let a caregiver or therapist see a patient's records."""
+    from sqlalchemy import select
+
+    from openrehab.store.db import make_session_factory, session_scope
+    from openrehab.store.models import CareLink, LinkKind, Role, User
+
+    engine = _ready_engine(_settings(data_dir, database_url))
+    with session_scope(make_session_factory(engine)) as db:
+        patient_user = db.scalar(select(User).where(User.username == patient.lower()))
+        carer_user = db.scalar(select(User).where(User.username == carer.lower()))
+        if patient_user is None or patient_user.role is not Role.patient:
+            fail(f"No patient named {patient!r}.", 2)
+        if carer_user is None or carer_user.role not in (Role.caregiver, Role.therapist):
+            fail(f"No caregiver or therapist named {carer!r}.", 2)
+        exists = db.scalar(
+            select(CareLink).where(
+                CareLink.patient_id == patient_user.id, CareLink.carer_id == carer_user.id
+            )
+        )
+        if exists is None:
+            db.add(
+                CareLink(
+                    patient_id=patient_user.id,
+                    carer_id=carer_user.id,
+                    kind=LinkKind(carer_user.role.value),
+                )
+            )
+        typer.echo(
+            f"{carer_user.username} ({carer_user.role.value}) can now see {patient_user.username}."
+        )
+
+
+@user_app.command("list")
+def user_list(data_dir: DataDirOption = None, database_url: DatabaseUrlOption = None) -> None:
+    """List accounts."""
+    from sqlalchemy import select
+
+    from openrehab.store.db import make_session_factory, session_scope
+    from openrehab.store.models import User
+
+    engine = _ready_engine(_settings(data_dir, database_url))
+    with session_scope(make_session_factory(engine)) as db:
+        for user in db.scalars(select(User).order_by(User.id)):
+            state = "" if user.active else "  (inactive)"
+            name = f"{user.username:<24} {user.display_name}"
+            typer.echo(f"{user.id:>5}  {user.role.value:<10} {name}{state}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this package's commands to the ``openrehab`` CLI."""
+    """Add ``serve``, ``db`` and ``user`` to the ``openrehab`` CLI."""
+    app.command("serve")(serve)
+    app.add_typer(db_app, name="db")
+    app.add_typer(user_app, name="user")

@@ -1,0 +1,142 @@
+"""Accounts: creating users, logging in, and tokens for browser cookies and API clients.
+
+Tokens are random 256-bit strings handed to the client once; only their SHA-256 is stored,
+so a leaked database does not leak live sessions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from openrehab.accounts.passwords import (
+    check_password_strength,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from openrehab.store.models import AuditLog, AuthToken, PatientProfile, Role, User, utc_now
+
+COOKIE_TOKEN_LIFETIME = timedelta(days=14)
+BEARER_TOKEN_LIFETIME = timedelta(days=90)
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+
+
+class AccountError(ValueError):
+    """A request about accounts cannot be done; the message says why in one sentence."""
+
+
+def validate_username(username: str) -> str:
+    normalised = username.strip().lower()
+    if not USERNAME_PATTERN.match(normalised):
+        raise AccountError(
+            "Username must be 2-80 characters: lower-case letters, digits, '.', '_' or '-'."
+        )
+    return normalised
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: Role | str,
+    display_name: str | None = None,
+) -> User:
+    """Create a user (and an empty profile for a patient). Raises AccountError."""
+    username = validate_username(username)
+    try:
+        role = Role(role)
+    except ValueError as exc:
+        raise AccountError(
+            f"Unknown role {role!r}; choose one of: {', '.join(r.value for r in Role)}."
+        ) from exc
+    check_password_strength(password)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AccountError(f"A user named {username!r} already exists.")
+    user = User(
+        username=username,
+        display_name=(display_name or username).strip()[:120] or username,
+        role=role,
+        password_hash=hash_password(password),
+    )
+    if role is Role.patient:
+        user.profile = PatientProfile()
+    session.add(user)
+    session.flush()
+    audit(session, None, "user.create", "user", user.id, {"role": role.value})
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None."""
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None or not user.active:
+        # Hash anyway so a missing user takes as long as a wrong password.
+        verify_password(_DUMMY_HASH, password)
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def issue_token(session: Session, user: User, kind: str = "cookie") -> str:
+    """Create a login token for ``user``; returns the secret (shown once)."""
+    secret = secrets.token_urlsafe(32)
+    lifetime = COOKIE_TOKEN_LIFETIME if kind == "cookie" else BEARER_TOKEN_LIFETIME
+    session.add(
+        AuthToken(
+            user_id=user.id,
+            token_sha256=_digest(secret),
+            kind=kind,
+            expires_at=utc_now() + lifetime,
+        )
+    )
+    session.flush()
+    return secret
+
+
+def user_for_token(session: Session, secret: str, now: datetime | None = None) -> User | None:
+    if not secret or len(secret) > 200:
+        return None
+    token = session.scalar(select(AuthToken).where(AuthToken.token_sha256 == _digest(secret)))
+    if token is None or token.expires_at <= (now or utc_now()):
+        return None
+    user = session.get(User, token.user_id)
+    return user if user is not None and user.active else None
+
+
+def revoke_token(session: Session, secret: str) -> None:
+    session.execute(delete(AuthToken).where(AuthToken.token_sha256 == _digest(secret)))
+
+
+def audit(
+    session: Session,
+    user: User | None,
+    action: str,
+    target_type: str | None = None,
+    target_id: object = None,
+    detail: dict[str, object] | None = None,
+) -> None:
+    session.add(
+        AuditLog(
+            user_id=user.id if user is not None else None,
+            action=action,
+            target_type=target_type,
+            target_id=None if target_id is None else str(target_id),
+            detail=detail or {},
+        )
+    )
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+_DUMMY_HASH = hash_password("timing-equaliser-not-a-real-password")

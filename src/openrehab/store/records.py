@@ -1,0 +1,119 @@
+"""Services over the store: exercise sessions, sets and repetitions, persisted as they happen.
+
+A live session calls ``add_repetitions`` after every repetition the motion engine reports, so a
+crash or a closed browser loses at most the repetition in progress.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, time
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from openrehab.store.models import ExerciseSession, ExerciseSet, Repetition, utc_now
+
+REPETITION_FIELDS = (
+    "start_s",
+    "end_s",
+    "peak_s",
+    "rom",
+    "rom_unit",
+    "duration_s",
+    "peak_velocity",
+    "mean_velocity",
+    "sparc",
+    "ldlj",
+    "velocity_peaks",
+    "too_fast",
+)
+
+
+class RecordError(ValueError):
+    """The record cannot be stored as asked; the message says why."""
+
+
+def start_session(
+    db: Session, patient_id: int, source: str = "camera", notes: str | None = None
+) -> ExerciseSession:
+    exercise_session = ExerciseSession(patient_id=patient_id, source=source, notes=notes)
+    db.add(exercise_session)
+    db.flush()
+    return exercise_session
+
+
+def end_session(db: Session, exercise_session: ExerciseSession) -> ExerciseSession:
+    if exercise_session.ended_at is None:
+        now = utc_now()
+        exercise_session.ended_at = now
+        for exercise_set in exercise_session.sets:
+            if exercise_set.ended_at is None:
+                exercise_set.ended_at = now
+    db.flush()
+    return exercise_session
+
+
+def start_set(db: Session, exercise_session: ExerciseSession, **fields: Any) -> ExerciseSet:
+    if exercise_session.ended_at is not None:
+        raise RecordError(f"Session {exercise_session.id} has ended; start a new session.")
+    exercise_set = ExerciseSet(session_id=exercise_session.id, **fields)
+    db.add(exercise_set)
+    db.flush()
+    return exercise_set
+
+
+def end_set(db: Session, exercise_set: ExerciseSet) -> ExerciseSet:
+    if exercise_set.ended_at is None:
+        exercise_set.ended_at = utc_now()
+    db.flush()
+    return exercise_set
+
+
+def add_repetitions(
+    db: Session, exercise_set: ExerciseSet, repetitions: Iterable[Mapping[str, Any]]
+) -> list[Repetition]:
+    """Append repetitions to a set, numbering them after those already stored."""
+    if exercise_set.ended_at is not None:
+        raise RecordError(f"Set {exercise_set.id} has ended; start a new set.")
+    next_index = rep_count(db, exercise_set.id)
+    added = []
+    for offset, values in enumerate(repetitions):
+        known = {key: values[key] for key in REPETITION_FIELDS if key in values}
+        extra = {key: value for key, value in values.items() if key not in REPETITION_FIELDS}
+        repetition = Repetition(
+            set_id=exercise_set.id, index=next_index + offset, metrics=extra, **known
+        )
+        db.add(repetition)
+        added.append(repetition)
+    db.flush()
+    return added
+
+
+def rep_count(db: Session, set_id: int) -> int:
+    return db.scalar(select(func.count(Repetition.id)).where(Repetition.set_id == set_id)) or 0
+
+
+def reps_on_day(db: Session, patient_id: int, day: datetime | None = None) -> int:
+    """Repetitions a patient recorded on the (UTC) day of ``day`` (default: today)."""
+    day = day or utc_now()
+    start = datetime.combine(day.date(), time.min, tzinfo=UTC)
+    end = datetime.combine(day.date(), time.max, tzinfo=UTC)
+    query = (
+        select(func.count(Repetition.id))
+        .join(ExerciseSet, Repetition.set_id == ExerciseSet.id)
+        .join(ExerciseSession, ExerciseSet.session_id == ExerciseSession.id)
+        .where(
+            ExerciseSession.patient_id == patient_id,
+            Repetition.recorded_at >= start,
+            Repetition.recorded_at <= end,
+        )
+    )
+    return db.scalar(query) or 0
+
+
+def last_session_start(db: Session, patient_id: int) -> datetime | None:
+    return db.scalar(
+        select(func.max(ExerciseSession.started_at)).where(ExerciseSession.patient_id == patient_id)
+    )

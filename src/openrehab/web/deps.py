@@ -1,0 +1,103 @@
+"""Request dependencies: database session, the caller, and access checks.
+
+Every /api/ route depends on ``current_user`` (401 without valid credentials) and every route
+that names a patient goes through ``patient_access`` (403 when the caller may not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Request, status
+from sqlalchemy.orm import Session
+
+from openrehab.accounts.access import Action, can_access
+from openrehab.accounts.service import audit, user_for_token
+from openrehab.store.models import Role, User
+
+COOKIE_NAME = "openrehab_session"
+PatientId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The patient's user id")]
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+Db = Annotated[Session, Depends(get_db)]
+
+
+def credentials(request: Request) -> str | None:
+    """The bearer token from the Authorization header, else the session cookie."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.cookies.get(COOKIE_NAME)
+
+
+def optional_user(request: Request, db: Db) -> User | None:
+    secret = credentials(request)
+    return user_for_token(db, secret) if secret else None
+
+
+def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="Log in first: send 'Authorization: Bearer <token>' or the session cookie.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_roles(*roles: Role) -> Callable[[User], User]:
+    def dependency(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"Only {' or '.join(r.value for r in roles)} accounts may do this.",
+            )
+        return user
+
+    return dependency
+
+
+def patient_access(action: Action) -> Callable[..., User]:
+    """Dependency checking that the caller may ``action`` the patient in the path.
+
+    Returns the patient user. Refusals are audited.
+    """
+
+    def dependency(patient_id: PatientId, user: CurrentUser, db: Db) -> User:
+        if not can_access(db, user, patient_id, action):
+            audit(db, user, "access.denied", "patient", patient_id, {"action": action.value})
+            db.commit()  # keep the audit entry although the request fails
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"You may not {action.value} records of patient {patient_id}.",
+            )
+        patient = db.get(User, patient_id)
+        if patient is None or patient.role is not Role.patient:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No patient {patient_id}.")
+        return patient
+
+    return dependency
+
+
+PatientRead = Annotated[User, Depends(patient_access(Action.read))]
+PatientRecord = Annotated[User, Depends(patient_access(Action.record))]
+PatientPrescribe = Annotated[User, Depends(patient_access(Action.prescribe))]
+
+ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1)]

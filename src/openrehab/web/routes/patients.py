@@ -1,0 +1,67 @@
+"""Patients: the list a caller may see, one patient, and the clinical profile."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from openrehab.accounts.access import linked_patient_ids
+from openrehab.accounts.service import audit
+from openrehab.store.models import PatientProfile, User
+from openrehab.store.records import last_session_start, reps_on_day
+from openrehab.web.deps import CurrentUser, Db, PatientPrescribe, PatientRead
+from openrehab.web.schemas import PatientSummary, ProfileIn, ProfileOut
+
+router = APIRouter(prefix="/api/patients", tags=["patients"])
+
+
+def summarise(db: Db, patient: User) -> PatientSummary:
+    return PatientSummary(
+        id=patient.id,
+        username=patient.username,
+        display_name=patient.display_name,
+        affected_side=patient.profile.affected_side if patient.profile else None,
+        reps_today=reps_on_day(db, patient.id),
+        last_session_at=last_session_start(db, patient.id),
+    )
+
+
+@router.get("", response_model=list[PatientSummary])
+def list_patients(user: CurrentUser, db: Db) -> list[PatientSummary]:
+    """Patients the caller may see: themselves (patient), linked ones (caregiver, therapist)."""
+    ids = linked_patient_ids(db, user)
+    if not ids:
+        return []
+    patients = db.scalars(select(User).where(User.id.in_(ids)).order_by(User.display_name))
+    return [summarise(db, patient) for patient in patients]
+
+
+@router.get("/{patient_id}", response_model=PatientSummary)
+def get_patient(patient: PatientRead, db: Db) -> PatientSummary:
+    return summarise(db, patient)
+
+
+def _profile(db: Db, patient: User) -> PatientProfile:
+    if patient.profile is None:
+        patient.profile = PatientProfile()
+        db.flush()
+    return patient.profile
+
+
+@router.get("/{patient_id}/profile", response_model=ProfileOut)
+def get_profile(patient: PatientRead, db: Db) -> ProfileOut:
+    """The clinical profile used to build the program (see docs/profile.md)."""
+    return ProfileOut.model_validate(_profile(db, patient))
+
+
+@router.put("/{patient_id}/profile", response_model=ProfileOut)
+def put_profile(
+    body: ProfileIn, patient: PatientPrescribe, user: CurrentUser, db: Db
+) -> ProfileOut:
+    """Replace the clinical profile (therapists and admins)."""
+    profile = _profile(db, patient)
+    for field, value in body.model_dump(mode="json").items():
+        setattr(profile, field, value)
+    audit(db, user, "profile.update", "patient", patient.id)
+    db.commit()
+    return ProfileOut.model_validate(profile)

@@ -1,0 +1,132 @@
+"""Exercise sessions, sets and repetitions, persisted incrementally."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy import select
+
+from openrehab.accounts.service import audit
+from openrehab.store import records
+from openrehab.store.models import ExerciseSession, ExerciseSet, Repetition
+from openrehab.web.deps import CurrentUser, Db, ObjectId, PatientRead, PatientRecord
+from openrehab.web.schemas import (
+    RepetitionBatch,
+    RepetitionOut,
+    SessionCreate,
+    SessionOut,
+    SetCreate,
+    SetOut,
+)
+
+router = APIRouter(prefix="/api/patients/{patient_id}/sessions", tags=["sessions"])
+
+
+def _session(db: Db, patient_id: int, session_id: int) -> ExerciseSession:
+    exercise_session = db.get(ExerciseSession, session_id)
+    if exercise_session is None or exercise_session.patient_id != patient_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No session {session_id} here.")
+    return exercise_session
+
+
+def _set(db: Db, patient_id: int, session_id: int, set_id: int) -> ExerciseSet:
+    exercise_session = _session(db, patient_id, session_id)
+    exercise_set = db.get(ExerciseSet, set_id)
+    if exercise_set is None or exercise_set.session_id != exercise_session.id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No set {set_id} in this session.")
+    return exercise_set
+
+
+def _set_out(db: Db, exercise_set: ExerciseSet) -> SetOut:
+    out = SetOut.model_validate(exercise_set)
+    out.rep_count = records.rep_count(db, exercise_set.id)
+    return out
+
+
+@router.get("", response_model=list[SessionOut])
+def list_sessions(
+    patient: PatientRead, db: Db, limit: int = Query(50, ge=1, le=500)
+) -> list[ExerciseSession]:
+    """The patient's sessions, newest first."""
+    query = (
+        select(ExerciseSession)
+        .where(ExerciseSession.patient_id == patient.id)
+        .order_by(ExerciseSession.started_at.desc(), ExerciseSession.id.desc())
+        .limit(limit)
+    )
+    return list(db.scalars(query))
+
+
+@router.post("", response_model=SessionOut, status_code=status.HTTP_201_CREATED)
+def create_session(
+    body: SessionCreate, patient: PatientRecord, user: CurrentUser, db: Db
+) -> ExerciseSession:
+    """Start an exercise session for the patient."""
+    exercise_session = records.start_session(db, patient.id, body.source, body.notes)
+    audit(db, user, "session.start", "session", exercise_session.id)
+    db.commit()
+    return exercise_session
+
+
+@router.get("/{session_id}", response_model=SessionOut)
+def get_session(session_id: ObjectId, patient: PatientRead, db: Db) -> ExerciseSession:
+    return _session(db, patient.id, session_id)
+
+
+@router.post("/{session_id}/end", response_model=SessionOut)
+def end_session(session_id: ObjectId, patient: PatientRecord, db: Db) -> ExerciseSession:
+    """End the session (and any set still open). Ending twice is harmless."""
+    exercise_session = records.end_session(db, _session(db, patient.id, session_id))
+    db.commit()
+    return exercise_session
+
+
+@router.get("/{session_id}/sets", response_model=list[SetOut])
+def list_sets(session_id: ObjectId, patient: PatientRead, db: Db) -> list[SetOut]:
+    return [_set_out(db, s) for s in _session(db, patient.id, session_id).sets]
+
+
+@router.post("/{session_id}/sets", response_model=SetOut, status_code=status.HTTP_201_CREATED)
+def create_set(session_id: ObjectId, body: SetCreate, patient: PatientRecord, db: Db) -> SetOut:
+    """Start a set of one exercise within the session."""
+    try:
+        exercise_set = records.start_set(
+            db, _session(db, patient.id, session_id), **body.model_dump()
+        )
+    except records.RecordError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+    db.commit()
+    return _set_out(db, exercise_set)
+
+
+@router.post("/{session_id}/sets/{set_id}/end", response_model=SetOut)
+def end_set(session_id: ObjectId, set_id: ObjectId, patient: PatientRecord, db: Db) -> SetOut:
+    exercise_set = records.end_set(db, _set(db, patient.id, session_id, set_id))
+    db.commit()
+    return _set_out(db, exercise_set)
+
+
+@router.get("/{session_id}/sets/{set_id}/repetitions", response_model=list[RepetitionOut])
+def list_repetitions(
+    session_id: ObjectId, set_id: ObjectId, patient: PatientRead, db: Db
+) -> list[Repetition]:
+    return list(_set(db, patient.id, session_id, set_id).repetitions)
+
+
+@router.post(
+    "/{session_id}/sets/{set_id}/repetitions",
+    response_model=list[RepetitionOut],
+    status_code=status.HTTP_201_CREATED,
+)
+def add_repetitions(
+    session_id: ObjectId, set_id: ObjectId, body: RepetitionBatch, patient: PatientRecord, db: Db
+) -> list[Repetition]:
+    """Append repetitions as the motion engine reports them (send each as soon as it ends)."""
+    exercise_set = _set(db, patient.id, session_id, set_id)
+    try:
+        added = records.add_repetitions(
+            db, exercise_set, [rep.model_dump(exclude_none=True) for rep in body.repetitions]
+        )
+    except records.RecordError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+    db.commit()
+    return added

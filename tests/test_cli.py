@@ -1,0 +1,181 @@
+"""The ``openrehab`` command as a user runs it: help, version, errors, serve, db, user."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, input_text: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "NO_COLOR": "1", "OPENREHAB_TEST_FAST_HASH": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "openrehab", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=full_env,
+        input=input_text,
+    )
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str], *phrases: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    message = result.stderr.strip()
+    for phrase in phrases:
+        assert phrase.lower() in message.lower(), message
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_help_lists_every_command() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("serve", "db", "user", "count", "bench", "exercises", "plan"):
+        assert command in result.stdout, command
+
+
+def test_version() -> None:
+    from openrehab import __version__
+
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"openrehab {__version__}"
+
+
+def test_unknown_option_is_a_usage_error() -> None:
+    result = run("serve", "--no-such-option")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_bad_port_number_is_rejected() -> None:
+    result = run("serve", "--port", "70000")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_port_in_use(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("serve", "--port", str(port), "--data-dir", str(tmp_path))
+    assert_clean_failure(result, "already in use", str(port))
+
+
+def test_data_dir_that_is_a_file(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    result = run("serve", "--port", str(free_port()), "--data-dir", str(not_a_dir))
+    assert_clean_failure(result, "not a directory")
+
+
+def test_corrupt_database_file(tmp_path: Path) -> None:
+    (tmp_path / "openrehab.sqlite3").write_bytes(b"this is not a database" * 100)
+    result = run("serve", "--port", str(free_port()), "--data-dir", str(tmp_path))
+    assert_clean_failure(result, "cannot be read")
+
+
+def test_unreachable_database(tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://nobody:secret@127.0.0.1:{free_port()}/none"
+    result = run("db", "current", "--data-dir", str(tmp_path), "--database-url", url)
+    assert_clean_failure(result, "cannot reach the database")
+    assert "secret" not in result.stderr, "password must not be printed"
+
+
+def test_invalid_database_url(tmp_path: Path) -> None:
+    result = run("db", "current", "--data-dir", str(tmp_path), "--database-url", "nonsense://x")
+    assert_clean_failure(result, "database url")
+
+
+def test_db_upgrade_downgrade_current(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path)]
+    assert run("db", "upgrade", *data).returncode == 0
+    current = run("db", "current", *data)
+    assert "current: 0001" in current.stdout
+    down = run("db", "downgrade", "base", *data)
+    assert down.returncode == 0 and "base" in down.stdout
+    assert "current: base" in run("db", "current", *data).stdout
+
+
+def test_user_create_and_errors(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path)]
+    created = run(
+        "user", "create", "dr-who", "--role", "therapist", "--password", "tardis-1963", *data
+    )
+    assert created.returncode == 0 and "Created therapist 'dr-who'" in created.stdout
+    assert_clean_failure(
+        run("user", "create", "dr-who", "--role", "therapist", "--password", "tardis-1963", *data),
+        "already exists",
+    )
+    assert_clean_failure(run("user", "create", "amy", "--password", "short", *data), "at least 8")
+    assert_clean_failure(
+        run("user", "create", "rory", "--role", "nurse", "--password", "long-enough", *data),
+        "unknown role",
+    )
+    prompted = run(
+        "user", "create", "amy", "--role", "patient", *data, input_text="pond-pond\npond-pond\n"
+    )
+    assert prompted.returncode == 0
+    linked = run("user", "link", "amy", "dr-who", *data)
+    assert linked.returncode == 0 and "can now see amy" in linked.stdout
+    listing = run("user", "list", *data).stdout
+    assert "dr-who" in listing and "amy" in listing
+
+
+def test_serve_answers_health_and_prints_demo_logins(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "openrehab",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OPENREHAB_TEST_FAST_HASH": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 20
+        body = None
+        while time.monotonic() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/health", timeout=1
+                ) as response:
+                    body = json.load(response)
+            except OSError:
+                time.sleep(0.2)
+        assert body == {"status": "ok", "database": "ok", "version": body["version"]}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        process.terminate()
+        stdout, _ = process.communicate(timeout=10)
+    assert f"http://localhost:{port}/" in stdout
+    assert "demo-therapist" in stdout and "demo-patient" in stdout
+    assert (tmp_path / "openrehab.sqlite3").exists()
+
+
+@pytest.mark.parametrize("args", [["user", "create"], ["db", "downgrade"]])
+def test_missing_arguments_are_usage_errors(args: list[str]) -> None:
+    result = run(*args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr

@@ -1,0 +1,109 @@
+"""End-to-end in a real browser (Playwright + Debian's Chromium): a patient logs in with the
+keyboard only, sees the day, reports pain, logs out. Skips when Chromium is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+CHROMIUM = os.environ.get("OPENREHAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data_dir: Path = tmp_path_factory.mktemp("browser-data")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "openrehab",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://localhost:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/health", timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def test_patient_keyboard_only_flow(server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    external_requests: list[str] = []
+    page.on(
+        "request", lambda r: None if r.url.startswith(server) else external_requests.append(r.url)
+    )
+    page.goto(server + "/")
+    assert page.url.startswith(server + "/login")
+    # Keyboard only: the username field has focus on load.
+    page.wait_for_selector("#username:focus")
+    page.keyboard.type("patient")
+    page.keyboard.press("Tab")
+    page.keyboard.type("demo-patient")
+    page.keyboard.press("Enter")
+    page.wait_for_url(server + "/")
+    assert page.get_by_role("heading", name="Your day").is_visible()
+    assert page.get_by_role("progressbar").is_visible()
+    page.screenshot(path=str(tmp_path / "today.png"), full_page=True)
+    page.get_by_role("button", name="Pain 3 of 10").click()
+    page.wait_for_url("**/?pain=saved")
+    assert page.get_by_role("status").inner_text().startswith("Thank you")
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/login")
+    assert external_requests == [], "the app must not contact other hosts"
+    page.close()
+
+
+def test_targets_are_large_enough(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(server + "/login")
+    box = page.get_by_role("button", name="Log in").bounding_box()
+    assert box is not None and box["height"] >= 44  # WCAG 2.5.5 target size
+    page.close()
