@@ -1,9 +1,151 @@
-"""Command-line commands of this package (registered by openrehab.cli)."""
+"""Command-line commands of the motion package (registered by openrehab.cli).
+
+``openrehab count PATH [--exercise ID] [--json]`` and ``openrehab bench count``.
+Bad input exits with status 2 and a one-line reason on stderr (no traceback).
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import math
+import sys
+from pathlib import Path
+
 import typer
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def resolve_spec(exercise: str | None):  # -> SignalSpec
+    """``--exercise`` value -> SignalSpec: a signal name (``elbow_flexion[:left]``), ``auto``,
+    or an exercise id from the exercise library (looked up lazily so the motion core never
+    imports the exercises package)."""
+    from pydantic import ValidationError
+
+    from .signals import AUTO, SIGNAL_NAMES, SignalSpec
+
+    if not exercise:
+        return SignalSpec()
+    name, _, side = exercise.partition(":")
+    if name in SIGNAL_NAMES or name == AUTO:
+        try:
+            return SignalSpec(signal=name, side=side or None)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            raise _fail(f"--exercise {exercise!r}: {exc.errors()[0]['msg']}") from None
+    hint = "list valid exercise ids with `openrehab exercises`, or pass a signal name such as "
+    hint += "elbow_flexion:left"
+    try:
+        from openrehab.exercises.library import load_library  # type: ignore[import-not-found]
+    except ImportError:
+        raise _fail(f"unknown signal {name!r} and the exercise library is not available; "
+                    + hint) from None
+    try:
+        lib = load_library()
+        items = lib.values() if isinstance(lib, dict) else lib
+        found = next((e for e in items if getattr(e, "id", None) == name), None)
+    except Exception as exc:  # a broken library must not crash counting with a traceback
+        raise _fail(f"cannot load the exercise library ({exc}); {hint}") from None
+    if found is None:
+        raise _fail(f"unknown exercise or signal {name!r}; {hint}")
+    sensing = getattr(found, "sensing", None)
+    sig = getattr(sensing, "signal", None)
+    if sig not in SIGNAL_NAMES:
+        raise _fail(f"exercise {name!r} has no countable signal ({sig!r})")
+    vmax = getattr(sensing, "max_velocity_deg_s", None)
+    ex_side = getattr(sensing, "side", None)
+    return SignalSpec(signal=sig, side=(side or ex_side or None), max_velocity_deg_s=vmax)
+
+
+def _table(result: dict) -> str:
+    lines = [f"signal: {result['signal']}   sample rate: {result['sample_rate_hz']:g} Hz   "
+             f"reps: {result['reps']}"]
+    reps = result["repetitions"]
+    if reps:
+        unit = reps[0]["rom_unit"]
+        hdr = (f"{'#':>3} {'start s':>8} {'end s':>8} {'dur s':>6} {'ROM ' + unit:>10} "
+               f"{'peak vel':>9} {'SPARC':>7} {'LDLJ':>7} {'vel pk':>6} {'too fast':>8}")
+        lines += [hdr, "-" * len(hdr)]
+
+        def f(v: float | None, spec: str) -> str:
+            return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(
+                v, spec)
+
+        for i, r in enumerate(reps, 1):
+            lines.append(
+                f"{i:>3} {f(r['start_s'], '8.2f')} {f(r['end_s'], '8.2f')} "
+                f"{f(r['duration_s'], '6.2f')} {f(r['rom'], '10.1f')} "
+                f"{f(r['peak_velocity'], '9.1f')} {f(r['sparc'], '7.2f')} "
+                f"{f(r['ldlj'], '7.2f')} {r['velocity_peaks']:>6} "
+                f"{'yes' if r['too_fast'] else 'no':>8}")
+    for w in result.get("warnings", []):
+        lines.append(f"warning: {w}")
+    return "\n".join(lines)
+
+
+def count_command(
+    path: Path = typer.Argument(..., help="Recording: .csv, .csv.gz or landmark .jsonl"),
+    exercise: str | None = typer.Option(
+        None, "--exercise", "-e",
+        help="Exercise id (see `openrehab exercises`) or signal name, e.g. elbow_flexion:left."),
+    as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
+) -> None:
+    """Count repetitions in a recording and measure each one."""
+    from .engine import analyse_recording
+    from .recordings import RecordingError, read_recording
+
+    spec = resolve_spec(exercise)
+    try:
+        rec = read_recording(path)
+        result = analyse_recording(rec, spec)
+    except RecordingError as exc:
+        raise _fail(str(exc)) from None
+    out = result.to_dict()
+    if as_json:
+        typer.echo(json.dumps(out, allow_nan=False))
+    else:
+        typer.echo(_table(out))
+
+
+def find_bench_dir() -> Path | None:
+    """The source checkout's ``bench/`` folder, or None when installed elsewhere."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        cand = parent / "bench" / "count.py"
+        if cand.exists() and (parent / "pyproject.toml").exists():
+            return cand.parent
+    return None
+
+
+def bench_count_command(
+    data: Path | None = typer.Option(
+        None, "--data", help="Shared data folder (holds datasets/ and videos/); default "
+        "../shared beside the repository or $OPENREHAB_SHARED_DIR."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Benchmark repetition counting on the shared datasets (writes bench/results/count.md)."""
+    bench = find_bench_dir()
+    if bench is None:
+        raise _fail("bench/ not found: run `openrehab bench count` from a source checkout")
+    spec = importlib.util.spec_from_file_location("openrehab_bench_count", bench / "count.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses in the harness look their module up
+    spec.loader.exec_module(mod)
+    try:
+        mod.main(data, as_json=as_json)
+    except FileNotFoundError as exc:
+        raise _fail(str(exc)) from None
 
 
 def register(app: typer.Typer) -> None:
     """Add this package's commands to the ``openrehab`` CLI."""
+    app.command("count")(count_command)
+    bench_app = typer.Typer(help="Benchmarks (from a source checkout).", no_args_is_help=True)
+    bench_app.command("count")(bench_count_command)
+    app.add_typer(bench_app, name="bench")

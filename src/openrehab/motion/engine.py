@@ -1,0 +1,645 @@
+"""Streaming repetition counter and per-rep metrics.
+
+Pipeline (one sample at a time, O(1) amortised work, bounded memory)::
+
+    raw row -> signal selection (features.Extractor) -> [OnlinePCA if several channels]
+            -> causal low-pass (Butterworth, 2nd order) -> rep detection (hysteresis state
+               machine with adaptive thresholds) -> per-rep metrics -> events
+
+The same :class:`MotionEngine` serves live sessions (``push``/``finish``) and files
+(:func:`analyse_recording`). The file path runs the identical state machine on a vectorised
+pre-processing of the same linear stages (extraction, PCA blocks, ``scipy.signal.sosfilt``);
+``tests/motion/test_engine.py`` checks both paths give the same repetitions.
+
+See ``docs/motion.md`` for the algorithm, parameters and references.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+from scipy import signal as sps
+
+from .features import Extractor, build_extractor
+from .metrics import RepMetrics, rep_metrics
+from .recordings import Recording
+from .signals import SignalSpec
+
+
+@dataclass(frozen=True)
+class CounterConfig:
+    """Repetition-detection parameters (units in the names; see docs/motion.md).
+
+    Amplitudes are relative to the recent rep amplitude ``A_ref`` (median of the last
+    ``history`` reps) or absolute in the signal unit (``min_amplitude``).
+    """
+
+    lowpass_hz: float = 3.0
+    min_amplitude: float = 8.0  # absolute floor, signal unit (deg for angles)
+    noise_factor: float = 10.0  # floor = noise_factor x sensor-noise estimate
+    start_frac: float = 0.25  # rep starts when the signal leaves rest by this x A_ref
+    accept_frac: float = 0.4  # a rep smaller than this x A_ref is a partial rep (ignored)
+    return_frac: float = 0.6  # rep ends after returning this share of its own excursion
+    settle_s: float = 0.12  # end of rep: no new minimum for this long
+    max_settle_s: float = 1.5
+    min_rep_s: float = 0.25
+    max_rep_s: float = 20.0
+    history: int = 5
+    forget_s: float = 30.0  # forget A_ref after this long without reps (new set)
+    gap_reset_s: float = 1.0  # restart detection after a gap in the samples this long
+    confirm_reps: int = 1  # reps needed before a set is confirmed (IMU auto mode: 3)
+    consistency_ratio: float = 2.5  # amplitude/duration ratio allowed between reps of a set
+    max_rep_gap_s: float = 4.0  # longest pause between reps of a still-unconfirmed set
+    min_duration_frac: float = 0.0  # a rep shorter than this x recent median duration is ignored
+
+
+@dataclass
+class Event:
+    """An engine event. ``kind`` is ``"rep_started"`` or ``"rep_completed"``; ``t_s`` is the
+    time of the sample that produced the event; ``count`` the reps completed so far;
+    ``rep`` the metrics (completed reps only)."""
+
+    kind: Literal["rep_started", "rep_completed"]
+    t_s: float
+    count: int
+    rep: RepMetrics | None = None
+
+
+class Biquad:
+    """Causal Butterworth low-pass as second-order sections, one sample at a time.
+
+    Direct form II transposed, the same recursion as ``scipy.signal.sosfilt``; started in
+    steady state at the first value (``sosfilt_zi``) so there is no start transient.
+    """
+
+    def __init__(self, fs_hz: float, fc_hz: float, order: int = 2):
+        fc = min(fc_hz, 0.45 * fs_hz)
+        self.sos = sps.butter(order, fc, fs=fs_hz, output="sos")
+        self.zi = sps.sosfilt_zi(self.sos)
+        self._coef = [tuple(float(c) for c in s) for s in self.sos]
+        self._z: list[list[float]] | None = None
+        #: Low-frequency group delay in seconds (reported times are corrected by it).
+        _w, gd = sps.group_delay((*sps.sos2tf(self.sos),), w=[0.05 * fc], fs=fs_hz)
+        self.delay_s = float(gd[0]) / fs_hz
+
+    def reset(self) -> None:
+        self._z = None
+
+    def __call__(self, x: float) -> float:
+        if self._z is None:
+            self._z = [[float(a * x), float(b * x)] for a, b in self.zi]
+        y = x
+        for (b0, b1, b2, _a0, a1, a2), z in zip(self._coef, self._z, strict=True):
+            out = b0 * y + z[0]
+            z[0] = b1 * y - a1 * out + z[1]
+            z[1] = b2 * y - a2 * out
+            y = out
+        return y
+
+    def filter_array(self, x: np.ndarray) -> np.ndarray:
+        """Vectorised equivalent on one contiguous segment (fresh state)."""
+        if x.size == 0:
+            return x.copy()
+        y, _ = sps.sosfilt(self.sos, x, zi=self.zi * x[0])
+        return y
+
+
+class OnlinePCA:
+    """Projection of multichannel samples on their dominant principal direction.
+
+    Exponentially weighted mean and covariance (time constant ``tau_s``), updated from a
+    block of ``block_s`` seconds of samples; the direction is refined by two power
+    iterations per block (O(n^2) amortised per sample) and its sign kept consistent. Output
+    is ``v . (x - mean)``. With ``average=True`` (two sides of one joint angle) the weights
+    are ``|v| / sum |v|``, a weighted mean that keeps the unit (degrees).
+    """
+
+    def __init__(self, n: int, fs_hz: float, tau_s: float = 10.0, block_s: float = 0.2,
+                 average: bool = False):
+        self.n = n
+        self.k = max(2, round(block_s * fs_hz))
+        self.alpha = 1.0 - math.exp(-self.k / (tau_s * fs_hz))
+        self.average = average
+        self.buf: list[np.ndarray] = []
+        self.mean: np.ndarray | None = None
+        self.cov = np.zeros((n, n))
+        self.v = np.full(n, 1.0 / math.sqrt(n))
+        self.w = np.full(n, 1.0 / n) if average else self.v.copy()
+        self.ready = average  # averaging starts with equal weights, no warm-up
+
+    def _update(self, block: np.ndarray) -> None:
+        bm = block.mean(axis=0)
+        d = block - bm
+        bc = d.T @ d / block.shape[0]
+        if self.mean is None:
+            self.mean, self.cov = bm, bc
+        else:
+            a = self.alpha
+            delta = bm - self.mean
+            self.mean = self.mean + a * delta
+            self.cov = (1 - a) * (self.cov + a * np.outer(delta, delta)) + a * bc
+        v = self.v
+        for _ in range(2):
+            u = self.cov @ v
+            nu = float(np.sqrt(u @ u))
+            if nu <= 1e-300:
+                break
+            v = u / nu
+        if float(v @ self.v) < 0:
+            v = -v
+        self.v = v
+        if self.average:
+            av = np.abs(v)
+            self.w = av / av.sum()
+        else:
+            self.w = v
+        self.ready = True
+
+    def push(self, x: np.ndarray) -> float:
+        """Project one sample (then learn from it). NaN until the first block is learnt."""
+        if self.average:
+            y = float(self.w @ x)
+        elif self.mean is None:
+            y = math.nan
+        else:
+            y = float(self.w @ (x - self.mean))
+        self.buf.append(x)
+        if len(self.buf) == self.k:
+            self._update(np.asarray(self.buf))
+            self.buf = []
+        return y
+
+    def project_array(self, xs: np.ndarray) -> np.ndarray:
+        """Vectorised equivalent of calling :meth:`push` on each row (same state updates)."""
+        out = np.empty(xs.shape[0])
+        i = 0
+        n = xs.shape[0]
+        while i < n:
+            j = min(n, i + self.k - len(self.buf))
+            blk = xs[i:j]
+            if self.average:
+                out[i:j] = blk @ self.w
+            elif self.mean is None:
+                out[i:j] = math.nan
+            else:
+                out[i:j] = (blk - self.mean) @ self.w
+            self.buf.extend(blk)
+            if len(self.buf) == self.k:
+                self._update(np.asarray(self.buf))
+                self.buf = []
+            i = j
+        return out
+
+
+@dataclass
+class _Machine:
+    """Hysteresis state machine for one polarity (``sign`` = +1: reps go up from rest)."""
+
+    sign: float
+    state: int = 0  # 0 rest, 1 in rep, 2 settling
+    base: float = math.inf
+    t_base: float = 0.0
+    peak: float = -math.inf
+    t_peak: float = 0.0
+    start_base: float = 0.0
+    t_start: float = 0.0
+    low: float = math.inf
+    t_low: float = 0.0
+    t_settle: float = 0.0
+
+    def reset(self, y: float, t: float) -> None:
+        self.state = 0
+        self.base = self.sign * y
+        self.t_base = t
+
+
+class RepCounter:
+    """Streaming repetition detector on a 1-D signal.
+
+    ``push(t_s, x)`` takes the unfiltered signal value and returns completed/started rep
+    candidates as ``(kind, info)`` tuples; :class:`MotionEngine` turns them into events with
+    metrics. Rest polarity (whether reps go up or down from rest) is decided by the first
+    movement that leaves the starting level.
+    """
+
+    def __init__(self, fs_hz: float, cfg: CounterConfig):
+        self.fs = fs_hz
+        self.cfg = cfg
+        self.lp = Biquad(fs_hz, cfg.lowpass_hz)
+        self.delay_s = self.lp.delay_s
+        self.machines = [_Machine(1.0), _Machine(-1.0)]
+        self.t_prev = -math.inf
+        self.x1 = self.x2 = math.nan
+        self.noise = 0.0
+        self.amps: deque[float] = deque(maxlen=cfg.history)
+        self.durs: deque[float] = deque(maxlen=cfg.history)
+        self._aref = 0.0
+        self.t_last_rep = -math.inf
+        self._a_noise_fast = 1.0 - math.exp(-1.0 / (0.5 * fs_hz))
+        self._a_noise_slow = 1.0 - math.exp(-1.0 / (20.0 * fs_hz))
+
+    # -- helpers ---------------------------------------------------------------------------
+    def a_ref(self) -> float:
+        """Recent rep amplitude: median of the last ``history`` accepted reps (0 if none)."""
+        return self._aref
+
+    def _refresh_ref(self) -> None:
+        # Cached: recomputed only when the history changes (keeps step() cheap).
+        s = sorted(self.amps)
+        self._aref = s[len(s) // 2] if s else 0.0
+
+    def floor(self) -> float:
+        return max(self.cfg.min_amplitude, self.cfg.noise_factor * self.noise)
+
+    def _restart(self, t: float, y: float) -> None:
+        for m in self.machines:
+            m.reset(y, t)
+
+    # -- per sample ------------------------------------------------------------------------
+    def push(self, t: float, x: float) -> list[tuple[str, dict]]:
+        gap = t - self.t_prev > self.cfg.gap_reset_s
+        if gap:
+            self.lp.reset()
+        y = self.lp(x)
+        return self.step(t, x, y, gap)
+
+    def step(self, t: float, x: float, y: float, gap: bool) -> list[tuple[str, dict]]:
+        """State update for one sample: raw ``x``, low-passed ``y``; ``gap`` restarts."""
+        cfg = self.cfg
+        self.t_prev = t
+        if gap:
+            self.x1 = self.x2 = math.nan
+            self._restart(t, y)
+            return []
+        # Sensor-noise level: a low quantile of |second difference| (movement contributes
+        # little to it; it falls fast and rises slowly so movement does not inflate it).
+        if self.x2 == self.x2:  # not NaN
+            d2 = abs(x - 2.0 * self.x1 + self.x2) * 0.408  # / sqrt(6): white-noise std
+            a = self._a_noise_fast if d2 < self.noise else self._a_noise_slow
+            self.noise += a * (d2 - self.noise)
+        self.x2, self.x1 = self.x1, x
+        if t - self.t_last_rep > cfg.forget_s and self.amps:
+            self.amps.clear()
+            self.durs.clear()
+            self._refresh_ref()
+        out: list[tuple[str, dict]] = []
+        floor = cfg.noise_factor * self.noise
+        if floor < cfg.min_amplitude:
+            floor = cfg.min_amplitude
+        h_on = cfg.start_frac * self._aref
+        if h_on < floor:
+            h_on = floor
+        near = 0.1 * h_on  # "still at rest" band above the base
+        for m in self.machines:
+            v = m.sign * y
+            if m.state == 0:
+                if v < m.base:
+                    m.base, m.t_base = v, t
+                elif v - m.base >= h_on:
+                    m.state = 1
+                    m.start_base, m.t_start = m.base, m.t_base
+                    m.peak, m.t_peak = v, t
+                    if len(self.machines) == 2:
+                        # First departure from the starting level fixes the rest polarity.
+                        self.machines = [m]
+                    out.append(("start", {"t_start": m.t_start}))
+                    break
+                elif v - m.base < near:
+                    m.t_base = t  # still at rest: the rep starts when it really leaves
+            elif m.state == 1:
+                if v > m.peak:
+                    m.peak, m.t_peak = v, t
+                amp = m.peak - m.start_base
+                if m.peak - v >= cfg.return_frac * amp:
+                    m.state = 2
+                    m.low, m.t_low, m.t_settle = v, t, t
+                elif t - m.t_start > cfg.max_rep_s:
+                    m.reset(y, t)
+                    out.append(("abort", {}))
+            else:
+                amp = m.peak - m.start_base
+                if v < m.low - 0.02 * amp:
+                    m.low, m.t_low = v, t
+                elif (v - m.low > 0.15 * amp or t - m.t_low >= cfg.settle_s
+                      or t - m.t_settle >= cfg.max_settle_s):
+                    out.append(self._complete(m, t))
+                    m.state = 0
+                    m.base, m.t_base = v, t
+        return out
+
+    def _complete(self, m: _Machine, t: float) -> tuple[str, dict]:
+        cfg = self.cfg
+        amp = m.peak - m.start_base
+        dur = m.t_low - m.t_start
+        aref = self.a_ref()
+        dref = sorted(self.durs)[len(self.durs) // 2] if self.durs else 0.0
+        ok = (amp >= self.floor() and amp >= cfg.accept_frac * aref
+              and cfg.min_rep_s <= dur <= cfg.max_rep_s and dur >= cfg.min_duration_frac * dref)
+        info = {"t_start": m.t_start, "t_end": m.t_low, "t_peak": m.t_peak,
+                "amplitude": amp, "t_emit": t, "sign": m.sign}
+        if ok:
+            self.amps.append(amp)
+            self.durs.append(dur)
+            self._refresh_ref()
+            self.t_last_rep = t
+            return ("rep", info)
+        return ("reject", info)
+
+
+@dataclass
+class AnalysisResult:
+    """Result of analysing a recording (or a finished stream)."""
+
+    reps: list[RepMetrics]
+    signal: str
+    unit: str
+    sample_rate_hz: float
+    warnings: list[str] = field(default_factory=list)
+    latencies_s: list[float] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.reps)
+
+    def to_dict(self) -> dict:
+        """The ``openrehab count --json`` object."""
+        return {
+            "reps": self.count,
+            "repetitions": [_rep_json(r) for r in self.reps],
+            "signal": self.signal,
+            "sample_rate_hz": round(self.sample_rate_hz, 3),
+            "warnings": list(self.warnings),
+        }
+
+
+def _rep_json(r: RepMetrics) -> dict:
+    d = r.to_dict()
+    keys = ("start_s", "end_s", "peak_s", "rom", "rom_unit", "duration_s", "peak_velocity",
+            "mean_velocity", "time_to_peak_velocity_s", "sparc", "ldlj", "ldlj_kind",
+            "velocity_peaks", "too_fast")
+    return {k: d[k] for k in keys}
+
+
+class MotionEngine:
+    """Streaming engine: raw sensor rows in, repetition events out.
+
+    Parameters
+    ----------
+    channels, kind, aspect:
+        Recording layout (see :class:`~openrehab.motion.recordings.Recording`).
+    fs_hz:
+        Nominal sample rate in Hz (filters are designed for it).
+    spec:
+        What to count (:class:`~openrehab.motion.signals.SignalSpec`); default automatic.
+    config:
+        Detection parameters; defaults depend on the signal (see :func:`default_config`).
+
+    ``push(t_s, row)`` returns a list of :class:`Event`; ``finish()`` flushes a rep that
+    is returning to rest when the stream ends.
+    """
+
+    def __init__(self, channels: tuple[str, ...], kind: str, fs_hz: float,
+                 spec: SignalSpec | None = None, config: CounterConfig | None = None,
+                 aspect: float = 1.0, path: object = None):
+        self.spec = spec or SignalSpec()
+        self.extractor: Extractor = build_extractor(
+            (tuple(channels), kind, aspect, path), self.spec)
+        self.fs = float(fs_hz)
+        self.config = config or default_config(self.extractor)
+        self.counter = RepCounter(self.fs, self.config)
+        ex = self.extractor
+        self.pca: OnlinePCA | None = None
+        if ex.n_out > 1:
+            self.pca = OnlinePCA(ex.n_out, self.fs, average=(ex.n_out == 2 and ex.unit == "deg"
+                                                            and ex.label != "imu_auto"))
+        self.integrate = ex.unit == "deg" and ex.kind == "imu"  # gyro -> angle
+        self._angle = 0.0
+        self._t_last = math.nan
+        n_ring = int((self.config.max_rep_s + self.config.max_settle_s + 2.0) * self.fs) + 4
+        self.ring: deque[tuple[float, float, np.ndarray | None]] = deque(maxlen=n_ring)
+        self._keep_rows = bool(ex.accel_idx) or bool(ex.gyro_idx)
+        self._raw_src: np.ndarray | None = None
+        self.reps: list[RepMetrics] = []
+        self.latencies_s: list[float] = []
+        self._pending: list[tuple[RepMetrics, dict]] = []
+        self._confirmed = False
+        self._in_rep = False
+
+    # -- streaming -----------------------------------------------------------------------
+    def push(self, t_s: float, row: np.ndarray) -> list[Event]:
+        """Feed one raw sample (row of the recording's channels) taken at ``t_s`` seconds."""
+        r = np.asarray(row, dtype=float).reshape(1, -1)
+        sig = self.extractor.rows(r)[0]
+        if sig.size > 1:
+            if np.isnan(sig).any():
+                return []
+            x = self.pca.push(sig)  # type: ignore[union-attr]
+        else:
+            x = float(sig[0])
+        return self._push_scalar(t_s, x, r[0])
+
+    def _push_scalar(self, t_s: float, x: float, raw: np.ndarray | None) -> list[Event]:
+        if x != x:  # NaN: no usable sample (no pose, PCA warming up)
+            return []
+        if self.integrate:
+            x = self._integrate(t_s, x)
+        c = self.counter
+        gap = t_s - c.t_prev > self.config.gap_reset_s
+        if gap:
+            c.lp.reset()
+        y = c.lp(x)
+        self.ring.append((t_s, y, raw if self._keep_rows else None))
+        return self._handle(c.step(t_s, x, y, gap), t_s)
+
+    def _integrate(self, t_s: float, rate_deg_s: float) -> float:
+        # Leaky integration of the dominant gyro axis (drift-free over ~10 s).
+        dt = 0.0 if self._t_last != self._t_last else min(t_s - self._t_last, 0.2)
+        self._t_last = t_s
+        self._angle = self._angle * (1.0 - dt / 10.0) + rate_deg_s * dt
+        return self._angle
+
+    def finish(self) -> list[Event]:
+        """End of stream: a rep that already returned past its threshold is completed."""
+        c = self.counter
+        evs: list[tuple[str, dict]] = []
+        for m in c.machines:
+            if m.state == 2:
+                evs.append(c._complete(m, c.t_prev))
+                m.state = 0
+        out = self._handle(evs, c.t_prev)
+        # An unconfirmed set at the end of the stream is not a set.
+        self._pending.clear()
+        return out
+
+    # -- events --------------------------------------------------------------------------
+    def _handle(self, items: list[tuple[str, dict]], t_now: float) -> list[Event]:
+        if not items:
+            return []
+        events: list[Event] = []
+        for kind, info in items:
+            if kind == "start":
+                self._in_rep = True
+                if self._confirmed or self.config.confirm_reps <= 1:
+                    events.append(Event("rep_started", t_now, len(self.reps)))
+            elif kind == "rep":
+                self._in_rep = False
+                rep = self._metrics(info)
+                events.extend(self._accept(rep, info, t_now))
+            else:
+                self._in_rep = False
+        return events
+
+    def _accept(self, rep: RepMetrics, info: dict, t_now: float) -> list[Event]:
+        cfg = self.config
+        if cfg.confirm_reps <= 1:
+            return [self._emit(rep, t_now)]
+        # Repetitive-only mode: a set is a run of similar reps; hold the first ones until
+        # the set is confirmed (random gestures are not reps).
+        if self._pending:
+            prev, pinfo = self._pending[-1]
+            if not self._similar(prev, pinfo, rep, info):
+                self._pending = []
+        elif self._confirmed and self.reps:
+            last = self.reps[-1]
+            if (rep.start_s - last.end_s > max(cfg.max_rep_gap_s, 3 * last.duration_s)):
+                self._confirmed = False
+        if self._confirmed:
+            return [self._emit(rep, t_now)]
+        self._pending.append((rep, info))
+        if len(self._pending) >= cfg.confirm_reps:
+            self._confirmed = True
+            out = [self._emit(r, t_now) for r, _ in self._pending]
+            self._pending = []
+            return out
+        return []
+
+    def _similar(self, a: RepMetrics, ainfo: dict, b: RepMetrics, binfo: dict) -> bool:
+        k = self.config.consistency_ratio
+        ra = max(ainfo["amplitude"], 1e-12) / max(binfo["amplitude"], 1e-12)
+        rd = max(a.duration_s, 1e-6) / max(b.duration_s, 1e-6)
+        gap = b.start_s - a.end_s
+        return (1 / k <= ra <= k and 1 / k <= rd <= k
+                and gap <= max(self.config.max_rep_gap_s * 0.5, 1.5 * a.duration_s))
+
+    def _emit(self, rep: RepMetrics, t_now: float) -> Event:
+        self.reps.append(rep)
+        self.latencies_s.append(t_now - rep.end_s)
+        return Event("rep_completed", t_now, len(self.reps), rep)
+
+    def _metrics(self, info: dict) -> RepMetrics:
+        d = self.counter.delay_s
+        t0, t1 = info["t_start"], info["t_end"]
+        seg = [s for s in self.ring if t0 <= s[0] <= t1]
+        if len(seg) < 2:
+            seg = list(self.ring)[-2:]
+        t = np.array([s[0] for s in seg]) - d
+        x = np.array([s[1] for s in seg])
+        ex = self.extractor
+        speed = None
+        accel = None
+        vmax = self.spec.max_velocity_deg_s
+        if ex.kind == "imu" and self._keep_rows:
+            if self._raw_src is not None:  # file path: the ring holds row indices
+                rows = self._raw_src[[s[2] for s in seg]]
+            else:
+                rows = np.array([s[2] for s in seg])
+            accel = rows[:, list(ex.accel_idx)]
+            if ex.gyro_idx:
+                speed = np.degrees(np.linalg.norm(rows[:, list(ex.gyro_idx)], axis=1))
+        unit = ex.unit
+        if unit != "deg" and speed is None:
+            vmax = None
+        return rep_metrics(t, x, self.fs, unit=unit, start_s=t0 - d, end_s=t1 - d,
+                           peak_s=info["t_peak"] - d, accel=accel, speed=speed,
+                           max_velocity=vmax)
+
+    def result(self, warnings: list[str] | None = None) -> AnalysisResult:
+        return AnalysisResult(list(self.reps), self.extractor.label, self.extractor.unit,
+                              self.fs, list(warnings or []), list(self.latencies_s))
+
+
+def default_config(ex: Extractor) -> CounterConfig:
+    """Detection parameters for a signal: unit floor from the extractor; IMU automatic
+    counting only counts runs of similar reps (wrist IMUs see many non-exercise gestures)."""
+    cfg = CounterConfig(min_amplitude=ex.min_amplitude)
+    if ex.repetitive_only:
+        # Wrist/limb IMUs: reps are slow (< 1 Hz) but their accelerations have secondary
+        # bumps, and handling (pick up, hold, put down) forms long excursions: a 1 Hz
+        # low-pass, a 6 s longest rep and 3 similar reps to confirm a set.
+        cfg = replace(cfg, confirm_reps=3, lowpass_hz=1.0, max_rep_s=6.0)
+    return cfg
+
+
+def analyse_recording(rec: Recording, spec: SignalSpec | None = None,
+                      config: CounterConfig | None = None, *, streaming: bool = False
+                      ) -> AnalysisResult:
+    """Count repetitions and measure each one in a recording.
+
+    ``streaming=True`` feeds the samples one by one through :meth:`MotionEngine.push`
+    (the live path); the default runs the same state machine on vectorised
+    pre-processing, which gives the same repetitions much faster.
+    """
+    fs = rec.sample_rate_hz
+    eng = MotionEngine(rec.channels, rec.kind, fs, spec, config, aspect=rec.aspect,
+                       path=rec.path)
+    if streaming:
+        for t, row in zip(rec.t_s, rec.data, strict=True):
+            eng.push(float(t), row)
+        eng.finish()
+        return eng.result(rec.warnings)
+    ex = eng.extractor
+    sig = ex.rows(rec.data)
+    keep = ~np.isnan(sig).any(axis=1)
+    t = rec.t_s[keep]
+    sig = sig[keep]
+    raw = rec.data[keep]
+    # Same PCA block updates as push(); single signals pass through.
+    x = eng.pca.project_array(sig) if eng.pca is not None else sig[:, 0]
+    ok = ~np.isnan(x)
+    t, x, raw = t[ok], x[ok], raw[ok]
+    if eng.integrate:
+        x = np.array([eng._integrate(float(tt), float(v)) for tt, v in zip(t, x, strict=True)])
+    c = eng.counter
+    # Segments separated by gaps get a fresh filter, exactly like push().
+    gaps = np.flatnonzero(np.diff(t) > eng.config.gap_reset_s) + 1
+    bounds = [0, *gaps.tolist(), t.size]
+    y = np.empty_like(x)
+    for a, b in itertools.pairwise(bounds):
+        y[a:b] = c.lp.filter_array(x[a:b])
+    keep_rows = eng._keep_rows
+    eng._raw_src = raw
+    ring = eng.ring
+    step = c.step
+    handle = eng._handle
+    tl = t.tolist()
+    xl = x.tolist()
+    yl = y.tolist()
+    gap_s = eng.config.gap_reset_s
+    t_prev = -math.inf
+    for i in range(len(tl)):
+        ti = tl[i]
+        ring.append((ti, yl[i], i if keep_rows else None))
+        items = step(ti, xl[i], yl[i], ti - t_prev > gap_s)
+        t_prev = ti
+        if items:
+            handle(items, ti)
+    eng.finish()
+    return eng.result(rec.warnings)
+
+
+__all__ = [
+    "AnalysisResult",
+    "Biquad",
+    "CounterConfig",
+    "Event",
+    "MotionEngine",
+    "OnlinePCA",
+    "RepCounter",
+    "analyse_recording",
+    "default_config",
+]

@@ -1,0 +1,334 @@
+"""Signal selection: turn recording rows into the 1-D signal that is counted.
+
+An :class:`Extractor` is built once per recording layout (channel names, kind) and a
+:class:`~openrehab.motion.signals.SignalSpec`. ``extractor.rows(data)`` maps an ``(n, c)``
+array of raw rows to an ``(n, m)`` array of signal channels: ``m == 1`` for a named signal
+(e.g. a joint angle in degrees), ``m > 1`` when an automatic choice follows (the channels
+then go through :class:`OnlinePCA`). The streaming engine calls the very same function with
+one row at a time, so streaming and file analysis see identical values.
+
+Rows whose needed landmarks are missing (NaN, or MediaPipe visibility < ``MIN_VISIBILITY``)
+give NaN and are skipped by the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .recordings import MEDIAPIPE_LANDMARKS, Recording, RecordingError
+from .signals import AUTO, SignalDef, SignalSpec
+
+MIN_VISIBILITY = 0.3
+
+#: Generic joint name -> MediaPipe landmark name(s) (averaged when several).
+_MP_JOINTS: dict[str, tuple[str, ...]] = {
+    **{f"{s}_{j}": (f"{s}_{j}",) for s in ("left", "right")
+       for j in ("shoulder", "elbow", "wrist", "index", "hip", "knee", "ankle", "heel")},
+    "left_toes": ("left_foot_index",),
+    "right_toes": ("right_foot_index",),
+    "mouth": ("mouth_left", "mouth_right"),
+    "nose": ("nose",),
+    "head": ("nose",),
+}
+
+#: Generic joint name -> Kinect-style skeleton joint (shared-dataset naming).
+_SKEL_JOINTS: dict[str, tuple[str, ...]] = {
+    "mouth": ("head",),
+    "nose": ("head",),
+    "left_index": ("left_hand", "left_wrist"),
+    "right_index": ("right_hand", "right_wrist"),
+    "left_heel": ("left_ankle",),
+    "right_heel": ("right_ankle",),
+}
+
+# Floors for the minimum repetition amplitude, by signal unit (see docs/motion.md).
+UNIT_FLOOR: dict[str, float] = {"deg": 8.0, "m": 0.04, "norm": 0.08, "m/s^2": 1.0}
+
+
+@dataclass
+class Extractor:
+    """Maps raw rows ``(n, c)`` to signal channels ``(n, m)``.
+
+    Attributes: ``label`` (what is counted, e.g. ``"elbow_flexion:left"``), ``unit``
+    (``"deg"``, ``"m"``, ``"norm"`` or ``"m/s^2"``), ``n_out`` (m), ``kind`` (recording kind),
+    ``accel_idx`` (indices of ax, ay, az in the raw row for LDLJ-A, IMU only),
+    ``gyro_idx`` (gx, gy, gz, if present).
+    """
+
+    label: str
+    unit: str
+    n_out: int
+    kind: str
+    fn: Callable[[np.ndarray], np.ndarray]
+    accel_idx: tuple[int, ...] = ()
+    gyro_idx: tuple[int, ...] = ()
+    min_amplitude: float = 0.0
+    repetitive_only: bool = False
+
+    def rows(self, data: np.ndarray) -> np.ndarray:
+        """Signal channels for each row of ``data`` (2-D in, 2-D out)."""
+        return self.fn(data)
+
+
+def _angle_between(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Angle in degrees between row vectors ``u`` and ``v`` (shape ``(n, d)``)."""
+    dot = np.sum(u * v, axis=1)
+    nu = np.sqrt(np.sum(u * u, axis=1))
+    nv = np.sqrt(np.sum(v * v, axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = dot / (nu * nv)
+    return np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
+
+
+class _Layout:
+    """Where each generic joint's coordinates live in a raw row."""
+
+    def __init__(self, rec_channels: tuple[str, ...], kind: str, aspect: float):
+        self.kind = kind
+        self.aspect = aspect
+        self.index = {c: i for i, c in enumerate(rec_channels)}
+        self.dims = ("x", "y") if kind == "pose" else ("x", "y", "z")
+
+    def has_joint(self, joint: str) -> bool:
+        return self._sources(joint) is not None
+
+    def _sources(self, joint: str) -> tuple[str, ...] | None:
+        table = _MP_JOINTS if self.kind == "pose" else _SKEL_JOINTS
+        cands = table.get(joint, (joint,))
+        if self.kind == "pose":
+            ok = tuple(c for c in cands if f"{c}_x" in self.index)
+            return ok if len(ok) == len(cands) else None
+        for c in cands:
+            if f"{c}_x" in self.index:
+                return (c,)
+        return None
+
+    def xyz(self, data: np.ndarray, joint: str) -> np.ndarray:
+        """Joint positions ``(n, d)`` (y up; pose x scaled by aspect); NaN if not visible."""
+        src = self._sources(joint)
+        if src is None:
+            raise KeyError(joint)
+        acc = None
+        for s in src:
+            cols = [self.index[f"{s}_{a}"] for a in self.dims]
+            p = data[:, cols].astype(float, copy=True)
+            if self.kind == "pose":
+                p[:, 0] *= self.aspect
+                p[:, 1] = -p[:, 1]  # image y points down
+                vis = data[:, self.index[f"{s}_v"]]
+                p[vis < MIN_VISIBILITY] = np.nan
+            acc = p if acc is None else acc + p
+        assert acc is not None
+        return acc / len(src)
+
+
+def _trunk_down(lay: _Layout, data: np.ndarray) -> np.ndarray:
+    """Unit-free trunk axis pointing down (shoulder midpoint -> hip midpoint)."""
+    sh = (lay.xyz(data, "left_shoulder") + lay.xyz(data, "right_shoulder")) / 2
+    hip = (lay.xyz(data, "left_hip") + lay.xyz(data, "right_hip")) / 2
+    return hip - sh
+
+
+def _scale(lay: _Layout, data: np.ndarray) -> np.ndarray:
+    """Body scale for normalised image distances: shoulder width, else torso length."""
+    d = np.linalg.norm(_trunk_down(lay, data), axis=1)
+    return d
+
+
+def _named(lay: _Layout, sdef: SignalDef, side: str) -> Callable[[np.ndarray], np.ndarray]:
+    """One-side function rows -> (n,) for a named pose signal."""
+    j = sdef.joints_for(side)
+    m = sdef.method
+
+    def f(data: np.ndarray) -> np.ndarray:
+        if m in ("angle3", "flexion3"):
+            a, b, c = (lay.xyz(data, x) for x in j)
+            ang = _angle_between(a - b, c - b)
+            return 180.0 - ang if m == "flexion3" else ang
+        if m.startswith("segment_vs_vertical"):
+            a, b = lay.xyz(data, j[0]), lay.xyz(data, j[1])
+            seg = b - a
+            down = _trunk_down(lay, data)
+            if m.endswith("frontal") or (m.endswith("sagittal") and seg.shape[1] == 2):
+                seg, down = seg[:, :2], down[:, :2]
+            elif m.endswith("sagittal"):
+                seg, down = seg[:, 1:], down[:, 1:]
+            return _angle_between(seg, down)
+        if m in ("trunk_lean_sagittal", "trunk_lean_frontal"):
+            up = -_trunk_down(lay, data)
+            vert = np.zeros_like(up)
+            vert[:, 1] = 1.0
+            if m == "trunk_lean_frontal" or up.shape[1] == 2:
+                return _angle_between(up[:, :2], vert[:, :2])
+            return _angle_between(up[:, 1:], vert[:, 1:])
+        if m == "trunk_rotation":
+            sh = lay.xyz(data, "right_shoulder") - lay.xyz(data, "left_shoulder")
+            hp = lay.xyz(data, "right_hip") - lay.xyz(data, "left_hip")
+            if sh.shape[1] == 2:  # image only: shoulder width relative to hip width
+                return np.degrees(np.arccos(np.clip(
+                    np.abs(sh[:, 0]) / np.maximum(np.abs(hp[:, 0]) * 1.3, 1e-9), -1, 1)))
+            return _angle_between(sh[:, [0, 2]], hp[:, [0, 2]])
+        if m in ("distance", "distance_from_trunk"):
+            d = np.linalg.norm(lay.xyz(data, j[0]) - lay.xyz(data, j[1]), axis=1)
+            return d / _scale(lay, data) if lay.kind == "pose" else d
+        if m == "shoulder_retraction":
+            sh = np.linalg.norm(
+                lay.xyz(data, "left_shoulder") - lay.xyz(data, "right_shoulder"), axis=1)
+            hp = np.linalg.norm(lay.xyz(data, "left_hip") - lay.xyz(data, "right_hip"), axis=1)
+            return sh / hp
+        if m == "vertical_position":
+            if sdef.name == "sit_to_stand":
+                hip = (lay.xyz(data, "left_hip") + lay.xyz(data, "right_hip")) / 2
+                ank = (lay.xyz(data, "left_ankle") + lay.xyz(data, "right_ankle")) / 2
+                return (hip[:, 1] - ank[:, 1]) / np.linalg.norm(_trunk_down(lay, data), axis=1)
+            heel = lay.xyz(data, j[0])
+            toe = lay.xyz(data, j[1])
+            shank = np.linalg.norm(lay.xyz(data, j[3]) - lay.xyz(data, j[2]), axis=1)
+            return (heel[:, 1] - toe[:, 1]) / shank
+        if m == "lateral_shift":
+            hip = (lay.xyz(data, "left_hip") + lay.xyz(data, "right_hip")) / 2
+            ank = (lay.xyz(data, "left_ankle") + lay.xyz(data, "right_ankle")) / 2
+            w = np.linalg.norm(lay.xyz(data, "left_hip") - lay.xyz(data, "right_hip"), axis=1)
+            return (hip[:, 0] - ank[:, 0]) / w
+        raise NotImplementedError(m)
+
+    return f
+
+
+def _body_channels(lay: _Layout, rec_channels: tuple[str, ...]) -> tuple[Callable, int, str]:
+    """All joint coordinates relative to the hip midpoint (removes whole-body translation
+    and camera drift); image coordinates are divided by the torso length."""
+    if lay.kind == "pose":
+        joints = [n for n in MEDIAPIPE_LANDMARKS if n not in ("left_hip", "right_hip")
+                  and not n.startswith(("left_eye", "right_eye", "mouth", "left_ear",
+                                        "right_ear"))]
+        center = ("left_hip", "right_hip")
+    else:
+        joints = sorted({c[:-2] for c in rec_channels if c.endswith("_x")})
+        center = ("waist",) if "waist_x" in lay.index else tuple(joints[:1])
+        joints = [j for j in joints if j not in center]
+    n_out = len(joints) * len(lay.dims)
+
+    def f(data: np.ndarray) -> np.ndarray:
+        c = sum(_raw_xyz(lay, data, j) for j in center) / len(center)
+        parts = [(_raw_xyz(lay, data, j) - c) for j in joints]
+        out = np.concatenate(parts, axis=1)
+        if lay.kind == "pose":
+            sh = (_raw_xyz(lay, data, "left_shoulder") + _raw_xyz(lay, data, "right_shoulder"))
+            torso = np.linalg.norm(sh / 2 - c, axis=1)
+            out = out / torso[:, None]
+        return out
+
+    return f, n_out, ("norm" if lay.kind == "pose" else "m")
+
+
+def _raw_xyz(lay: _Layout, data: np.ndarray, joint: str) -> np.ndarray:
+    """Landmark coordinates without the visibility mask (auto mode tolerates occlusion)."""
+    cols = [lay.index[f"{joint}_{a}"] for a in lay.dims]
+    p = data[:, cols].astype(float, copy=True)
+    if lay.kind == "pose":
+        p[:, 0] *= lay.aspect
+        p[:, 1] = -p[:, 1]
+    return p
+
+
+def build_extractor(rec: Recording | tuple, spec: SignalSpec) -> Extractor:
+    """Build the extractor for a recording (or ``(channels, kind, aspect[, path])``).
+
+    Raises :class:`~openrehab.motion.recordings.RecordingError` when the recording lacks
+    the sensor the signal needs (e.g. finger signals without MediaPipe Hand landmarks).
+    """
+    if isinstance(rec, Recording):
+        channels, kind, aspect, path = rec.channels, rec.kind, rec.aspect, rec.path
+    else:
+        channels, kind, aspect = rec[:3]
+        path = rec[3] if len(rec) > 3 else None
+    idx = {c: i for i, c in enumerate(channels)}
+    sdef = spec.definition
+    if spec.signal == "imu_auto" and kind != "imu":
+        raise RecordingError(path, "signal 'imu_auto' needs an IMU recording (ax, ay, az)")
+    if sdef is not None and sdef.sensor not in ("any",) and spec.signal != "wrist_path":
+        need = sdef.sensor
+        have = {"pose": ("pose", "skeleton"), "imu": ("imu",), "angle": ("angle",),
+                "hand": ()}[need]
+        if kind not in have and not (kind == "angle" and need == "pose"):
+            what = {"hand": "MediaPipe Hand landmarks (21 points per hand), which recordings "
+                    "do not carry yet", "imu": "an IMU (ax, ay, az, gx, gy, gz)",
+                    "pose": "body pose landmarks or a skeleton", "angle": "an 'angle' column"}
+            raise RecordingError(
+                path,
+                f"signal {spec.signal!r} needs {what[need]}; this is a {kind} recording",
+            )
+    # A goniometer column is the signal, whatever joint it measures.
+    if kind == "angle" and (spec.signal == AUTO or (sdef and sdef.unit == "deg")):
+        j = idx["angle"]
+        return Extractor(spec.label() if spec.signal != AUTO else "angle", "deg", 1, kind,
+                         lambda d: d[:, j : j + 1].astype(float), min_amplitude=UNIT_FLOOR["deg"])
+    if kind == "imu":
+        acc = tuple(idx[c] for c in ("ax", "ay", "az"))
+        gyr = tuple(idx[c] for c in ("gx", "gy", "gz") if c in idx)
+        if spec.signal in ("forearm_rotation", "toe_curl"):
+            if not gyr:
+                raise RecordingError(
+                    path, f"signal {spec.signal!r} needs a gyroscope (gx, gy, gz)")
+            # Angle about the dominant rotation axis: PCA of the gyro, integrated later.
+            cols = list(gyr)
+            return Extractor(spec.label(), "deg", len(cols), kind,
+                             lambda d: np.degrees(d[:, cols].astype(float)),
+                             acc, gyr, UNIT_FLOOR["deg"], repetitive_only=False)
+        cols = list(acc)
+        return Extractor("imu_auto", "m/s^2", len(cols), kind,
+                         lambda d: d[:, cols].astype(float), acc, gyr,
+                         UNIT_FLOOR["m/s^2"], repetitive_only=True)
+    if kind in ("pose", "skeleton"):
+        lay = _Layout(channels, kind, aspect)
+        if spec.signal in (AUTO, "wrist_path") or sdef is None:
+            if spec.signal == "wrist_path":
+                sides = [spec.side] if spec.side else ["left", "right"]
+                js = [f"{s}_wrist" for s in sides]
+                def fwrist(d: np.ndarray) -> np.ndarray:
+                    c = (_raw_xyz(lay, d, "left_hip") + _raw_xyz(lay, d, "right_hip")) / 2 \
+                        if lay.kind == "pose" else _raw_xyz(lay, d, "waist")
+                    return np.concatenate([_raw_xyz(lay, d, j) - c for j in js], axis=1)
+
+                n = len(js) * len(lay.dims)
+                unit = "norm" if kind == "pose" else "m"
+                return Extractor(spec.label(), unit, n, kind, fwrist,
+                                 min_amplitude=UNIT_FLOOR[unit] * (0.5 if unit == "norm" else 1))
+            f, n, unit = _body_channels(lay, channels)
+            return Extractor("auto:body", unit, n, kind, f, min_amplitude=UNIT_FLOOR[unit] * 2)
+        missing = [j for s in ("left", "right") for j in sdef.joints_for(s)
+                   if not lay.has_joint(j)]
+        if missing:
+            raise RecordingError(
+                path, f"signal {spec.signal!r} needs joint(s) {', '.join(sorted(set(missing)))}"
+                f" which this {kind} recording lacks")
+        unit = "norm" if (sdef.unit == "m" and kind == "pose") else sdef.unit
+        if sdef.sided and spec.side is None:
+            fl, fr = _named(lay, sdef, "left"), _named(lay, sdef, "right")
+            # Both sides: the online PCA weighs them (bilateral exercises average, one-sided
+            # ones follow the moving side).
+            return Extractor(spec.signal, unit, 2, kind,
+                             lambda d: np.column_stack([fl(d), fr(d)]),
+                             min_amplitude=UNIT_FLOOR[unit])
+        f1 = _named(lay, sdef, spec.side or "right")
+        return Extractor(spec.label(), unit, 1, kind, lambda d: f1(d)[:, None],
+                         min_amplitude=UNIT_FLOOR[unit])
+    # generic numeric channels
+    if spec.signal != AUTO:
+        raise RecordingError(path, f"signal {spec.signal!r} cannot be computed from channels "
+                             f"{', '.join(channels[:5])}...")
+    cols = list(range(len(channels)))
+    return Extractor("auto:channels", "norm", len(cols), kind,
+                     lambda d: d[:, cols].astype(float), min_amplitude=0.0)
+
+
+def nan_to_skip(x: np.ndarray) -> bool:
+    """True when a signal row cannot be used (any NaN)."""
+    return bool(np.isnan(x).any())
+
+
+__all__ = ["UNIT_FLOOR", "Extractor", "build_extractor", "nan_to_skip"]

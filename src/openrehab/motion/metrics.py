@@ -1,0 +1,251 @@
+"""Per-repetition movement-quality metrics.
+
+All functions take uniformly sampled 1-D profiles and the sample rate ``fs`` in Hz.
+
+References
+----------
+* S. Balasubramanian, A. Melendez-Calderon, E. Burdet, "A robust and sensitive metric for
+  quantifying movement smoothness", IEEE Trans. Biomed. Eng. 59(8):2126-2136, 2012.
+* S. Balasubramanian, A. Melendez-Calderon, A. Roby-Brami, E. Burdet, "On the analysis of
+  movement smoothness", J. NeuroEng. Rehabil. 12:112, 2015 (SPARC with adaptive cut-off;
+  LDLJ).
+* N. Hogan, D. Sternad, "Sensitivity of smoothness measures to movement duration, amplitude,
+  and arrests", J. Motor Behavior 41(6):529-534, 2009 (dimensionless jerk).
+* A. Melendez-Calderon, C. Shirota, S. Balasubramanian, "Estimating movement smoothness from
+  inertial measurement units", Front. Bioeng. Biotechnol. 8:558771, 2021 (LDLJ-A).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+
+def sparc(
+    speed: np.ndarray,
+    fs: float,
+    padlevel: int = 4,
+    fc: float = 10.0,
+    amp_th: float = 0.05,
+) -> float:
+    """Spectral arc length (SPARC) of a speed profile (Balasubramanian et al. 2015).
+
+    Parameters
+    ----------
+    speed:
+        Speed (or angular speed) profile of one movement, any unit (SPARC is dimensionless
+        and amplitude invariant).
+    fs:
+        Sample rate in Hz.
+    padlevel:
+        Zero padding: the FFT length is ``2 ** (ceil(log2(n)) + padlevel)``.
+    fc:
+        Maximum cut-off frequency in Hz.
+    amp_th:
+        Amplitude threshold of the normalised spectrum for the adaptive cut-off.
+
+    Returns
+    -------
+    float
+        SPARC (negative; closer to 0 is smoother). NaN for fewer than 3 samples or a zero
+        profile.
+    """
+    v = np.asarray(speed, dtype=float)
+    if v.size < 3 or not np.any(v):
+        return math.nan
+    nfft = int(2 ** (math.ceil(math.log2(v.size)) + padlevel))
+    f = np.arange(0, fs, fs / nfft)
+    mag = np.abs(np.fft.fft(v, nfft))
+    mag = mag / mag.max()
+    sel = f <= fc
+    f_sel = f[sel]
+    m_sel = mag[sel]
+    inx = np.flatnonzero(m_sel >= amp_th)
+    f_sel = f_sel[inx[0] : inx[-1] + 1]
+    m_sel = m_sel[inx[0] : inx[-1] + 1]
+    if f_sel.size < 2:
+        return 0.0
+    df = np.diff(f_sel) / (f_sel[-1] - f_sel[0])
+    dm = np.diff(m_sel)
+    return float(-np.sum(np.sqrt(df * df + dm * dm)))
+
+
+def ldlj(speed: np.ndarray, fs: float) -> float:
+    """Log dimensionless jerk from a speed profile (Hogan & Sternad 2009; LDLJ of
+    Balasubramanian et al. 2015), ``-ln(T^3 / v_peak^2 * integral(jerk^2 dt))``.
+
+    ``speed`` is the (angular) speed, any unit; ``T`` = ``len(speed) / fs`` seconds. Jerk is
+    the second difference of the speed. Returns a negative number (closer to 0 is
+    smoother); NaN for fewer than 3 samples or a zero profile.
+    """
+    v = np.asarray(speed, dtype=float)
+    if v.size < 3:
+        return math.nan
+    vpeak = float(np.max(np.abs(v)))
+    if vpeak == 0:
+        return math.nan
+    dt = 1.0 / fs
+    dur = v.size * dt
+    jerk = np.diff(v, 2) / (dt * dt)
+    dlj = (dur**3 / vpeak**2) * float(np.sum(jerk * jerk)) * dt
+    if dlj <= 0:
+        return math.nan
+    return float(-math.log(dlj))
+
+
+def ldlj_a(accel: np.ndarray, fs: float) -> float:
+    """LDLJ-A: log dimensionless jerk from accelerations (Melendez-Calderon et al. 2021),
+    ``-ln(T / a_peak^2 * integral(|da/dt|^2 dt))``.
+
+    ``accel`` has shape ``(n,)`` or ``(n, 3)``, gravity removed (e.g. mean-subtracted over
+    the movement), any unit. Returns NaN for fewer than 3 samples or zero acceleration.
+    """
+    a = np.asarray(accel, dtype=float)
+    if a.ndim == 1:
+        a = a[:, None]
+    if a.shape[0] < 3:
+        return math.nan
+    apeak = float(np.max(np.linalg.norm(a, axis=1)))
+    if apeak == 0:
+        return math.nan
+    dt = 1.0 / fs
+    dur = a.shape[0] * dt
+    jerk = np.diff(a, axis=0) / dt
+    val = (dur / apeak**2) * float(np.sum(jerk * jerk)) * dt
+    if val <= 0:
+        return math.nan
+    return float(-math.log(val))
+
+
+def count_velocity_peaks(speed: np.ndarray, rel_height: float = 0.1) -> int:
+    """Number of local maxima of a speed profile above ``rel_height`` x its maximum.
+
+    Sub-movements (Rohrer et al. 2002) show as separate speed peaks; a smooth rep has one.
+    Plateaus count once.
+    """
+    v = np.asarray(speed, dtype=float)
+    if v.size < 3:
+        return int(v.size > 0 and np.max(v) > 0)
+    thr = rel_height * float(np.max(v))
+    # Work on the sequence with repeated values collapsed so plateaus count once.
+    keep = np.concatenate(([True], np.diff(v) != 0))
+    u = v[keep]
+    if u.size < 3:
+        return 1 if u.size and u.max() > 0 else 0
+    inner = (u[1:-1] > u[:-2]) & (u[1:-1] > u[2:]) & (u[1:-1] >= thr)
+    n = int(inner.sum())
+    # A profile that peaks at an edge (rep cut by the window) still has that peak.
+    if u[0] > u[1] and u[0] >= thr:
+        n += 1
+    if u[-1] > u[-2] and u[-1] >= thr:
+        n += 1
+    return n
+
+
+@dataclass(frozen=True)
+class RepMetrics:
+    """Metrics of one repetition.
+
+    ``rom`` is in ``rom_unit`` ("deg" for angles, "m", "m/s^2" or "norm");
+    ``peak_velocity``/``mean_velocity`` in ``rom_unit``/s (deg/s for angles);
+    ``sparc`` and ``ldlj`` are dimensionless (``ldlj`` is LDLJ-A when ``ldlj_kind == "accel"``).
+    """
+
+    start_s: float
+    end_s: float
+    peak_s: float
+    rom: float
+    rom_unit: str
+    duration_s: float
+    peak_velocity: float
+    mean_velocity: float
+    time_to_peak_velocity_s: float
+    velocity_peaks: int
+    sparc: float
+    ldlj: float
+    ldlj_kind: str
+    too_fast: bool
+
+    def to_dict(self, digits: int = 4) -> dict[str, float | int | str | bool | None]:
+        """JSON-ready dict (NaN becomes ``None``)."""
+        out: dict[str, float | int | str | bool | None] = {}
+        for k, v in asdict(self).items():
+            if isinstance(v, float):
+                out[k] = None if not math.isfinite(v) else round(v, digits)
+            else:
+                out[k] = v
+        return out
+
+
+def rep_metrics(
+    t_s: np.ndarray,
+    x: np.ndarray,
+    fs: float,
+    *,
+    unit: str,
+    start_s: float,
+    end_s: float,
+    peak_s: float,
+    accel: np.ndarray | None = None,
+    speed: np.ndarray | None = None,
+    max_velocity: float | None = None,
+) -> RepMetrics:
+    """Metrics of one rep from its (low-passed) signal ``x`` sampled at ``t_s``.
+
+    ``speed`` overrides the speed profile (default: ``|dx/dt|``, e.g. angular speed in
+    deg/s for angle signals); ``accel`` (``(n, 3)``, m/s^2) switches LDLJ to LDLJ-A.
+    ``max_velocity`` (same unit as the speed) sets ``too_fast``.
+    """
+    x = np.asarray(x, dtype=float)
+    if speed is None:
+        speed = np.abs(np.gradient(x, t_s)) if x.size > 1 else np.zeros_like(x)
+    speed = np.asarray(speed, dtype=float)
+    i0 = int(np.argmin(np.abs(t_s - start_s)))
+    rom = float(np.max(np.abs(x - x[i0]))) if x.size else math.nan
+    dur = end_s - start_s
+    vpk = float(np.max(speed)) if speed.size else math.nan
+    vmean = float(np.mean(speed)) if speed.size else math.nan
+    ttp = float(t_s[int(np.argmax(speed))] - start_s) if speed.size else math.nan
+    if accel is not None:
+        a = np.asarray(accel, dtype=float)
+        a = a - a.mean(axis=0)  # gravity (and slow orientation change) removed
+        jerk_val, kind = ldlj_a(a, fs), "accel"
+    else:
+        jerk_val, kind = ldlj(speed, fs), "velocity"
+    return RepMetrics(
+        start_s=float(start_s),
+        end_s=float(end_s),
+        peak_s=float(peak_s),
+        rom=rom,
+        rom_unit=unit,
+        duration_s=float(dur),
+        peak_velocity=vpk,
+        mean_velocity=vmean,
+        time_to_peak_velocity_s=ttp,
+        velocity_peaks=count_velocity_peaks(speed),
+        sparc=sparc(speed, fs),
+        ldlj=jerk_val,
+        ldlj_kind=kind,
+        too_fast=bool(max_velocity is not None and math.isfinite(vpk) and vpk > max_velocity),
+    )
+
+
+def minimum_jerk_speed(duration_s: float, fs: float, amplitude: float = 1.0) -> np.ndarray:
+    """Speed profile of a minimum-jerk point-to-point movement (Flash & Hogan 1985):
+    ``amplitude / T * (30 tau^2 - 60 tau^3 + 30 tau^4)`` for ``tau`` in [0, 1]."""
+    n = max(round(duration_s * fs) + 1, 2)
+    tau = np.linspace(0.0, 1.0, n)
+    return amplitude / duration_s * (30 * tau**2 - 60 * tau**3 + 30 * tau**4)
+
+
+__all__ = [
+    "RepMetrics",
+    "count_velocity_peaks",
+    "ldlj",
+    "ldlj_a",
+    "minimum_jerk_speed",
+    "rep_metrics",
+    "sparc",
+]

@@ -1,0 +1,538 @@
+"""Read, validate and write motion recordings.
+
+Two on-disk formats (documented for users in ``docs/recordings.md``):
+
+* **Recording CSV** (optionally ``.csv.gz``): header row, first column ``t`` (seconds,
+  increasing), then numeric channels. IMU: ``ax, ay, az`` (m/s^2, gravity included) and
+  optionally ``gx, gy, gz`` (rad/s); skeleton: ``<joint>_x, <joint>_y, <joint>_z`` (metres,
+  camera frame, y up); goniometer: ``angle`` (degrees). Other numeric columns are allowed
+  (kind ``"generic"``).
+* **Landmark JSON Lines** (``.jsonl``, optionally ``.jsonl.gz``): one MediaPipe Pose frame per
+  line, ``{"t": seconds, "landmarks": [[x, y, z, visibility] x 33]}`` in normalised image
+  coordinates, or ``"landmarks": null`` when no pose was found. Optional per-line
+  ``"width"``/``"height"`` (pixels) give the image aspect ratio.
+
+Validation either *handles* a problem (and records a warning in :attr:`Recording.warnings`)
+or raises :class:`RecordingError`, whose message is one line naming file, row and problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+RecordingKind = Literal["imu", "skeleton", "pose", "angle", "generic"]
+
+#: MediaPipe Pose landmark names, in MediaPipe's order (33 landmarks).
+MEDIAPIPE_LANDMARKS: tuple[str, ...] = (
+    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
+    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
+    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky",
+    "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip",
+    "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel",
+    "right_heel", "left_foot_index", "right_foot_index",
+)
+
+STANDARD_GRAVITY = 9.80665  # m/s^2
+MIN_SAMPLES = 10
+MIN_DURATION_S = 0.5
+#: Runs of missing samples up to this long are linearly interpolated; longer ones are errors.
+MAX_INTERPOLATED_GAP_S = 1.0
+#: A time step this many times the median step is reported as a gap (warning).
+GAP_FACTOR = 3.0
+
+
+class RecordingError(ValueError):
+    """A recording cannot be used. ``str(err)`` is one line: ``file: row N: problem``."""
+
+    def __init__(self, path: str | Path | None, problem: str, row: int | None = None):
+        self.path = str(path) if path is not None else "<stream>"
+        self.row = row
+        self.problem = problem
+        where = f"{self.path}: " + (f"row {row}: " if row is not None else "")
+        super().__init__(where + problem)
+
+
+@dataclass
+class Recording:
+    """A validated recording held in memory.
+
+    Attributes
+    ----------
+    t_s:
+        Sample times in seconds, strictly increasing, shape ``(n,)``.
+    data:
+        Channel values, shape ``(n, c)``, float64. For ``kind == "pose"`` the channels are
+        ``<landmark>_x, _y, _z, _v`` for the 33 MediaPipe landmarks (``_v`` = visibility) and
+        rows without a pose are NaN.
+    channels:
+        Channel names (without ``t``).
+    kind:
+        ``"imu"``, ``"skeleton"`` (Kinect-style, metres), ``"pose"`` (MediaPipe, normalised
+        image coordinates), ``"angle"`` (goniometer degrees) or ``"generic"``.
+    path:
+        Source file, if any.
+    warnings:
+        Problems that were handled (one line each).
+    aspect:
+        Image width / height for pose recordings (x is rescaled by it when computing angles).
+    """
+
+    t_s: np.ndarray
+    data: np.ndarray
+    channels: tuple[str, ...]
+    kind: RecordingKind
+    path: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+    aspect: float = 1.0
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.t_s.shape[0])
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.t_s[-1] - self.t_s[0]) if self.n_samples else 0.0
+
+    @property
+    def sample_rate_hz(self) -> float:
+        """Nominal sample rate: 1 / median time step."""
+        if self.n_samples < 2:
+            return float("nan")
+        return float(1.0 / np.median(np.diff(self.t_s)))
+
+    def channel(self, name: str) -> np.ndarray:
+        """One channel as a 1-D array."""
+        return self.data[:, self.channels.index(name)]
+
+    def has(self, *names: str) -> bool:
+        return all(n in self.channels for n in names)
+
+
+# --------------------------------------------------------------------------------- reading
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+def read_recording(path: str | Path, *, aspect: float | None = None) -> Recording:
+    """Read a recording CSV (``.csv``/``.csv.gz``) or landmark JSONL (``.jsonl[.gz]``).
+
+    Raises :class:`RecordingError` (one-line message) for unusable files.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise RecordingError(p, "file not found")
+    if not p.is_file():
+        raise RecordingError(p, "not a file")
+    name = p.name.lower()
+    try:
+        if name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+            return read_landmarks_jsonl(p, aspect=aspect)
+        if name.endswith((".csv", ".csv.gz")):
+            return read_csv(p)
+    except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as exc:
+        raise RecordingError(p, f"cannot read file ({type(exc).__name__}: {exc})") from None
+    raise RecordingError(p, "unknown file type (expected .csv, .csv.gz or .jsonl)")
+
+
+def read_csv(path: str | Path) -> Recording:
+    """Read and validate a recording CSV (see module docstring)."""
+    p = Path(path)
+    with _open_text(p) as fh:
+        text = fh.read()
+    # Fast path: numpy parses clean numeric files much faster than the csv module.
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise RecordingError(p, "empty file (expected a header row starting with 't')", row=1)
+    header = [h.strip() for h in next(csv.reader([lines[0]]))]
+    if header[0].lower() not in ("t", "t_s", "time", "timestamp"):
+        raise RecordingError(
+            p, f"first column must be 't' (seconds), found {header[0]!r}", row=1
+        )
+    if len(header) < 2:
+        raise RecordingError(p, "no data channels after 't'", row=1)
+    if len(set(header)) != len(header):
+        dup = sorted({h for h in header if header.count(h) > 1})
+        raise RecordingError(p, f"duplicate column names: {', '.join(dup)}", row=1)
+    body = [ln for ln in lines[1:]]
+    # Drop trailing blank lines only (a blank line in the middle is a bad row).
+    while body and not body[-1].strip():
+        body.pop()
+    ncol = len(header)
+    if not body:
+        raise RecordingError(p, "no data rows after the header", row=2)
+    try:
+        arr = np.loadtxt(io.StringIO("\n".join(body)), delimiter=",", ndmin=2, dtype=float)
+        if arr.shape[0] != len(body) or (arr.size and arr.shape[1] != ncol):
+            raise ValueError
+    except ValueError:
+        arr = _parse_rows_slowly(p, body, ncol)
+    if arr.shape[0] == 0:
+        raise RecordingError(p, "no data rows after the header", row=2)
+    t = arr[:, 0]
+    data = arr[:, 1:]
+    channels = tuple(header[1:])
+    kind = _guess_kind(channels)
+    rec = Recording(t_s=t, data=data, channels=channels, kind=kind, path=p)
+    return validate(rec)
+
+
+def _parse_rows_slowly(p: Path, body: list[str], ncol: int) -> np.ndarray:
+    """Row-by-row parse that reports the first bad row (1-based file line numbers)."""
+    out = np.empty((len(body), ncol))
+    for i, row in enumerate(csv.reader(body)):
+        line_no = i + 2
+        if len(row) != ncol:
+            raise RecordingError(
+                p, f"expected {ncol} values, found {len(row)}", row=line_no
+            )
+        for j, cell in enumerate(row):
+            c = cell.strip()
+            if c == "" or c.lower() in ("nan", "na", "null", "none"):
+                out[i, j] = np.nan
+                continue
+            try:
+                out[i, j] = float(c)
+            except ValueError:
+                raise RecordingError(
+                    p, f"column {j + 1}: {c[:30]!r} is not a number", row=line_no
+                ) from None
+    return out
+
+
+def _guess_kind(channels: Iterable[str]) -> RecordingKind:
+    ch = set(channels)
+    if {"ax", "ay", "az"} <= ch:
+        return "imu"
+    if "angle" in ch:
+        return "angle"
+    if any(c.endswith("_x") for c in ch) and any(c.endswith("_y") for c in ch):
+        if any(c.endswith("_v") for c in ch):
+            return "pose"
+        return "skeleton"
+    return "generic"
+
+
+def read_landmarks_jsonl(path: str | Path, *, aspect: float | None = None) -> Recording:
+    """Read MediaPipe pose landmarks, one JSON frame per line (see module docstring).
+
+    Frames with ``"landmarks": null`` become NaN rows (the engine skips them). ``aspect`` is
+    the image width / height; default: from ``width``/``height`` keys if present, else 1.
+    """
+    p = Path(path)
+    ts: list[float] = []
+    frames: list[list[float] | None] = []
+    width = height = None
+    n_lm = len(MEDIAPIPE_LANDMARKS)
+    with _open_text(p) as fh:
+        for i, line in enumerate(fh):
+            row = i + 1
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise RecordingError(p, f"invalid JSON ({exc.msg})", row=row) from None
+            if not isinstance(obj, dict) or "t" not in obj or "landmarks" not in obj:
+                raise RecordingError(p, "expected an object with 't' and 'landmarks'", row=row)
+            try:
+                t = float(obj["t"])
+            except (TypeError, ValueError):
+                raise RecordingError(p, f"'t' is not a number: {obj['t']!r}", row=row) from None
+            lms = obj["landmarks"]
+            if lms is None:
+                flat = None
+            else:
+                if not isinstance(lms, list) or len(lms) != n_lm:
+                    got = len(lms) if isinstance(lms, list) else type(lms).__name__
+                    raise RecordingError(
+                        p, f"expected {n_lm} landmarks, found {got}", row=row
+                    )
+                flat = []
+                for k, lm in enumerate(lms):
+                    if not isinstance(lm, list | tuple) or len(lm) not in (3, 4):
+                        raise RecordingError(
+                            p, f"landmark {k}: expected [x, y, z, visibility]", row=row
+                        )
+                    try:
+                        vals = [float(v) if v is not None else math.nan for v in lm]
+                    except (TypeError, ValueError):
+                        raise RecordingError(
+                            p, f"landmark {k}: non-numeric value", row=row
+                        ) from None
+                    if len(vals) == 3:
+                        vals.append(1.0)
+                    flat.extend(vals)
+            width = obj.get("width", width)
+            height = obj.get("height", height)
+            ts.append(t)
+            frames.append(flat)
+    if not ts:
+        raise RecordingError(p, "no frames", row=1)
+    data = np.full((len(ts), n_lm * 4), np.nan)
+    for i, f in enumerate(frames):
+        if f is not None:
+            data[i] = f
+    channels = tuple(f"{n}_{a}" for n in MEDIAPIPE_LANDMARKS for a in ("x", "y", "z", "v"))
+    if aspect is None:
+        aspect = float(width) / float(height) if width and height else 1.0
+    rec = Recording(
+        t_s=np.asarray(ts, dtype=float), data=data, channels=channels, kind="pose", path=p,
+        aspect=float(aspect),
+    )
+    return validate(rec)
+
+
+def write_landmarks_jsonl(
+    rec_or_frames: Recording | Iterable[tuple[float, np.ndarray | None]],
+    path: str | Path,
+    *,
+    digits: int = 5,
+) -> Path:
+    """Write pose landmarks as JSON Lines (the format :func:`read_landmarks_jsonl` reads).
+
+    Accepts a pose :class:`Recording` or an iterable of ``(t_s, landmarks)`` with landmarks
+    an array ``(33, 4)`` (or ``(33, 3)``) or ``None``. ``.gz`` paths are gzip-compressed.
+    """
+    p = Path(path)
+    if isinstance(rec_or_frames, Recording):
+        rec = rec_or_frames
+        if rec.kind != "pose":
+            raise ValueError("only pose recordings can be written as landmark JSONL")
+        frames: Iterable[tuple[float, np.ndarray | None]] = (
+            (float(t), None if np.isnan(row).all() else row.reshape(-1, 4))
+            for t, row in zip(rec.t_s, rec.data, strict=True)
+        )
+    else:
+        frames = rec_or_frames
+    opener = gzip.open if p.suffix == ".gz" else open
+    with opener(p, "wt", encoding="utf-8") as fh:
+        for t, lm in frames:
+            if lm is None:
+                payload = None
+            else:
+                a = np.asarray(lm, dtype=float)
+                payload = [[round(float(v), digits) for v in r] for r in a]
+            fh.write(json.dumps({"t": round(float(t), 6), "landmarks": payload}) + "\n")
+    return p
+
+
+# ------------------------------------------------------------------------------- validation
+
+
+def validate(rec: Recording) -> Recording:
+    """Check a recording; fix what can be fixed safely (with a warning), else raise.
+
+    Rules (also in ``docs/recordings.md``):
+
+    * fewer than 10 samples or shorter than 0.5 s: error;
+    * NaN/empty ``t``: error; decreasing ``t``: error naming the row; duplicate ``t``: the
+      later sample is dropped (warning);
+    * missing channel values (empty/NaN cells): runs up to 1 s are linearly interpolated
+      (warning); longer runs or a channel missing everywhere: error. Pose frames without a
+      pose are kept as NaN (the engine skips them);
+    * gaps (time step > 3 x median): warning (the engine restarts detection after a gap
+      longer than 1 s);
+    * constant channels: warning; all channels constant: error;
+    * units: accelerometer magnitude near 1 (g) is converted to m/s^2, gyroscope values
+      above 35 rad/s (i.e. deg/s) converted to rad/s, skeleton coordinates in millimetres
+      converted to metres (each with a warning).
+    """
+    p = rec.path
+    t = rec.t_s
+    if rec.n_samples < MIN_SAMPLES:
+        raise RecordingError(p, f"too short: {rec.n_samples} samples (need >= {MIN_SAMPLES})")
+    bad_t = np.flatnonzero(~np.isfinite(t))
+    if bad_t.size:
+        raise RecordingError(p, "time 't' is missing or not finite", row=_row(rec, bad_t[0]))
+    dt = np.diff(t)
+    dec = np.flatnonzero(dt < 0)
+    if dec.size:
+        i = int(dec[0]) + 1
+        raise RecordingError(
+            p,
+            f"time goes backwards (t={t[i]:.6g} s after t={t[i - 1]:.6g} s); timestamps must "
+            "increase",
+            row=_row(rec, i),
+        )
+    dup = np.flatnonzero(dt == 0)
+    if dup.size:
+        keep = np.ones(rec.n_samples, dtype=bool)
+        keep[dup + 1] = False
+        rec.warnings.append(
+            f"{dup.size} duplicate timestamp(s) (first at row {_row(rec, int(dup[0]) + 1)}); "
+            "kept the first sample of each"
+        )
+        rec.t_s = t = t[keep]
+        rec.data = rec.data[keep]
+        dt = np.diff(t)
+    if rec.n_samples < MIN_SAMPLES:
+        raise RecordingError(p, f"too short: {rec.n_samples} samples (need >= {MIN_SAMPLES})")
+    if rec.duration_s < MIN_DURATION_S:
+        raise RecordingError(
+            p, f"too short: {rec.duration_s:.3g} s (need >= {MIN_DURATION_S} s)"
+        )
+    med_dt = float(np.median(dt))
+    gaps = np.flatnonzero(dt > GAP_FACTOR * med_dt)
+    if gaps.size:
+        i = int(gaps[0])
+        rec.warnings.append(
+            f"{gaps.size} gap(s) in time (largest {dt.max():.3g} s; first after row "
+            f"{_row(rec, i)} at t={t[i]:.6g} s)"
+        )
+    if rec.kind == "pose":
+        _validate_pose(rec)
+    else:
+        _fill_missing(rec, med_dt)
+        _check_units(rec)
+    _check_constant(rec)
+    return rec
+
+
+def _row(rec: Recording, i: int) -> int:
+    """File row (1-based, header = row 1) of sample ``i`` for CSVs; line number for JSONL."""
+    return i + (1 if rec.kind == "pose" else 2)
+
+
+def _fill_missing(rec: Recording, med_dt: float) -> None:
+    d = rec.data
+    nan = np.isnan(d)
+    if not nan.any():
+        return
+    t = rec.t_s
+    for j in np.flatnonzero(nan.any(axis=0)):
+        col = d[:, j]
+        miss = np.isnan(col)
+        if miss.all():
+            raise RecordingError(rec.path, f"channel {rec.channels[j]!r} has no values")
+        # Run lengths of missing values, in seconds.
+        edges = np.diff(np.concatenate(([0], miss.view(np.int8), [0])))
+        starts = np.flatnonzero(edges == 1)
+        ends = np.flatnonzero(edges == -1)  # exclusive
+        for s, e in zip(starts, ends, strict=True):
+            t0 = t[s - 1] if s > 0 else t[s]
+            t1 = t[e] if e < len(t) else t[e - 1]
+            # Runs at the very start/end are extended from the nearest value (np.interp).
+            if t1 - t0 > MAX_INTERPOLATED_GAP_S:
+                raise RecordingError(
+                    rec.path,
+                    f"channel {rec.channels[j]!r} missing for {t1 - t0:.3g} s (rows "
+                    f"{_row(rec, int(s))}-{_row(rec, int(e) - 1)}); at most "
+                    f"{MAX_INTERPOLATED_GAP_S:g} s can be interpolated",
+                    row=_row(rec, int(s)),
+                )
+        col[miss] = np.interp(t[miss], t[~miss], col[~miss])
+    first = int(np.flatnonzero(nan.any(axis=1))[0])
+    rec.warnings.append(
+        f"{int(nan.sum())} missing value(s) (first at row {_row(rec, first)}) were "
+        "linearly interpolated"
+    )
+
+
+def _check_units(rec: Recording) -> None:
+    if rec.kind == "imu":
+        acc = rec.data[:, [rec.channels.index(c) for c in ("ax", "ay", "az")]]
+        mag = float(np.median(np.linalg.norm(acc, axis=1)))
+        if 0.5 < mag < 2.0:
+            rec.data[:, [rec.channels.index(c) for c in ("ax", "ay", "az")]] *= STANDARD_GRAVITY
+            rec.warnings.append(
+                f"accelerometer magnitude is {mag:.2f} (looks like g, expected ~9.81 m/s^2); "
+                "converted to m/s^2"
+            )
+        elif mag < 0.5 or mag > 40:
+            rec.warnings.append(
+                f"accelerometer magnitude median is {mag:.3g} m/s^2 (expected ~9.81 with "
+                "gravity); check units"
+            )
+        gyro = [c for c in ("gx", "gy", "gz") if c in rec.channels]
+        if gyro:
+            idx = [rec.channels.index(c) for c in gyro]
+            g99 = float(np.percentile(np.abs(rec.data[:, idx]), 99))
+            if g99 > 35.0:  # > 2000 deg/s in rad/s is implausible for human motion
+                rec.data[:, idx] = np.deg2rad(rec.data[:, idx])
+                rec.warnings.append(
+                    f"gyroscope values up to {g99:.0f} look like deg/s (expected rad/s); "
+                    "converted to rad/s"
+                )
+    elif rec.kind == "skeleton":
+        coord = [i for i, c in enumerate(rec.channels) if c.endswith(("_x", "_y", "_z"))]
+        med = float(np.median(np.abs(rec.data[:, coord])))
+        if med > 20.0:  # people are not 20 m from the camera: millimetres
+            rec.data[:, coord] /= 1000.0
+            rec.warnings.append(
+                f"skeleton coordinates look like millimetres (median |value| {med:.0f}); "
+                "converted to metres"
+            )
+    elif rec.kind == "angle":
+        a = rec.channel("angle")
+        if np.ptp(a) < 2 * math.pi and np.max(np.abs(a)) <= math.pi + 1e-9:
+            rec.warnings.append(
+                "column 'angle' stays within +-pi: if it is in radians, convert to degrees"
+            )
+
+
+def _validate_pose(rec: Recording) -> None:
+    valid = ~np.isnan(rec.data).any(axis=1)
+    n_valid = int(valid.sum())
+    if n_valid < MIN_SAMPLES:
+        raise RecordingError(
+            rec.path, f"only {n_valid} frame(s) with a pose (need >= {MIN_SAMPLES})"
+        )
+    if n_valid < rec.n_samples:
+        rec.warnings.append(
+            f"{rec.n_samples - n_valid} of {rec.n_samples} frame(s) without a pose are skipped"
+        )
+
+
+def _check_constant(rec: Recording) -> None:
+    d = rec.data
+    with np.errstate(invalid="ignore"):
+        span = np.nanmax(d, axis=0) - np.nanmin(d, axis=0)
+    const = [c for c, s in zip(rec.channels, span, strict=True) if s == 0]
+    if rec.kind == "pose":
+        const = [c for c in const if not c.endswith("_v")]
+        coords = [c for c in rec.channels if not c.endswith("_v")]
+    else:
+        coords = list(rec.channels)
+    if len(const) == len(coords):
+        raise RecordingError(rec.path, "all channels are constant (sensor disconnected?)")
+    if const:
+        shown = ", ".join(const[:6]) + (" ..." if len(const) > 6 else "")
+        rec.warnings.append(f"constant channel(s) ignored: {shown}")
+
+
+def write_csv(rec: Recording, path: str | Path) -> Path:
+    """Write a recording in the CSV convention (``.gz`` suffix compresses)."""
+    p = Path(path)
+    opener = gzip.open if p.suffix == ".gz" else open
+    with opener(p, "wt", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(("t", *rec.channels)) + "\n")
+        arr = np.column_stack([rec.t_s, rec.data])
+        np.savetxt(fh, arr, delimiter=",", fmt="%.6g")
+    return p
+
+
+__all__ = [
+    "MEDIAPIPE_LANDMARKS",
+    "Recording",
+    "RecordingError",
+    "read_csv",
+    "read_landmarks_jsonl",
+    "read_recording",
+    "validate",
+    "write_csv",
+    "write_landmarks_jsonl",
+]

@@ -1,0 +1,362 @@
+"""Named motion signals: the vocabulary that exercise definitions reference.
+
+An exercise names *what* to count (``sensing.signal``, e.g. ``"elbow_flexion"``) and the
+side separately (``"left"``/``"right"``). This module says *how* each name is computed:
+which landmarks, joints or IMU channels it needs, its unit, and which sensor kind must be
+present in the recording. Signals that cannot honestly be computed from body-pose landmarks
+(finger signals need MediaPipe Hand's 21 landmarks; forearm rotation and toe curls need an
+IMU) declare that requirement instead of being approximated; the engine then raises a clear
+error when a recording lacks the needed sensor.
+
+Sensor kinds (``SensorKind``):
+
+- ``"pose"``: body skeleton, either MediaPipe Pose (33 landmarks) or a Kinect-style skeleton
+  CSV (``<joint>_x/_y/_z`` in metres). Joint names below use the generic names of
+  :data:`JOINTS`; the recording readers map both formats onto them.
+- ``"hand"``: MediaPipe Hand (21 landmarks per hand). Not yet readable from recordings.
+- ``"imu"``: accelerometer ``ax, ay, az`` (m/s^2), optionally gyroscope ``gx, gy, gz`` (rad/s).
+- ``"angle"``: a goniometer column ``angle`` in degrees.
+
+Units: ``"deg"`` for joint angles, ``"m"`` for distances (for normalised image coordinates
+the distance is in body-relative units, see :attr:`SignalDef.unit`), ``"norm"`` for
+dimensionless/normalised signals (e.g. a principal-component projection).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SensorKind = Literal["pose", "hand", "imu", "angle", "any"]
+Unit = Literal["deg", "m", "norm"]
+Side = Literal["left", "right"]
+Method = Literal[
+    "angle3",  # angle at joint b between segments b->a and b->c (0 = folded, 180 = straight)
+    "flexion3",  # 180 - angle3: 0 deg at full extension, grows with flexion
+    "segment_vs_vertical",  # angle of segment a->b against the trunk axis (hip mid -> shoulder mid)
+    "segment_vs_vertical_frontal",  # same, projected on the frontal (x, y) plane
+    "segment_vs_vertical_sagittal",  # same, projected on the sagittal (y, z) plane
+    "trunk_lean_sagittal",  # trunk axis vs vertical in the sagittal plane
+    "trunk_lean_frontal",  # trunk axis vs vertical in the frontal plane
+    "trunk_rotation",  # shoulder line vs hip line about the vertical axis
+    "distance",  # distance between two landmarks, normalised by shoulder width for images
+    "distance_from_trunk",  # distance of a landmark from the shoulder of the same side
+    "vertical_position",  # vertical coordinate of a landmark relative to the hips (up = +)
+    "lateral_shift",  # horizontal midpoint of hips relative to ankles (weight shift)
+    "shoulder_retraction",  # shoulder-to-shoulder width relative to torso (scapular retraction)
+    "hand_angle",  # angle from MediaPipe Hand landmarks
+    "hand_distance",  # distance between MediaPipe Hand landmarks
+    "imu_orientation",  # an orientation angle from the IMU (gyro integration + gravity)
+    "imu_auto",  # dominant principal component of the IMU channels, tracked online
+    "auto",  # dominant principal component of whatever channels are present
+    "angle_column",  # the goniometer column as is
+]
+
+#: Generic joint names used by signal definitions (Kinect names from the shared datasets'
+#: convention; MediaPipe landmarks are mapped onto them by the readers).
+JOINTS: frozenset[str] = frozenset(
+    {
+        "head",
+        "neck",
+        "chest",
+        "spine",
+        "waist",
+        "nose",
+        "left_shoulder",
+        "right_shoulder",
+        "left_elbow",
+        "right_elbow",
+        "left_wrist",
+        "right_wrist",
+        "left_index",
+        "right_index",
+        "left_hip",
+        "right_hip",
+        "left_knee",
+        "right_knee",
+        "left_ankle",
+        "right_ankle",
+        "left_heel",
+        "right_heel",
+        "left_toes",
+        "right_toes",
+        "mouth",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SignalDef:
+    """How one named signal is computed.
+
+    Attributes
+    ----------
+    name:
+        Side-less signal name (a member of :data:`SIGNAL_NAMES`).
+    sensor:
+        Sensor kind the recording must contain (``"pose"``, ``"hand"``, ``"imu"``,
+        ``"angle"``, or ``"any"`` for signals that adapt to what is present).
+    unit:
+        ``"deg"``, ``"m"`` or ``"norm"``. Distances from normalised image landmarks
+        (MediaPipe) are divided by the shoulder width and reported as ``"norm"``.
+    method:
+        Computation method (see ``Method``).
+    joints:
+        Joint names with ``{side}`` placeholders, in the order the method expects
+        (e.g. ``("{side}_shoulder", "{side}_elbow", "{side}_wrist")`` for an angle at the
+        elbow). Empty for IMU/automatic signals.
+    sided:
+        Whether the signal has a left/right side.
+    description:
+        One-line human description, including the angle convention.
+    """
+
+    name: str
+    sensor: SensorKind
+    unit: Unit
+    method: Method
+    joints: tuple[str, ...] = ()
+    sided: bool = True
+    description: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def joints_for(self, side: str | None) -> tuple[str, ...]:
+        """Joint names with the side filled in (``side`` defaults to ``"right"``)."""
+        s = side or "right"
+        other = "left" if s == "right" else "right"
+        return tuple(j.format(side=s, other=other) for j in self.joints)
+
+
+_S = "{side}"
+
+_DEFS: tuple[SignalDef, ...] = (
+    # --- upper limb, from body pose -------------------------------------------------------
+    SignalDef(
+        "elbow_flexion", "pose", "deg", "flexion3",
+        (f"{_S}_shoulder", f"{_S}_elbow", f"{_S}_wrist"),
+        description="180 deg minus the shoulder-elbow-wrist angle: 0 = straight arm.",
+    ),
+    SignalDef(
+        "shoulder_flexion", "pose", "deg", "segment_vs_vertical_sagittal",
+        (f"{_S}_shoulder", f"{_S}_elbow"),
+        description="Upper arm (shoulder->elbow) vs trunk axis in the sagittal plane; "
+        "0 = arm hanging, 90 = arm forward horizontal. Falls back to the 3-D angle "
+        "when depth is unreliable.",
+    ),
+    SignalDef(
+        "shoulder_abduction", "pose", "deg", "segment_vs_vertical",
+        (f"{_S}_shoulder", f"{_S}_elbow"),
+        description="Angle between the upper arm (shoulder->elbow) and the downward trunk "
+        "axis (shoulder mid -> hip mid); 0 = arm at side, 90 = horizontal.",
+    ),
+    SignalDef(
+        "shoulder_external_rotation", "pose", "deg", "segment_vs_vertical_frontal",
+        (f"{_S}_elbow", f"{_S}_wrist"),
+        description="Forearm (elbow->wrist) direction in the transverse plane with the elbow "
+        "at the side; approximated from pose as the forearm angle vs the trunk axis in the "
+        "frontal plane. Exact rotation needs an IMU on the forearm.",
+    ),
+    SignalDef(
+        "scapular_retraction", "pose", "norm", "shoulder_retraction",
+        ("left_shoulder", "right_shoulder", "left_hip", "right_hip"),
+        sided=False,
+        description="Shoulder-to-shoulder distance relative to hip width; decreases as the "
+        "shoulder blades are squeezed (needs depth: weak from a frontal webcam).",
+    ),
+    SignalDef(
+        "reach_distance", "pose", "m", "distance_from_trunk",
+        (f"{_S}_shoulder", f"{_S}_wrist"),
+        description="Shoulder-to-wrist distance (m for skeletons, shoulder widths for images).",
+    ),
+    SignalDef(
+        "hand_to_mouth_distance", "pose", "m", "distance",
+        (f"{_S}_wrist", "mouth"),
+        description="Wrist-to-mouth distance (m for skeletons, shoulder widths for images); "
+        "mouth = MediaPipe mouth-corner midpoint, or the head joint for skeletons.",
+    ),
+    SignalDef(
+        "wrist_flexion", "pose", "deg", "flexion3",
+        (f"{_S}_elbow", f"{_S}_wrist", f"{_S}_index"),
+        description="180 deg minus the elbow-wrist-index angle (MediaPipe pose has hand "
+        "points; Kinect skeletons without hand joints cannot give it).",
+    ),
+    SignalDef(
+        "wrist_deviation", "hand", "deg", "hand_angle",
+        ("{side}_hand:wrist", "{side}_hand:index_mcp", "{side}_hand:pinky_mcp"),
+        description="Radial/ulnar deviation; needs MediaPipe Hand landmarks (21 points).",
+    ),
+    SignalDef(
+        "forearm_rotation", "imu", "deg", "imu_orientation",
+        description="Pronation/supination: integrated gyroscope about the forearm's long "
+        "axis (dominant gyro axis), drift-corrected. Not computable from body pose.",
+        extra={"channels": "gx,gy,gz"},
+    ),
+    # --- hand, from MediaPipe Hand -------------------------------------------------------
+    SignalDef(
+        "finger_flexion", "hand", "deg", "hand_angle",
+        ("{side}_hand:index_mcp", "{side}_hand:index_pip", "{side}_hand:index_tip"),
+        description="Mean flexion of the finger PIP joints; needs MediaPipe Hand.",
+    ),
+    SignalDef(
+        "finger_extension", "hand", "deg", "hand_angle",
+        ("{side}_hand:index_mcp", "{side}_hand:index_pip", "{side}_hand:index_tip"),
+        description="Inverse of finger_flexion (extension from a fisted rest); needs "
+        "MediaPipe Hand.",
+    ),
+    SignalDef(
+        "pinch_aperture", "hand", "norm", "hand_distance",
+        ("{side}_hand:thumb_tip", "{side}_hand:index_tip"),
+        description="Thumb tip to index tip distance / palm size; needs MediaPipe Hand.",
+    ),
+    SignalDef(
+        "thumb_opposition", "hand", "norm", "hand_distance",
+        ("{side}_hand:thumb_tip", "{side}_hand:pinky_tip"),
+        description="Thumb tip to little-finger tip distance / palm size; needs MediaPipe Hand.",
+    ),
+    SignalDef(
+        "finger_tapping", "hand", "norm", "hand_distance",
+        ("{side}_hand:thumb_tip", "{side}_hand:index_tip"),
+        description="Thumb-index tapping aperture; needs MediaPipe Hand.",
+    ),
+    # --- trunk -----------------------------------------------------------------------------
+    SignalDef(
+        "trunk_forward_lean", "pose", "deg", "trunk_lean_sagittal",
+        ("left_shoulder", "right_shoulder", "left_hip", "right_hip"), sided=False,
+        description="Trunk axis (hip mid -> shoulder mid) vs vertical, sagittal plane.",
+    ),
+    SignalDef(
+        "trunk_lateral_lean", "pose", "deg", "trunk_lean_frontal",
+        ("left_shoulder", "right_shoulder", "left_hip", "right_hip"), sided=False,
+        description="Trunk axis vs vertical in the frontal plane (signed, + = to the right).",
+    ),
+    SignalDef(
+        "trunk_rotation", "pose", "deg", "trunk_rotation",
+        ("left_shoulder", "right_shoulder", "left_hip", "right_hip"), sided=False,
+        description="Shoulder line vs hip line about the vertical axis (needs depth).",
+    ),
+    SignalDef(
+        "weight_shift", "pose", "norm", "lateral_shift",
+        ("left_hip", "right_hip", "left_ankle", "right_ankle"), sided=False,
+        description="Hip midpoint lateral offset over the ankle midpoint, / hip width.",
+    ),
+    # --- lower limb -----------------------------------------------------------------------
+    SignalDef(
+        "hip_flexion", "pose", "deg", "segment_vs_vertical",
+        (f"{_S}_hip", f"{_S}_knee"),
+        description="Thigh (hip->knee) vs the downward trunk axis; 0 = standing straight.",
+    ),
+    SignalDef(
+        "hip_abduction", "pose", "deg", "segment_vs_vertical_frontal",
+        (f"{_S}_hip", f"{_S}_knee"),
+        description="Thigh vs trunk axis in the frontal plane.",
+    ),
+    SignalDef(
+        "hip_extension_bridge", "pose", "deg", "angle3",
+        (f"{_S}_shoulder", f"{_S}_hip", f"{_S}_knee"),
+        description="Shoulder-hip-knee angle (bridging: grows towards 180 as the hips lift).",
+    ),
+    SignalDef(
+        "knee_extension", "pose", "deg", "angle3",
+        (f"{_S}_hip", f"{_S}_knee", f"{_S}_ankle"),
+        description="Hip-knee-ankle angle: 180 = straight knee.",
+    ),
+    SignalDef(
+        "sit_to_stand", "pose", "norm", "vertical_position",
+        ("left_hip", "right_hip", "left_ankle", "right_ankle", "left_shoulder",
+         "right_shoulder"), sided=False,
+        description="Hip height above the ankles / trunk length (rises on standing).",
+    ),
+    SignalDef(
+        "ankle_dorsiflexion", "pose", "deg", "angle3",
+        (f"{_S}_knee", f"{_S}_ankle", f"{_S}_toes"),
+        description="Knee-ankle-toe angle (MediaPipe foot_index / Kinect toes); decreases "
+        "with dorsiflexion.",
+    ),
+    SignalDef(
+        "heel_raise", "pose", "norm", "vertical_position",
+        (f"{_S}_heel", f"{_S}_toes", f"{_S}_hip", f"{_S}_knee"),
+        description="Heel height above the toe / shank length (falls back to the ankle for "
+        "skeletons without a heel joint).",
+    ),
+    SignalDef(
+        "toe_curl", "imu", "deg", "imu_orientation",
+        description="Toe curls: foot-mounted IMU (or a toe sensor); not visible in body pose.",
+        extra={"channels": "gx,gy,gz"},
+    ),
+    # --- generic ----------------------------------------------------------------------------
+    SignalDef(
+        "imu_auto", "imu", "norm", "imu_auto", sided=False,
+        description="Dominant principal component of the IMU channels (accelerometer, plus "
+        "gyroscope when present), tracked online.",
+    ),
+    SignalDef(
+        "wrist_path", "pose", "norm", "auto",
+        (f"{_S}_wrist",),
+        description="Wrist trajectory projected on its dominant principal direction "
+        "(free reaching or wiping patterns).",
+    ),
+)
+
+#: Signal definitions by side-less name.
+SIGNALS: dict[str, SignalDef] = {d.name: d for d in _DEFS}
+
+#: The vocabulary of named signals exercise definitions may reference.
+SIGNAL_NAMES: frozenset[str] = frozenset(SIGNALS)
+
+#: Extra pseudo-signal: automatic choice from whatever channels are present.
+AUTO = "auto"
+
+
+class SignalSpec(BaseModel):
+    """What to count, as requested by an exercise (or the CLI).
+
+    ``signal`` is a name from :data:`SIGNAL_NAMES` or ``"auto"``; ``side`` is ``"left"``,
+    ``"right"`` or ``None`` (sided signals then use the side that moves most).
+    ``max_velocity_deg_s`` is a stretch velocity limit: reps whose peak angular velocity
+    exceeds it get ``too_fast = True`` (spasticity is velocity dependent). ``rest_deg`` and
+    ``target_deg`` are optional expected angles (informative, used for partial-rep display).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    signal: str = AUTO
+    side: Side | None = None
+    max_velocity_deg_s: float | None = Field(default=None, gt=0)
+    rest_deg: float | None = None
+    target_deg: float | None = None
+
+    @field_validator("signal")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v != AUTO and v not in SIGNAL_NAMES:
+            raise ValueError(
+                f"unknown signal {v!r}; known: auto, " + ", ".join(sorted(SIGNAL_NAMES))
+            )
+        return v
+
+    @classmethod
+    def parse(cls, text: str, **kw: float | None) -> SignalSpec:
+        """Parse ``"name"`` or ``"name:side"`` (e.g. ``"elbow_flexion:left"``)."""
+        name, _, side = text.strip().partition(":")
+        return cls(signal=name, side=(side or None), **kw)  # type: ignore[arg-type]
+
+    @property
+    def definition(self) -> SignalDef | None:
+        """The :class:`SignalDef`, or ``None`` for ``"auto"``."""
+        return SIGNALS.get(self.signal)
+
+    def label(self) -> str:
+        """Human/JSON label, e.g. ``"elbow_flexion:left"``."""
+        return self.signal + (f":{self.side}" if self.side else "")
+
+
+__all__ = [
+    "AUTO",
+    "JOINTS",
+    "SIGNALS",
+    "SIGNAL_NAMES",
+    "SignalDef",
+    "SignalSpec",
+]

@@ -1,0 +1,8 @@
+"""Make the motion test helpers (motion_synth) importable."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -1,0 +1,129 @@
+"""Synthetic recordings for motion tests (no shared data needed)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from openrehab.motion.recordings import MEDIAPIPE_LANDMARKS, Recording
+
+SHARED_DIR = Path(
+    os.environ.get("OPENREHAB_SHARED_DIR", Path(__file__).resolve().parents[2] / ".." / "shared")
+).resolve()
+
+
+def min_jerk_bump(t: np.ndarray, start: float, dur: float, amp: float) -> np.ndarray:
+    """Out-and-back rep: minimum-jerk rise over dur/2 and return over dur/2."""
+    half = dur / 2
+    tau1 = np.clip((t - start) / half, 0, 1)
+    tau2 = np.clip((t - start - half) / half, 0, 1)
+
+    def mj(tau: np.ndarray) -> np.ndarray:
+        return 10 * tau**3 - 15 * tau**4 + 6 * tau**5
+
+    return amp * (mj(tau1) - mj(tau2))
+
+
+def angle_session(
+    fs: float = 50.0,
+    starts: tuple[float, ...] = (3, 7, 10, 16, 21, 24.5, 26, 33),
+    durs: tuple[float, ...] = (2, 1, 3, 1.5, 2.5, 1.0, 1.2, 4),
+    amp: float = 60.0,
+    noise: float = 1.0,
+    drift_per_s: float = 0.1,
+    tail_s: float = 4.0,
+    seed: int = 0,
+    t0: float = 0.0,
+) -> tuple[Recording, list[tuple[float, float]]]:
+    """Goniometer-style angle recording (deg): reps with rests, noise and drift."""
+    rng = np.random.default_rng(seed)
+    end = max(s + d for s, d in zip(starts, durs, strict=True)) + tail_s
+    t = np.arange(0, end, 1 / fs)
+    x = 20.0 + drift_per_s * t + rng.normal(0, noise, t.size)
+    for s, d in zip(starts, durs, strict=True):
+        x += min_jerk_bump(t, s, d, amp)
+    rec = Recording(t + t0, x[:, None], ("angle",), "angle")
+    return rec, [(s + t0, s + d + t0) for s, d in zip(starts, durs, strict=True)]
+
+
+def still_angle(
+    fs: float = 30.0, dur: float = 30.0, noise: float = 1.5, seed: int = 1
+) -> Recording:
+    rng = np.random.default_rng(seed)
+    t = np.arange(0, dur, 1 / fs)
+    # Tracking noise plus a slow postural sway.
+    x = 90 + rng.normal(0, noise, t.size) + 1.5 * np.sin(2 * np.pi * 0.1 * t)
+    return Recording(t, x[:, None], ("angle",), "angle")
+
+
+def imu_session(
+    fs: float = 50.0,
+    n_reps: int = 10,
+    period: float = 2.0,
+    g_units: bool = False,
+    seed: int = 0,
+    rest_s: float = 5.0,
+) -> Recording:
+    """Wrist IMU doing curls: forearm tilts 0 -> 120 deg and back each rep."""
+    rng = np.random.default_rng(seed)
+    dur = rest_s + n_reps * period + rest_s
+    t = np.arange(0, dur, 1 / fs)
+    ang = np.zeros_like(t)
+    for k in range(n_reps):
+        ang += min_jerk_bump(t, rest_s + k * period, period * 0.95, np.radians(120))
+    g = 9.80665
+    ax = g * np.sin(ang)
+    ay = g * np.cos(ang)
+    az = np.zeros_like(t)
+    gx = np.gradient(ang, t)
+    acc = np.column_stack([ax, ay, az]) + rng.normal(0, 0.15, (t.size, 3))
+    gyr = np.column_stack([gx, 0 * t, 0 * t]) + rng.normal(0, 0.02, (t.size, 3))
+    if g_units:
+        acc = acc / g
+    return Recording(t, np.column_stack([acc, gyr]), ("ax", "ay", "az", "gx", "gy", "gz"), "imu")
+
+
+def pose_elbow_session(
+    fs: float = 30.0, n_reps: int = 4, seed: int = 0
+) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """MediaPipe-style frames (33 x 4) of a person flexing the right elbow n times."""
+    rng = np.random.default_rng(seed)
+    dur = 2 + 2.5 * n_reps + 2
+    t = np.arange(0, dur, 1 / fs)
+    flex = np.zeros_like(t)
+    for k in range(n_reps):
+        flex += min_jerk_bump(t, 2 + 2.5 * k, 2.0, np.radians(110))
+    base = np.zeros((33, 4))
+    base[:, 3] = 0.99
+    idx = {n: i for i, n in enumerate(MEDIAPIPE_LANDMARKS)}
+
+    def put(name: str, x: float, y: float) -> None:
+        base[idx[name], :2] = (x, y)
+
+    # Image coordinates: y grows downwards.
+    for n, x, y in [
+        ("nose", 0.5, 0.2),
+        ("left_shoulder", 0.6, 0.35),
+        ("right_shoulder", 0.4, 0.35),
+        ("left_elbow", 0.62, 0.5),
+        ("left_wrist", 0.63, 0.65),
+        ("left_hip", 0.57, 0.65),
+        ("right_hip", 0.43, 0.65),
+        ("left_knee", 0.57, 0.8),
+        ("right_knee", 0.43, 0.8),
+        ("left_ankle", 0.57, 0.95),
+        ("right_ankle", 0.43, 0.95),
+        ("right_elbow", 0.38, 0.5),
+    ]:
+        put(n, x, y)
+    frames: list[np.ndarray | None] = []
+    for i, f in enumerate(flex):
+        fr = base.copy()
+        ex, ey = fr[idx["right_elbow"], :2]
+        # Forearm hangs down (angle 0) and rotates forward/up by f radians.
+        fr[idx["right_wrist"], :2] = (ex - 0.15 * np.sin(f), ey + 0.15 * np.cos(f))
+        fr[:, :2] += rng.normal(0, 0.002, (33, 2))
+        frames.append(None if i in (40, 41) else fr)  # two frames without a pose
+    return t, frames

@@ -1,0 +1,159 @@
+"""Reading and validating recordings (CSV, CSV.gz, landmark JSONL)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from motion_synth import imu_session, pose_elbow_session
+
+from openrehab.motion.recordings import (
+    RecordingError,
+    read_recording,
+    write_csv,
+    write_landmarks_jsonl,
+)
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def _csv(rows: list[str], header: str = "t,angle") -> str:
+    return header + "\n" + "\n".join(rows) + "\n"
+
+
+def _good_rows(n: int = 50) -> list[str]:
+    return [f"{i * 0.02:.2f},{10 + i % 7}" for i in range(n)]
+
+
+def test_reads_csv_and_gz(tmp_path: Path) -> None:
+    rec = imu_session(n_reps=2)
+    p = write_csv(rec, tmp_path / "imu.csv.gz")
+    back = read_recording(p)
+    assert back.kind == "imu"
+    assert back.channels == rec.channels
+    assert back.n_samples == rec.n_samples
+    assert back.sample_rate_hz == pytest.approx(50.0, rel=1e-3)
+    assert back.warnings == []
+
+
+def test_bad_cell_names_file_row_and_column(tmp_path: Path) -> None:
+    rows = _good_rows()
+    rows[9] = "0.18,abc"
+    p = _write(tmp_path / "bad.csv", _csv(rows))
+    with pytest.raises(RecordingError) as err:
+        read_recording(p)
+    msg = str(err.value)
+    assert "bad.csv" in msg and "row 11" in msg and "'abc'" in msg
+    assert "\n" not in msg
+
+
+def test_wrong_number_of_values(tmp_path: Path) -> None:
+    rows = _good_rows()
+    rows[3] = "0.06,1,2"
+    with pytest.raises(RecordingError, match="row 5: expected 2 values"):
+        read_recording(_write(tmp_path / "x.csv", _csv(rows)))
+
+
+def test_time_going_backwards_is_an_error(tmp_path: Path) -> None:
+    rows = _good_rows()
+    rows[20] = "0.10,12"
+    with pytest.raises(RecordingError, match=r"row 22: time goes backwards"):
+        read_recording(_write(tmp_path / "x.csv", _csv(rows)))
+
+
+def test_duplicate_timestamps_are_dropped_with_warning(tmp_path: Path) -> None:
+    rows = _good_rows()
+    rows.insert(5, rows[4])
+    rec = read_recording(_write(tmp_path / "x.csv", _csv(rows)))
+    assert rec.n_samples == 50
+    assert any("duplicate timestamp" in w for w in rec.warnings)
+
+
+def test_short_missing_values_are_interpolated(tmp_path: Path) -> None:
+    rows = _good_rows()
+    rows[10] = "0.20,"
+    rows[11] = "0.22,nan"
+    rec = read_recording(_write(tmp_path / "x.csv", _csv(rows)))
+    assert not np.isnan(rec.data).any()
+    assert any("interpolated" in w for w in rec.warnings)
+
+
+def test_long_missing_run_is_an_error(tmp_path: Path) -> None:
+    rows = _good_rows(200)
+    for i in range(20, 100):
+        rows[i] = f"{i * 0.02:.2f},"
+    with pytest.raises(RecordingError, match="missing for"):
+        read_recording(_write(tmp_path / "x.csv", _csv(rows)))
+
+
+def test_gap_warning(tmp_path: Path) -> None:
+    rows = _good_rows() + [f"{5 + i * 0.02:.2f},{i % 5}" for i in range(20)]
+    rec = read_recording(_write(tmp_path / "x.csv", _csv(rows)))
+    assert any("gap" in w for w in rec.warnings)
+
+
+def test_too_short_and_empty(tmp_path: Path) -> None:
+    with pytest.raises(RecordingError, match="too short"):
+        read_recording(_write(tmp_path / "a.csv", _csv(_good_rows(5))))
+    with pytest.raises(RecordingError, match="no data rows"):
+        read_recording(_write(tmp_path / "b.csv", "t,angle\n"))
+    with pytest.raises(RecordingError, match="first column must be 't'"):
+        read_recording(_write(tmp_path / "c.csv", "time_ms;angle\n1;2\n"))
+    with pytest.raises(RecordingError, match="file not found"):
+        read_recording(tmp_path / "missing.csv")
+    with pytest.raises(RecordingError, match="unknown file type"):
+        read_recording(_write(tmp_path / "d.txt", "x"))
+
+
+def test_constant_channels(tmp_path: Path) -> None:
+    rows = [f"{i * 0.02:.2f},5,{i % 3}" for i in range(60)]
+    rec = read_recording(_write(tmp_path / "x.csv", _csv(rows, "t,a,b")))
+    assert any("constant" in w and "a" in w for w in rec.warnings)
+    rows = [f"{i * 0.02:.2f},5,7" for i in range(60)]
+    with pytest.raises(RecordingError, match="all channels are constant"):
+        read_recording(_write(tmp_path / "y.csv", _csv(rows, "t,a,b")))
+
+
+def test_accelerometer_in_g_is_converted(tmp_path: Path) -> None:
+    rec = imu_session(n_reps=2, g_units=True)
+    back = read_recording(write_csv(rec, tmp_path / "g.csv"))
+    mag = np.linalg.norm(back.data[:, :3], axis=1)
+    assert np.median(mag) == pytest.approx(9.81, rel=0.05)
+    assert any("looks like g" in w for w in back.warnings)
+
+
+def test_gyro_in_deg_per_s_is_converted(tmp_path: Path) -> None:
+    rec = imu_session(n_reps=2)
+    rec.data[:, 3:] = np.degrees(rec.data[:, 3:]) * 5
+    back = read_recording(write_csv(rec, tmp_path / "d.csv"))
+    assert any("deg/s" in w for w in back.warnings)
+
+
+def test_landmarks_round_trip(tmp_path: Path) -> None:
+    t, frames = pose_elbow_session(n_reps=1)
+    p = write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "lm.jsonl")
+    rec = read_recording(p)
+    assert rec.kind == "pose" and rec.n_samples == len(t)
+    assert np.isnan(rec.data[40]).all()
+    assert any("without a pose" in w for w in rec.warnings)
+    p2 = write_landmarks_jsonl(rec, tmp_path / "lm2.jsonl.gz")
+    rec2 = read_recording(p2)
+    np.testing.assert_allclose(rec2.data, rec.data, atol=1e-5)
+    with gzip.open(p2, "rt") as fh:
+        first = json.loads(fh.readline())
+    assert set(first) == {"t", "landmarks"} and len(first["landmarks"]) == 33
+
+
+def test_bad_landmark_lines(tmp_path: Path) -> None:
+    good = json.dumps({"t": 0.0, "landmarks": [[0.5, 0.5, 0, 1]] * 33})
+    with pytest.raises(RecordingError, match="row 2: invalid JSON"):
+        read_recording(_write(tmp_path / "a.jsonl", good + "\n{oops\n"))
+    bad = json.dumps({"t": 0.1, "landmarks": [[0.5, 0.5, 0, 1]] * 5})
+    with pytest.raises(RecordingError, match="row 2: expected 33 landmarks, found 5"):
+        read_recording(_write(tmp_path / "b.jsonl", good + "\n" + bad + "\n"))
