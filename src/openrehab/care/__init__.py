@@ -1,1 +1,0 @@
-"""care package."""
