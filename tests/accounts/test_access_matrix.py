@@ -56,6 +56,21 @@ class Ctx:
         self.db.commit()
         return link.id
 
+    def fresh_program(self) -> int:
+        """A complete profile and a newly built program for patient_p; returns its first item."""
+        from openrehab.services import program as program_service
+        from openrehab.store.models import User
+
+        patient = self.db.get(User, self.p)
+        assert patient is not None and patient.profile is not None
+        patient.profile.regions = {"elbow": {"mas": "1+", "active_movement": True}}
+        patient.profile.affected_side = "left"
+        program = program_service.build_program(
+            self.db, patient, by=None, replace_overrides=True, set_target=True
+        )
+        self.db.commit()
+        return program.items[0].id
+
     def new_caregiver(self) -> int:
         carer = create_user(self.db, f"carer-{next(_counter)}", "password-x", Role.caregiver)
         self.db.commit()
@@ -69,6 +84,11 @@ REP = {"start_s": 0.0, "end_s": 2.0, "peak_s": 1.0, "rom": 80.0, "rom_unit": "de
 
 def _sess(ctx: Ctx) -> str:
     return f"/api/patients/{ctx.p}/sessions/{ctx.new_session()}"
+
+
+def _program(ctx: Ctx) -> str:
+    ctx.fresh_program()
+    return f"/api/patients/{ctx.p}/program"
 
 
 def _set(ctx: Ctx) -> str:
@@ -97,7 +117,12 @@ MATRIX: dict[tuple[str, str], tuple[set[str], int, Request]] = {
         lambda c: (
             "PUT",
             f"/api/patients/{c.p}/profile",
-            {"affected_side": "right", "regions": {"elbow": {"mas": "2"}}},
+            {
+                "affected_side": "right",
+                "regions": {"elbow": {"mas": "2", "active_movement": True}},
+                "can_sit_unsupported": True,
+                "can_stand_safely": False,
+            },
         ),
     ),
     ("GET", "/api/patients/{patient_id}/sessions"): (
@@ -187,6 +212,59 @@ MATRIX: dict[tuple[str, str], tuple[set[str], int, Request]] = {
         SEES_P,
         200,
         lambda c: ("GET", f"/api/patients/{c.p}/links", None),
+    ),
+    ("GET", "/api/patients/{patient_id}/program"): (
+        SEES_P,
+        200,
+        lambda c: ("GET", _program(c), None),
+    ),
+    ("POST", "/api/patients/{patient_id}/program"): (
+        PRESCRIBES_P,
+        201,
+        lambda c: ("POST", _program(c), {"daily_rep_target": 200}),
+    ),
+    ("PATCH", "/api/patients/{patient_id}/program/items/{item_id}"): (
+        PRESCRIBES_P,
+        200,
+        lambda c: (
+            "PATCH",
+            f"/api/patients/{c.p}/program/items/{c.fresh_program()}",
+            {"sets": 3, "reason": "tired today"},
+        ),
+    ),
+    ("DELETE", "/api/patients/{patient_id}/program/items/{item_id}"): (
+        PRESCRIBES_P,
+        200,
+        lambda c: (
+            "DELETE",
+            f"/api/patients/{c.p}/program/items/{c.fresh_program()}?reason=sore",
+            None,
+        ),
+    ),
+    ("POST", "/api/patients/{patient_id}/program/items"): (
+        PRESCRIBES_P,
+        201,
+        lambda c: (
+            "POST",
+            _program(c) + "/items",
+            {"exercise_id": "toe_curls", "reason": "foot cramps"},
+        ),
+    ),
+    ("GET", "/api/patients/{patient_id}/progress"): (
+        SEES_P,
+        200,
+        lambda c: ("GET", f"/api/patients/{c.p}/progress", None),
+    ),
+    ("GET", "/api/exercises"): (EVERYONE, 200, lambda c: ("GET", "/api/exercises", None)),
+    ("GET", "/api/exercises/{exercise_id}"): (
+        EVERYONE,
+        200,
+        lambda c: ("GET", "/api/exercises/elbow_extension", None),
+    ),
+    ("GET", "/api/exercises/{exercise_id}/diagram.svg"): (
+        EVERYONE,
+        200,
+        lambda c: ("GET", "/api/exercises/elbow_extension/diagram.svg", None),
     ),
     ("GET", "/api/users"): ({"admin"}, 200, lambda c: ("GET", "/api/users", None)),
     ("POST", "/api/users"): (

@@ -46,9 +46,9 @@ def _postgres_database() -> str | None:
 
 def _build_app(database_url: str | None = None):  # type: ignore[no-untyped-def]
     from openrehab.accounts.service import create_user, issue_token
+    from openrehab.services.demo import seed_demo
     from openrehab.store.db import make_engine, session_scope
     from openrehab.store.models import Role, User
-    from openrehab.store.seed import seed_demo
     from openrehab.web.app import create_app
 
     tmp = Path(tempfile.mkdtemp(prefix="openrehab-fuzz-"))

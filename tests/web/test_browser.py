@@ -5,6 +5,7 @@ keyboard only, sees the day, reports pain, logs out. Skips when Chromium is not 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -91,12 +92,61 @@ def test_patient_keyboard_only_flow(server: str, browser, tmp_path: Path) -> Non
     page.wait_for_url(server + "/")
     assert page.get_by_role("heading", name="Your day").is_visible()
     assert page.get_by_role("progressbar").is_visible()
+    assert page.get_by_role("heading", name="Your exercises today").is_visible()
+    assert page.locator("ol.program > li").count() >= 3
+    events = page.locator("ul.events li").filter(has_text=re.compile(r"Level \d+ -> \d+ because"))
+    assert events.first.is_visible()
     page.screenshot(path=str(tmp_path / "today.png"), full_page=True)
+    # Keyboard only: tab from the top to the first exercise of the program and open it.
+    first = page.locator("ol.program a.exercise-link").first
+    name = first.inner_text()
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('exercise-link')"):
+            break
+    assert page.evaluate("document.activeElement.textContent") == name
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/exercises/*")
+    assert page.get_by_role("heading", name=name, level=1).is_visible()
+    assert page.get_by_role("img", name=re.compile(name)).is_visible()  # the inline SVG
+    page.screenshot(path=str(tmp_path / "exercise.png"), full_page=True)
+    page.go_back()
     page.get_by_role("button", name="Pain 3 of 10").click()
     page.wait_for_url("**/?pain=saved")
     assert page.get_by_role("status").inner_text().startswith("Thank you")
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/login")
+    assert external_requests == [], "the app must not contact other hosts"
+    page.close()
+
+
+def test_library_by_keyboard(server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    external_requests: list[str] = []
+    page.on(
+        "request", lambda r: None if r.url.startswith(server) else external_requests.append(r.url)
+    )
+    page.goto(server + "/login")
+    page.fill("#username", "caregiver")
+    page.fill("#password", "demo-caregiver")
+    page.keyboard.press("Enter")
+    page.wait_for_url(server + "/")
+    page.get_by_role("link", name="Exercises").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(server + "/exercises")
+    images = page.locator(".exercise-card img")
+    assert images.count() == 51
+    # The diagrams in view load through the cookie session (the others load lazily).
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('.exercise-card img')).slice(0, 3)"
+        ".every(i => i.complete && i.naturalWidth > 0)",
+        timeout=10_000,
+    )
+    page.get_by_role("link", name="Elbow", exact=True).focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/exercises?region=elbow")
+    assert page.get_by_role("heading", name="Exercises: Elbow").is_visible()
+    page.screenshot(path=str(tmp_path / "library.png"), full_page=True)
     assert external_requests == [], "the app must not contact other hosts"
     page.close()
 

@@ -7,7 +7,7 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from openrehab.store.seed import DEMO_LOGINS, seed_demo
+from openrehab.services.demo import DEMO_LOGINS, seed_demo
 from support import World
 
 
@@ -74,7 +74,9 @@ def test_patient_home_shows_today_and_history(client: TestClient, db: Session) -
     page = client.get("/")
     assert "Your day" in page.text
     assert "repetitions" in page.text
-    assert "elbow flexion extension" in page.text  # a seeded set
+    assert "Your exercises today" in page.text
+    assert "Straighten the elbow" in page.text or "Slide the hand forward" in page.text
+    assert "days in a row" in page.text
     assert "How much pain" in page.text
 
 

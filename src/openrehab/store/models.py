@@ -136,6 +136,9 @@ class PatientProfile(Base):
     pain_nrs: Mapped[int | None] = mapped_column(Integer, nullable=True)
     goals: Mapped[list[Any]] = mapped_column(default=list)
     daily_rep_target: Mapped[int] = mapped_column(Integer, default=300)
+    other_conditions: Mapped[list[Any]] = mapped_column(default=list)
+    #: Equipment at hand; None = the household defaults of docs/profile.md.
+    equipment: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utc_now, onupdate=utc_now)
 
@@ -169,6 +172,11 @@ class Program(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     daily_rep_target: Mapped[int] = mapped_column(Integer, default=300)
     reasons: Mapped[list[Any]] = mapped_column(default=list)
+    #: Therapist overrides kept across rebuilds: ``{"daily_rep_target": n|null, "items": [...]}``
+    #: with items in the planner's override shape (docs/program.md).
+    overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Why this program was built (by whom, or which progress event triggered the rebuild).
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     items: Mapped[list[ProgramItem]] = relationship(
         back_populates="program", cascade="all, delete-orphan", order_by="ProgramItem.position"
@@ -190,6 +198,12 @@ class ProgramItem(Base):
     reps: Mapped[int] = mapped_column(Integer)
     level: Mapped[int] = mapped_column(Integer, default=1)
     rest_s: Mapped[int] = mapped_column(Integer, default=60)
+    body_position: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    hold_s: Mapped[float] = mapped_column(Float, default=0.0)
+    tempo_bpm: Mapped[float | None] = mapped_column(Float, nullable=True)
+    assisted_by: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    max_velocity_deg_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rules: Mapped[list[Any]] = mapped_column(default=list)
     overridden_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
@@ -229,6 +243,9 @@ class ExerciseSet(Base):
     target_reps: Mapped[int | None] = mapped_column(Integer, nullable=True)
     started_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utc_now)
     ended_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
+    #: When the progression ran on this set (set once, so ending twice never counts twice).
+    progressed_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
+    pain_reported: Mapped[bool] = mapped_column(Boolean, default=False)
 
     session: Mapped[ExerciseSession] = relationship(back_populates="sets")
     repetitions: Mapped[list[Repetition]] = relationship(
@@ -351,6 +368,9 @@ class ProgressEvent(Base):
     at: Mapped[datetime] = mapped_column(TZDateTime(), default=utc_now)
     exercise_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
     side: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    set_id: Mapped[int | None] = mapped_column(
+        ForeignKey("exercise_sets.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     kind: Mapped[str] = mapped_column(String(30))
     from_level: Mapped[int | None] = mapped_column(Integer, nullable=True)
     to_level: Mapped[int | None] = mapped_column(Integer, nullable=True)

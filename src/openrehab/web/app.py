@@ -21,7 +21,16 @@ from openrehab import __version__
 from openrehab.config import Settings
 from openrehab.store import migrate
 from openrehab.store.db import StoreError, check_connection, make_engine, make_session_factory
-from openrehab.web.routes import admin, auth, clinical, pages, patients, records
+from openrehab.web.routes import (
+    admin,
+    auth,
+    clinical,
+    exercises,
+    pages,
+    patients,
+    program,
+    records,
+)
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -46,7 +55,7 @@ def create_app(
     app.state.session_factory = make_session_factory(engine)
     app.state.templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
-    for module in (auth, patients, records, clinical, admin):
+    for module in (auth, patients, records, clinical, program, exercises, admin):
         app.include_router(module.router)
     app.include_router(pages.router)
     _add_health(app)

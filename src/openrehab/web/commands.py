@@ -97,8 +97,8 @@ def serve(
     """Run the web app (migrates the database first; seeds demo data on first run)."""
     import uvicorn
 
+    from openrehab.services.demo import database_is_empty, seed_demo
     from openrehab.store.db import make_session_factory, session_scope
-    from openrehab.store.seed import database_is_empty, seed_demo
     from openrehab.web.app import create_app
 
     started = time.perf_counter()

@@ -1,4 +1,6 @@
-"""HTML pages: login, home (a patient's own day, or a carer's patient list), patient page."""
+"""HTML pages: login, home (a patient's today page, or a carer's patient list), the patient's
+today page with the program and progress (therapists override it here), the exercise library.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +18,12 @@ from openrehab.accounts.service import (
     issue_token,
     revoke_token,
 )
+from openrehab.exercises.diagrams import exercise_svg
+from openrehab.exercises.library import load_library
+from openrehab.exercises.schema import REGIONS
+from openrehab.services import NotFoundError, ServiceError
+from openrehab.services import program as program_service
+from openrehab.services import progress as progress_service
 from openrehab.store.models import (
     Assessment,
     ExerciseSession,
@@ -148,9 +156,73 @@ def patient_page(request: Request, patient_id: ObjectId, user: MaybeUser, db: Db
     return _patient_page(request, db, user, patient)
 
 
-def _patient_page(request: Request, db: Db, user: User, patient: User) -> Response:
-    target = patient.profile.daily_rep_target if patient.profile else 300
-    reps_today = reps_on_day(db, patient.id)
+MODE_WORDS = {
+    "active": "on your own",
+    "active_assisted": "with help",
+    "passive": "moved for you",
+    "stretch": "slow stretch",
+}
+HELPER_WORDS = {"unaffected_side": "your other side helps", "caregiver": "a carer helps"}
+#: Events listed on the today page (the "+XP" line of every set would be clutter).
+SHOWN_EVENTS = (
+    "level_up",
+    "level_down",
+    "level_hold",
+    "pain",
+    "rest_prompt",
+    "unlock",
+    "limb_level_up",
+    "overall_level_up",
+    "therapist_level",
+)
+
+
+def _program_rows(program: Any) -> list[dict[str, Any]]:
+    library = load_library()
+    rows = []
+    for item in program.items if program else []:
+        exercise = library.get(item.exercise_id) if item.exercise_id in library else None
+        rows.append(
+            {
+                "item": item,
+                "exercise": exercise,
+                "name": exercise.name if exercise else item.exercise_id,
+                "mode_words": MODE_WORDS.get(item.mode, item.mode),
+                "helper": HELPER_WORDS.get(item.assisted_by or ""),
+                "max_level": exercise.max_level if exercise else item.level,
+                "modes": exercise.modes if exercise else (item.mode,),
+                "sides": (
+                    ("left", "right")
+                    if exercise is None or exercise.laterality == "unilateral"
+                    else ("both",)
+                ),
+            }
+        )
+    return rows
+
+
+def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
+    library = load_library()
+    rows = []
+    for event in events:
+        name = None
+        if event.exercise_id and event.exercise_id in library:
+            name = library.get(event.exercise_id).name
+        rows.append({"event": event, "name": name})
+    return rows
+
+
+def _patient_page(
+    request: Request,
+    db: Db,
+    user: User,
+    patient: User,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    program = program_service.active_program(db, patient.id)
+    overview = progress_service.overview(db, patient, events_limit=0)
+    events = progress_service.recent_events(db, patient.id, 8, kinds=SHOWN_EVENTS)
     sessions = list(
         db.scalars(
             select(ExerciseSession)
@@ -159,10 +231,20 @@ def _patient_page(request: Request, db: Db, user: User, patient: User) -> Respon
             .limit(10)
         )
     )
+    library = load_library()
     session_rows = [
         {
             "session": s,
-            "sets": [(st, rep_count(db, st.id)) for st in s.sets],
+            "sets": [
+                (
+                    st,
+                    library.get(st.exercise_id).name
+                    if st.exercise_id in library
+                    else st.exercise_id,
+                    rep_count(db, st.id),
+                )
+                for st in s.sets
+            ],
         }
         for s in sessions
     ]
@@ -182,18 +264,258 @@ def _patient_page(request: Request, db: Db, user: User, patient: User) -> Respon
             .limit(10)
         )
     )
+    can_prescribe = can_access(db, user, patient.id, Action.prescribe)
     return render(
         request,
         "patient.html",
+        status_code=status_code,
         user=user,
         patient=patient,
-        reps_today=reps_today,
-        target=target,
-        percent=min(100, round(100 * reps_today / target)) if target else 100,
+        today=overview["today"],
+        overall=overview["overall"],
+        limbs=overview["limbs"],
+        streak=overview["streak"],
+        program=program,
+        planned=program_service.planned_reps(program) if program else 0,
+        program_rows=_program_rows(program),
+        event_rows=_event_rows(events),
         session_rows=session_rows,
         pain=pain,
         assessments=assessments,
         can_record=can_access(db, user, patient.id, Action.record),
+        can_prescribe=can_prescribe,
+        profile_problems=program_service.profile_problems(patient.profile) if can_prescribe else [],
+        library_by_region=_library_by_region() if can_prescribe else [],
+        mode_words=MODE_WORDS,
+        error=error,
+    )
+
+
+def _library_by_region() -> list[tuple[str, list[Any]]]:
+    library = load_library()
+    groups = [(region, list(library.by_region(region))) for region in REGIONS]
+    groups.append(("functional", list(library.by_region("functional"))))
+    return [(region, sorted(exs, key=lambda e: e.name)) for region, exs in groups if exs]
+
+
+def _prescriber(
+    request: Request, db: Db, user: User | None, patient_id: int
+) -> tuple[User | None, Response | None]:
+    """The patient when ``user`` may prescribe for them, else the response to send."""
+    if user is None:
+        return None, _login_redirect(request)
+    if not can_access(db, user, patient_id, Action.prescribe):
+        return None, error_page(request, user, 403, "Only this person's therapist can do that.")
+    patient = db.get(User, patient_id)
+    if patient is None or patient.role is not Role.patient:
+        return None, error_page(request, user, 404, "There is no such patient.")
+    return patient, None
+
+
+def _int_field(value: str, name: str, low: int, high: int) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise ServiceError(f"{name} must be a whole number", name) from None
+    if not low <= number <= high:
+        raise ServiceError(f"{name} must be between {low} and {high}", name)
+    return number
+
+
+def _after_change(patient_id: int, what: str) -> RedirectResponse:
+    return RedirectResponse(f"/patients/{patient_id}?program={what}#program-h", 303)
+
+
+@router.post("/patients/{patient_id}/program")
+def build_program_form(
+    request: Request,
+    patient_id: ObjectId,
+    user: MaybeUser,
+    db: Db,
+    daily_rep_target: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Therapist: build (or rebuild) the program from the profile."""
+    patient, refusal = _prescriber(request, db, user, patient_id)
+    if refusal is not None:
+        return refusal
+    assert patient is not None and user is not None
+    try:
+        target = _int_field(daily_rep_target, "daily_rep_target", 0, 2000)
+        program = program_service.build_program(
+            db,
+            patient,
+            by=user,
+            note=f"Built from the profile by {user.display_name}.",
+            daily_rep_target=target,
+            set_target=target is not None,
+        )
+    except ServiceError as exc:
+        db.rollback()
+        return _patient_page(request, db, user, patient, error=exc.message, status_code=422)
+    audit(db, user, "program.build", "program", program.id)
+    db.commit()
+    return _after_change(patient_id, "built")
+
+
+@router.post("/patients/{patient_id}/program/items/{item_id}")
+def change_item_form(
+    request: Request,
+    patient_id: ObjectId,
+    item_id: ObjectId,
+    user: MaybeUser,
+    db: Db,
+    reason: Annotated[str, Form(max_length=500)] = "",
+    action: Annotated[str, Form(max_length=10)] = "change",
+    mode: Annotated[str, Form(max_length=30)] = "",
+    side: Annotated[str, Form(max_length=10)] = "",
+    sets: Annotated[str, Form(max_length=10)] = "",
+    reps: Annotated[str, Form(max_length=10)] = "",
+    level: Annotated[str, Form(max_length=10)] = "",
+    rest_s: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Therapist: change or remove one item (the reason is recorded with their name)."""
+    patient, refusal = _prescriber(request, db, user, patient_id)
+    if refusal is not None:
+        return refusal
+    assert patient is not None and user is not None
+    try:
+        if not reason.strip():
+            raise ServiceError("Please say why (it is shown with the change).", "reason")
+        item = program_service.program_item(db, patient.id, item_id)
+        if action == "remove":
+            program = program_service.remove_item(db, patient, item, by=user, reason=reason)
+        else:
+            changes = {
+                "mode": mode or None,
+                "sets": _int_field(sets, "sets", 1, 50),
+                "reps": _int_field(reps, "reps", 1, 100),
+                "level": _int_field(level, "level", 1, 50),
+                "rest_s": _int_field(rest_s, "rest_s", 0, 600),
+            }
+            # The form shows the current values: only what differs is an override.
+            current = {
+                "mode": item.mode,
+                "sets": item.sets,
+                "reps": item.reps,
+                "level": item.level,
+                "rest_s": item.rest_s,
+            }
+            changes = {k: v for k, v in changes.items() if v is not None and v != current[k]}
+            if side and side != item.side:
+                changes["side"] = side
+            program = program_service.override_item(
+                db, patient, item, by=user, reason=reason.strip(), **changes
+            )
+    except NotFoundError as exc:
+        return error_page(request, user, 404, str(exc))
+    except ServiceError as exc:
+        db.rollback()
+        return _patient_page(request, db, user, patient, error=exc.message, status_code=422)
+    audit(db, user, f"program.item.{action}", "program_item", item_id, {"reason": reason})
+    db.commit()
+    return _after_change(patient_id, "changed" if program else "unchanged")
+
+
+@router.post("/patients/{patient_id}/program/items")
+def add_item_form(
+    request: Request,
+    patient_id: ObjectId,
+    user: MaybeUser,
+    db: Db,
+    exercise_id: Annotated[str, Form(max_length=80)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+    side: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Therapist: add a library exercise to the program."""
+    patient, refusal = _prescriber(request, db, user, patient_id)
+    if refusal is not None:
+        return refusal
+    assert patient is not None and user is not None
+    try:
+        if not reason.strip():
+            raise ServiceError("Please say why (it is shown with the change).", "reason")
+        program = program_service.add_item(
+            db,
+            patient,
+            by=user,
+            exercise_id=exercise_id,
+            reason=reason.strip(),
+            side=side or None,
+        )
+    except ServiceError as exc:
+        db.rollback()
+        return _patient_page(request, db, user, patient, error=exc.message, status_code=422)
+    audit(db, user, "program.item.add", "program", program.id, {"exercise": exercise_id})
+    db.commit()
+    return _after_change(patient_id, "added")
+
+
+# --- exercise library ----------------------------------------------------------------------
+@router.get("/exercises", response_class=HTMLResponse)
+def exercises_page(request: Request, user: MaybeUser, region: str | None = None) -> Response:
+    if user is None:
+        return _login_redirect(request)
+    regions = [*REGIONS, "functional"]
+    if region is not None and region not in regions:
+        return error_page(request, user, 404, f"There is no body region called {region!r}.")
+    library = load_library()
+    if region:
+        groups = [(region, sorted(library.by_region(region), key=lambda e: e.name))]
+    else:  # every exercise once, under its main region
+        groups = [
+            (
+                name,
+                sorted(
+                    (
+                        e
+                        for e in library
+                        if (e.kind == "functional") == (name == "functional")
+                        and (name == "functional" or e.primary_region == name)
+                    ),
+                    key=lambda e: e.name,
+                ),
+            )
+            for name in regions
+        ]
+    return render(
+        request,
+        "exercises.html",
+        user=user,
+        region=region,
+        regions=regions,
+        groups=[(name, exercises) for name, exercises in groups if exercises],
+        mode_words=MODE_WORDS,
+        count=len(library),
+    )
+
+
+@router.get("/exercises/{exercise_id}", response_class=HTMLResponse)
+def exercise_page(request: Request, exercise_id: str, user: MaybeUser) -> Response:
+    if user is None:
+        return _login_redirect(request)
+    library = load_library()
+    if exercise_id not in library:
+        return error_page(request, user, 404, "There is no such exercise in the library.")
+    exercise = library.get(exercise_id)
+    prerequisites = [(library.get(p.exercise), p.level) for p in exercise.prerequisites]
+    unlocks = [
+        (other, p.level)
+        for other in library
+        for p in other.prerequisites
+        if p.exercise == exercise.id
+    ]
+    return render(
+        request,
+        "exercise.html",
+        user=user,
+        exercise=exercise,
+        svg=exercise_svg(exercise),
+        mode_words=MODE_WORDS,
+        prerequisites=prerequisites,
+        unlocks=unlocks,
     )
 
 

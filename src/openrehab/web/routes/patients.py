@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from openrehab.accounts.access import linked_patient_ids
 from openrehab.accounts.service import audit
+from openrehab.services import program as program_service
 from openrehab.store.models import PatientProfile, User
 from openrehab.store.records import last_session_start, reps_on_day
 from openrehab.web.deps import CurrentUser, Db, PatientPrescribe, PatientRead
@@ -48,20 +49,32 @@ def _profile(db: Db, patient: User) -> PatientProfile:
     return patient.profile
 
 
+def profile_out(row: PatientProfile) -> ProfileOut:
+    data = program_service.profile_data(row)
+    problems = program_service.profile_problems(row)
+    return ProfileOut(
+        **{**data, "pain_nrs": row.pain_nrs, "equipment": row.equipment},
+        updated_at=row.updated_at,
+        complete=not problems,
+        problems=problems,
+    )
+
+
 @router.get("/{patient_id}/profile", response_model=ProfileOut)
 def get_profile(patient: PatientRead, db: Db) -> ProfileOut:
     """The clinical profile used to build the program (see docs/profile.md)."""
-    return ProfileOut.model_validate(_profile(db, patient))
+    return profile_out(_profile(db, patient))
 
 
 @router.put("/{patient_id}/profile", response_model=ProfileOut)
 def put_profile(
     body: ProfileIn, patient: PatientPrescribe, user: CurrentUser, db: Db
 ) -> ProfileOut:
-    """Replace the clinical profile (therapists and admins)."""
+    """Replace the clinical profile (therapists and admins); validated exactly as the
+    program's profile (docs/profile.md), a 422 names each bad field. Rebuild the program
+    afterwards (POST .../program) to apply it."""
     profile = _profile(db, patient)
-    for field, value in body.model_dump(mode="json").items():
-        setattr(profile, field, value)
+    program_service.store_profile(profile, body, "equipment" in body.model_fields_set)
     audit(db, user, "profile.update", "patient", patient.id)
     db.commit()
-    return ProfileOut.model_validate(profile)
+    return profile_out(profile)

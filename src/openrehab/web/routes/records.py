@@ -6,15 +6,21 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import select
 
 from openrehab.accounts.service import audit
+from openrehab.services import progress as progress_service
 from openrehab.store import records
 from openrehab.store.models import ExerciseSession, ExerciseSet, Repetition
 from openrehab.web.deps import CurrentUser, Db, ObjectId, PatientRead, PatientRecord
 from openrehab.web.schemas import (
+    ProgressEventOut,
     RepetitionBatch,
     RepetitionOut,
     SessionCreate,
+    SessionEndOut,
     SessionOut,
     SetCreate,
+    SetEnd,
+    SetEndOut,
+    SetJudgementOut,
     SetOut,
 )
 
@@ -72,12 +78,16 @@ def get_session(session_id: ObjectId, patient: PatientRead, db: Db) -> ExerciseS
     return _session(db, patient.id, session_id)
 
 
-@router.post("/{session_id}/end", response_model=SessionOut)
-def end_session(session_id: ObjectId, patient: PatientRecord, db: Db) -> ExerciseSession:
-    """End the session (and any set still open). Ending twice is harmless."""
-    exercise_session = records.end_session(db, _session(db, patient.id, session_id))
+@router.post("/{session_id}/end", response_model=SessionEndOut)
+def end_session(session_id: ObjectId, patient: PatientRecord, db: Db) -> SessionEndOut:
+    """End the session; sets still open are ended with their progression (``events``).
+    Ending twice is harmless."""
+    exercise_session = _session(db, patient.id, session_id)
+    events = progress_service.finish_session(db, exercise_session)
     db.commit()
-    return exercise_session
+    out = SessionEndOut.model_validate(exercise_session)
+    out.events = [ProgressEventOut.model_validate(e) for e in events]
+    return out
 
 
 @router.get("/{session_id}/sets", response_model=list[SetOut])
@@ -98,11 +108,30 @@ def create_set(session_id: ObjectId, body: SetCreate, patient: PatientRecord, db
     return _set_out(db, exercise_set)
 
 
-@router.post("/{session_id}/sets/{set_id}/end", response_model=SetOut)
-def end_set(session_id: ObjectId, set_id: ObjectId, patient: PatientRecord, db: Db) -> SetOut:
-    exercise_set = records.end_set(db, _set(db, patient.id, session_id, set_id))
+@router.post("/{session_id}/sets/{set_id}/end", response_model=SetEndOut)
+def end_set(
+    session_id: ObjectId,
+    set_id: ObjectId,
+    patient: PatientRecord,
+    user: CurrentUser,
+    db: Db,
+    body: SetEnd | None = None,
+) -> SetEndOut:
+    """End the set and run the progression on its repetitions: ``result`` says how it went
+    against the level, ``events`` what changed and why (level up/down, unlocks, rest prompt).
+    Ending again returns the same events and counts nothing twice."""
+    exercise_set = _set(db, patient.id, session_id, set_id)
+    events = progress_service.finish_set(
+        db, exercise_set, pain_reported=body.pain_reported if body else False
+    )
+    if events:
+        audit(db, user, "set.progress", "set", exercise_set.id, {"events": len(events)})
     db.commit()
-    return _set_out(db, exercise_set)
+    out = SetEndOut.model_validate(_set_out(db, exercise_set).model_dump())
+    judgement = progress_service.set_judgement(db, exercise_set)
+    out.result = SetJudgementOut.model_validate(judgement.to_dict()) if judgement else None
+    out.events = [ProgressEventOut.model_validate(e) for e in events]
+    return out
 
 
 @router.get("/{session_id}/sets/{set_id}/repetitions", response_model=list[RepetitionOut])

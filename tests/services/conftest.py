@@ -1,0 +1,6 @@
+"""Make ``service_helpers`` importable for the services tests."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
