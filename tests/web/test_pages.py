@@ -117,3 +117,16 @@ def test_unknown_page_is_a_friendly_404(client: TestClient) -> None:
     response = client.get("/no-such-page", headers={"accept": "text/html"})
     assert response.status_code == 404
     assert "Not found" in response.text
+
+
+def test_durations_are_written_in_plain_words() -> None:
+    from openrehab.web.app import format_seconds
+
+    assert [format_seconds(v) for v in (0, None, 0.5, 1, 2.0, 15)] == [
+        "",
+        "",
+        "0.5 seconds",
+        "1 second",
+        "2 seconds",
+        "15 seconds",
+    ]

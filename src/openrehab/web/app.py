@@ -54,6 +54,7 @@ def create_app(
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
+    app.state.templates.env.filters["seconds"] = format_seconds
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     for module in (auth, patients, records, clinical, program, exercises, admin):
         app.include_router(module.router)
@@ -61,6 +62,14 @@ def create_app(
     _add_health(app)
     _add_error_handlers(app)
     return app
+
+
+def format_seconds(value: float | None) -> str:
+    """Plain-language duration for pages: 0 -> "", 0.5 -> "0.5 seconds", 2 -> "2 seconds"."""
+    if not value:
+        return ""
+    number = f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{number} {'second' if number == '1' else 'seconds'}"
 
 
 def _add_health(app: FastAPI) -> None:
