@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -29,3 +39,56 @@ WORLD_USERS = {
     "patient_p": "patient",
     "patient_q": "patient",
 }
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    process: subprocess.Popen[str]
+    health: dict[str, object] | None
+    output: str = ""
+
+
+@contextmanager
+def running_server(data_dir: Path, timeout_s: float = 30) -> Iterator[RunningServer]:
+    """Run ``openrehab serve`` as a user would, wait for /health, stop it afterwards.
+
+    ``output`` holds what the server printed, once the block has ended.
+    """
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "openrehab",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "OPENREHAB_TEST_FAST_HASH": "1"},
+    )
+    server = RunningServer(f"http://localhost:{port}", process, None)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and server.health is None and process.poll() is None:
+        try:
+            with urllib.request.urlopen(server.base_url + "/health", timeout=1) as response:
+                server.health = json.load(response)
+        except OSError:
+            time.sleep(0.2)
+    try:
+        yield server
+    finally:
+        process.terminate()
+        server.output, _ = process.communicate(timeout=10)

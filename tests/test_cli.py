@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from openrehab.store import migrate
+from support import free_port, running_server
 
 
 def run(
@@ -36,12 +35,6 @@ def assert_clean_failure(result: subprocess.CompletedProcess[str], *phrases: str
     message = result.stderr.strip()
     for phrase in phrases:
         assert phrase.lower() in message.lower(), message
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_help_lists_every_command() -> None:
@@ -138,41 +131,13 @@ def test_user_create_and_errors(tmp_path: Path) -> None:
 
 
 def test_serve_answers_health_and_prints_demo_logins(tmp_path: Path) -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "openrehab",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "OPENREHAB_TEST_FAST_HASH": "1"},
-    )
-    try:
-        deadline = time.monotonic() + 20
-        body = None
-        while time.monotonic() < deadline and body is None:
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/health", timeout=1
-                ) as response:
-                    body = json.load(response)
-            except OSError:
-                time.sleep(0.2)
-        assert body == {"status": "ok", "database": "ok", "version": body["version"]}
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as response:
+    with running_server(tmp_path) as server:
+        assert server.health is not None and server.health["status"] == "ok"
+        assert server.health["database"] == "ok"
+        with urllib.request.urlopen(server.base_url + "/login", timeout=5) as response:
             assert response.status == 200
-    finally:
-        process.terminate()
-        stdout, _ = process.communicate(timeout=10)
-    assert f"http://localhost:{port}/" in stdout
+    stdout = server.output
+    assert f"{server.base_url}/" in stdout
     assert "demo-therapist" in stdout and "demo-patient" in stdout
     assert (tmp_path / "openrehab.sqlite3").exists()
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from openrehab.store.models import ExerciseSession, ExerciseSet, Repetition, utc_now
+
+T = TypeVar("T")
 
 REPETITION_FIELDS = (
     "start_s",
@@ -89,6 +91,19 @@ def add_repetitions(
         added.append(repetition)
     db.flush()
     return added
+
+
+def latest_for_patient(
+    db: Session, model: type[T], patient_id: int, time_column: Any, limit: int
+) -> list[T]:
+    """A patient's newest ``limit`` records of ``model`` (sessions, assessments, pain...)."""
+    query = (
+        select(model)
+        .where(model.patient_id == patient_id)  # type: ignore[attr-defined]
+        .order_by(time_column.desc(), model.id.desc())  # type: ignore[attr-defined]
+        .limit(limit)
+    )
+    return list(db.scalars(query))
 
 
 def rep_count(db: Session, set_id: int) -> int:

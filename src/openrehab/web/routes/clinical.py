@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query, status
-from sqlalchemy import select
 
 from openrehab.accounts.service import audit
 from openrehab.store.models import Assessment, ExerciseSession, PainReport, TherapyEvent
+from openrehab.store.records import latest_for_patient
 from openrehab.web.deps import CurrentUser, Db, PatientPrescribe, PatientRead, PatientRecord
 from openrehab.web.schemas import (
     AssessmentIn,
@@ -23,13 +23,7 @@ Limit = Query(100, ge=1, le=1000)
 
 @router.get("/assessments", response_model=list[AssessmentOut])
 def list_assessments(patient: PatientRead, db: Db, limit: int = Limit) -> list[Assessment]:
-    query = (
-        select(Assessment)
-        .where(Assessment.patient_id == patient.id)
-        .order_by(Assessment.measured_at.desc(), Assessment.id.desc())
-        .limit(limit)
-    )
-    return list(db.scalars(query))
+    return latest_for_patient(db, Assessment, patient.id, Assessment.measured_at, limit)
 
 
 @router.post("/assessments", response_model=AssessmentOut, status_code=status.HTTP_201_CREATED)
@@ -47,13 +41,7 @@ def add_assessment(
 
 @router.get("/therapy-events", response_model=list[TherapyEventOut])
 def list_therapy_events(patient: PatientRead, db: Db, limit: int = Limit) -> list[TherapyEvent]:
-    query = (
-        select(TherapyEvent)
-        .where(TherapyEvent.patient_id == patient.id)
-        .order_by(TherapyEvent.started_on.desc(), TherapyEvent.id.desc())
-        .limit(limit)
-    )
-    return list(db.scalars(query))
+    return latest_for_patient(db, TherapyEvent, patient.id, TherapyEvent.started_on, limit)
 
 
 @router.post("/therapy-events", response_model=TherapyEventOut, status_code=status.HTTP_201_CREATED)
@@ -71,13 +59,7 @@ def add_therapy_event(
 
 @router.get("/pain-reports", response_model=list[PainReportOut])
 def list_pain_reports(patient: PatientRead, db: Db, limit: int = Limit) -> list[PainReport]:
-    query = (
-        select(PainReport)
-        .where(PainReport.patient_id == patient.id)
-        .order_by(PainReport.reported_at.desc(), PainReport.id.desc())
-        .limit(limit)
-    )
-    return list(db.scalars(query))
+    return latest_for_patient(db, PainReport, patient.id, PainReport.reported_at, limit)
 
 
 @router.post("/pain-reports", response_model=PainReportOut, status_code=status.HTTP_201_CREATED)

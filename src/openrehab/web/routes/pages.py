@@ -31,7 +31,7 @@ from openrehab.store.models import (
     Role,
     User,
 )
-from openrehab.store.records import last_session_start, rep_count, reps_on_day
+from openrehab.store.records import last_session_start, latest_for_patient, rep_count, reps_on_day
 from openrehab.web.deps import COOKIE_NAME, Db, ObjectId, optional_user
 
 router = APIRouter(include_in_schema=False)
@@ -223,14 +223,7 @@ def _patient_page(
     program = program_service.active_program(db, patient.id)
     overview = progress_service.overview(db, patient, events_limit=0)
     events = progress_service.recent_events(db, patient.id, 8, kinds=SHOWN_EVENTS)
-    sessions = list(
-        db.scalars(
-            select(ExerciseSession)
-            .where(ExerciseSession.patient_id == patient.id)
-            .order_by(ExerciseSession.started_at.desc())
-            .limit(10)
-        )
-    )
+    sessions = latest_for_patient(db, ExerciseSession, patient.id, ExerciseSession.started_at, 10)
     library = load_library()
     session_rows = [
         {
@@ -248,22 +241,8 @@ def _patient_page(
         }
         for s in sessions
     ]
-    pain = list(
-        db.scalars(
-            select(PainReport)
-            .where(PainReport.patient_id == patient.id)
-            .order_by(PainReport.reported_at.desc())
-            .limit(5)
-        )
-    )
-    assessments = list(
-        db.scalars(
-            select(Assessment)
-            .where(Assessment.patient_id == patient.id)
-            .order_by(Assessment.measured_at.desc())
-            .limit(10)
-        )
-    )
+    pain = latest_for_patient(db, PainReport, patient.id, PainReport.reported_at, 5)
+    assessments = latest_for_patient(db, Assessment, patient.id, Assessment.measured_at, 10)
     can_prescribe = can_access(db, user, patient.id, Action.prescribe)
     return render(
         request,

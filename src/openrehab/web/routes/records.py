@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query, status
-from sqlalchemy import select
 
 from openrehab.accounts.service import audit
 from openrehab.services import progress as progress_service
@@ -53,13 +52,9 @@ def list_sessions(
     patient: PatientRead, db: Db, limit: int = Query(50, ge=1, le=500)
 ) -> list[ExerciseSession]:
     """The patient's sessions, newest first."""
-    query = (
-        select(ExerciseSession)
-        .where(ExerciseSession.patient_id == patient.id)
-        .order_by(ExerciseSession.started_at.desc(), ExerciseSession.id.desc())
-        .limit(limit)
+    return records.latest_for_patient(
+        db, ExerciseSession, patient.id, ExerciseSession.started_at, limit
     )
-    return list(db.scalars(query))
 
 
 @router.post("", response_model=SessionOut, status_code=status.HTTP_201_CREATED)
