@@ -146,3 +146,15 @@ def test_serve_answers_health_and_prints_demo_logins(tmp_path: Path) -> None:
 def test_missing_arguments_are_usage_errors(args: list[str]) -> None:
     result = run(*args)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_unknown_timezone_is_reported_before_serving(tmp_path: Path) -> None:
+    result = run(
+        "serve",
+        "--port",
+        str(free_port()),
+        "--data-dir",
+        str(tmp_path),
+        env={"OPENREHAB_TIMEZONE": "Nowhere/Atlantis"},
+    )
+    assert_clean_failure(result, "not a known time zone")

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date
+from datetime import date
 from typing import Any
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
+from openrehab.clock import local_date
 from openrehab.exercises.library import Library, load_library
 from openrehab.exercises.schema import Exercise
 from openrehab.program.planner import MODERATE_PAIN_NRS
@@ -72,7 +73,7 @@ def _from_row(row: ExerciseProgress, library: Library) -> Progress | None:
 
 
 def days_practised(db: Session, patient_id: int) -> tuple[date, ...]:
-    """UTC days with at least one finished set that had repetitions."""
+    """Local calendar days with at least one finished set that had repetitions."""
     query = (
         select(ExerciseSet.ended_at)
         .join(ExerciseSession, ExerciseSet.session_id == ExerciseSession.id)
@@ -83,7 +84,7 @@ def days_practised(db: Session, patient_id: int) -> tuple[date, ...]:
             exists().where(Repetition.set_id == ExerciseSet.id),
         )
     )
-    return tuple(sorted({ended.astimezone(UTC).date() for ended in db.scalars(query) if ended}))
+    return tuple(sorted({local_date(ended) for ended in db.scalars(query) if ended}))
 
 
 def load_state(db: Session, patient_id: int, library: Library | None = None) -> PatientProgress:
@@ -271,7 +272,7 @@ def finish_set(
     state = load_state(db, patient_id, library)
     ended = exercise_set.ended_at or utc_now()
     new_state, events = record_patient_set(
-        state, library, exercise.id, side, judgement.result, ended.astimezone(UTC).date()
+        state, library, exercise.id, side, judgement.result, local_date(ended)
     )
     _save(db, patient_id, new_state.exercises[(exercise.id, side)])
     rows = []
@@ -390,8 +391,7 @@ def overview(
 ) -> dict[str, Any]:
     """Levels per exercise and side, limb and overall levels, streak, reps today, events."""
     library = library or load_library()
-    now = utc_now()
-    today = today or now.date()
+    today = today or local_date()
     state = load_state(db, patient.id, library)
     totals = summary(state, library, today)
     exercises = []
@@ -419,7 +419,7 @@ def overview(
             target = program.daily_rep_target
         else:
             target = patient.profile.daily_rep_target if patient.profile else 300
-    reps_today = records.reps_on_day(db, patient.id, now)
+    reps_today = records.reps_on_day(db, patient.id, today)
     return {
         "overall": totals["overall"],
         "limbs": totals["limbs"],

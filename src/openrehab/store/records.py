@@ -7,12 +7,13 @@ crash or a closed browser loses at most the repetition in progress.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, time
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from openrehab.clock import day_bounds, local_date
 from openrehab.store.models import ExerciseSession, ExerciseSet, Repetition, utc_now
 
 T = TypeVar("T")
@@ -110,11 +111,9 @@ def rep_count(db: Session, set_id: int) -> int:
     return db.scalar(select(func.count(Repetition.id)).where(Repetition.set_id == set_id)) or 0
 
 
-def reps_on_day(db: Session, patient_id: int, day: datetime | None = None) -> int:
-    """Repetitions a patient recorded on the (UTC) day of ``day`` (default: today)."""
-    day = day or utc_now()
-    start = datetime.combine(day.date(), time.min, tzinfo=UTC)
-    end = datetime.combine(day.date(), time.max, tzinfo=UTC)
+def reps_on_day(db: Session, patient_id: int, day: date | None = None) -> int:
+    """Repetitions a patient recorded on the local calendar ``day`` (default: today)."""
+    start, end = day_bounds(day or local_date())
     query = (
         select(func.count(Repetition.id))
         .join(ExerciseSet, Repetition.set_id == ExerciseSet.id)
@@ -122,7 +121,7 @@ def reps_on_day(db: Session, patient_id: int, day: datetime | None = None) -> in
         .where(
             ExerciseSession.patient_id == patient_id,
             Repetition.recorded_at >= start,
-            Repetition.recorded_at <= end,
+            Repetition.recorded_at < end,
         )
     )
     return db.scalar(query) or 0

@@ -44,9 +44,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _settings(data_dir: Path | None, database_url: str | None) -> Settings:
+    from openrehab.clock import TimezoneError, local_zone
+
     try:
+        local_zone()  # a mistyped OPENREHAB_TIMEZONE is reported now, not on the first page
         return resolve_settings(data_dir, database_url)
-    except ConfigError as exc:
+    except (ConfigError, TimezoneError) as exc:
         fail(str(exc), 2)
 
 

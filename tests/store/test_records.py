@@ -1,0 +1,46 @@
+"""Record services: incremental repetitions and the local-day count."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy.orm import Session
+
+from openrehab.accounts.service import create_user
+from openrehab.store import records
+from openrehab.store.models import Role
+
+
+def test_repetitions_are_numbered_across_batches_and_counted_per_local_day(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENREHAB_TIMEZONE", "America/Los_Angeles")
+    patient = create_user(db, "pat", "password-pat", Role.patient)
+    exercise_session = records.start_session(db, patient.id)
+    exercise_set = records.start_set(
+        db, exercise_session, exercise_id="elbow_flexion", side="left", mode="active"
+    )
+    first = records.add_repetitions(db, exercise_set, [{"start_s": 0, "end_s": 2, "rom": 80}])
+    second = records.add_repetitions(
+        db, exercise_set, [{"start_s": 3, "end_s": 5}, {"start_s": 6, "end_s": 8, "jerk": 1.5}]
+    )
+    assert [r.index for r in first + second] == [0, 1, 2]
+    assert second[1].metrics == {"jerk": 1.5}  # unknown metrics are kept, not dropped
+    # 03:00 UTC on the 25th is the evening of the 24th in California.
+    for rep in first + second:
+        rep.recorded_at = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+    db.commit()
+    assert records.reps_on_day(db, patient.id, date(2026, 11, 24)) == 3
+    assert records.reps_on_day(db, patient.id, date(2026, 11, 25)) == 0
+
+
+def test_ended_set_refuses_more_repetitions(db: Session) -> None:
+    patient = create_user(db, "pat2", "password-pat", Role.patient)
+    exercise_session = records.start_session(db, patient.id)
+    exercise_set = records.start_set(
+        db, exercise_session, exercise_id="elbow_flexion", side="left", mode="active"
+    )
+    records.end_set(db, exercise_set)
+    with pytest.raises(records.RecordError, match="has ended"):
+        records.add_repetitions(db, exercise_set, [{"start_s": 0, "end_s": 1}])
