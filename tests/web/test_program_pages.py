@@ -150,3 +150,27 @@ def test_library_pages(client: TestClient, world: World) -> None:
     assert svg.status_code == 200  # the cookie session works for the images
     client.post("/logout")
     assert client.get("/exercises", follow_redirects=False).status_code == 303
+
+
+def test_beat_plan_keeps_stretches_under_the_velocity_limit() -> None:
+    from openrehab.exercises.library import load_library
+    from openrehab.web.routes.pages import beat_plan
+
+    library = load_library()
+    stretches = [
+        e
+        for e in library
+        if set(e.modes) <= {"stretch", "passive"}
+        and e.sensing.max_velocity_deg_s
+        and e.sensing.unit == "deg"
+    ]
+    assert stretches, "the library has slow-stretch exercises"
+    for exercise in stretches:
+        excursion_deg = abs(exercise.sensing.target - exercise.sensing.rest)
+        for level, plan in zip(exercise.levels, beat_plan(exercise), strict=True):
+            assert plan["tempo_bpm"] <= level.tempo_bpm
+            out_beats = level.beats_per_rep // 2
+            out_s = out_beats * 60.0 / plan["tempo_bpm"]
+            mean_velocity = excursion_deg * level.target_range_pct / 100 / out_s
+            assert mean_velocity <= exercise.sensing.max_velocity_deg_s * 1.01, exercise.id
+            assert len(plan["beats"]) == level.beats_per_rep and plan["beats"][0]["accent"]

@@ -20,7 +20,8 @@ from openrehab.accounts.service import (
 )
 from openrehab.exercises.diagrams import exercise_svg
 from openrehab.exercises.library import load_library
-from openrehab.exercises.schema import REGIONS
+from openrehab.exercises.schema import REGIONS, Exercise
+from openrehab.program.music import metronome_schedule, rep_duration_s, stretch_tempo_bpm
 from openrehab.services import NotFoundError, ServiceError
 from openrehab.services import program as program_service
 from openrehab.services import progress as progress_service
@@ -471,6 +472,35 @@ def exercises_page(request: Request, user: MaybeUser, region: str | None = None)
     )
 
 
+def beat_plan(exercise: Exercise) -> list[dict[str, Any]]:
+    """One rep's beats per level, for the page's metronome (static/exercise.js plays them).
+
+    Stretch-only exercises get the tempo capped by their slow-stretch velocity limit, so the
+    beat never paces a stretch faster than is safe (spastic reflexes are velocity dependent).
+    """
+    stretch_only = set(exercise.modes) <= {"stretch", "passive"}
+    limit = exercise.sensing.max_velocity_deg_s
+    excursion = abs(exercise.sensing.target - exercise.sensing.rest)
+    plan = []
+    for level in exercise.levels:
+        tempo_bpm = level.tempo_bpm
+        if stretch_only and limit and exercise.sensing.unit == "deg":
+            tempo_bpm = stretch_tempo_bpm(
+                tempo_bpm, level.beats_per_rep, excursion * level.target_range_pct / 100, limit
+            )
+        beats = metronome_schedule(tempo_bpm, level.beats_per_rep, 1, level.hold_s)
+        plan.append(
+            {
+                "level": level.level,
+                "tempo_bpm": round(tempo_bpm, 1),
+                "rep_s": round(rep_duration_s(tempo_bpm, level.beats_per_rep, level.hold_s), 3),
+                "reps": level.reps_per_set,
+                "beats": [{"t": b.time_s, "accent": b.accent, "phase": b.phase} for b in beats],
+            }
+        )
+    return plan
+
+
 @router.get("/exercises/{exercise_id}", response_class=HTMLResponse)
 def exercise_page(request: Request, exercise_id: str, user: MaybeUser) -> Response:
     if user is None:
@@ -491,6 +521,7 @@ def exercise_page(request: Request, exercise_id: str, user: MaybeUser) -> Respon
         "exercise.html",
         user=user,
         exercise=exercise,
+        beat_plan=beat_plan(exercise),
         svg=exercise_svg(exercise),
         mode_words=MODE_WORDS,
         prerequisites=prerequisites,
