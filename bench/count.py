@@ -288,7 +288,8 @@ def render_markdown(summary: dict, speed: dict, latency: dict, elapsed_s: float)
     lines += ["## Speed (one core, `time.perf_counter`)", "", "| measure | value |", "|---|---|"]
     for k, v in speed.items():
         lines.append(f"| {k} | {v:.3g} |" if isinstance(v, float) else f"| {k} | {v} |")
-    lines += ["", "## Latency (event time - rep end; IMU sets wait for 3 similar reps)", "",
+    lines += ["", "## Latency (event time - rep end; IMU: the first reps of a set are reported "
+              "retroactively once the movement is periodic)", "",
               "| dataset | latency |",
               "|---|---|"]
     for k, v in latency.items():

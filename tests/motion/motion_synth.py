@@ -127,3 +127,84 @@ def pose_elbow_session(
         fr[:, :2] += rng.normal(0, 0.002, (33, 2))
         frames.append(None if i in (40, 41) else fr)  # two frames without a pose
     return t, frames
+
+
+def _imu_from_angles(t: np.ndarray, ang: np.ndarray, roll: np.ndarray, lin: np.ndarray,
+                     rng: np.random.Generator, gyro: bool) -> Recording:
+    """Wrist IMU from a forearm pitch angle ``ang``, a roll angle and a linear acceleration
+    ``lin`` (n, 3), all in radians / m/s^2; gravity included, sensor noise added."""
+    g = 9.80665
+    ax = g * np.sin(ang) + lin[:, 0]
+    ay = g * np.cos(ang) * np.cos(roll) + lin[:, 1]
+    az = g * np.cos(ang) * np.sin(roll) + lin[:, 2]
+    acc = np.column_stack([ax, ay, az]) + rng.normal(0, 0.15, (t.size, 3))
+    if not gyro:
+        return Recording(t, acc, ("ax", "ay", "az"), "imu")
+    gyr = np.column_stack([np.gradient(ang, t), np.gradient(roll, t), 0 * t])
+    gyr = gyr + rng.normal(0, 0.02, (t.size, 3))
+    return Recording(t, np.column_stack([acc, gyr]), ("ax", "ay", "az", "gx", "gy", "gz"),
+                     "imu")
+
+
+def imu_set_session(
+    fs: float = 50.0,
+    periods: tuple[float, ...] = (2.0,) * 8,
+    amp_deg: float = 100.0,
+    handling: bool = True,
+    bump: float = 0.0,
+    gyro: bool = True,
+    seed: int = 0,
+    lead_s: float = 6.0,
+    tail_s: float = 6.0,
+) -> tuple[Recording, list[tuple[float, float]]]:
+    """A set of wrist-IMU reps (one per entry of ``periods``, each rep lasting 90 % of its
+    period), optionally with handling before and after (picking the weight up: a slow
+    60 deg roll, a translation jolt; putting it down likewise) and a secondary bump of
+    ``bump`` x the amplitude in the middle of each rep (a hitch at the top)."""
+    rng = np.random.default_rng(seed)
+    dur = lead_s + sum(periods) + tail_s
+    t = np.arange(0, dur, 1 / fs)
+    ang = np.zeros_like(t)
+    roll = np.zeros_like(t)
+    lin = np.zeros((t.size, 3))
+    truth = []
+    s = lead_s
+    a = np.radians(amp_deg)
+    for p in periods:
+        d = 0.9 * p
+        ang += min_jerk_bump(t, s, d, a)
+        if bump:
+            ang += min_jerk_bump(t, s + 0.4 * d, 0.2 * d, bump * a)
+        truth.append((s, s + d))
+        s += p
+    if handling:
+        for t0 in (1.0, lead_s + sum(periods) + 1.5):
+            roll += min_jerk_bump(t, t0, 3.0, np.radians(60))
+            ang += min_jerk_bump(t, t0 + 0.5, 2.2, np.radians(35))
+            lin[:, 1] += 3.0 * np.exp(-((t - t0 - 1.5) ** 2) / 0.02)
+    return _imu_from_angles(t, ang, roll, lin, rng, gyro), truth
+
+
+def imu_random_gestures(
+    fs: float = 50.0, dur: float = 60.0, gyro: bool = True, seed: int = 0
+) -> Recording:
+    """Everyday wrist gestures: isolated movements of random duration (0.5-3 s), amplitude
+    (20-120 deg), axis and spacing (pauses of 0.3-6 s): non-periodic motion, no reps."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(0, dur, 1 / fs)
+    ang = np.zeros_like(t)
+    roll = np.zeros_like(t)
+    lin = np.zeros((t.size, 3))
+    s = 1.0
+    while s < dur - 4:
+        d = rng.uniform(0.5, 3.0)
+        amp = np.radians(rng.uniform(20, 120))
+        target = ang if rng.random() < 0.6 else roll
+        if rng.random() < 0.5:  # out and back
+            target += min_jerk_bump(t, s, d, amp * rng.choice([-1, 1]))
+        else:  # move and stay
+            tau = np.clip((t - s) / d, 0, 1)
+            target += amp * rng.choice([-1, 1]) * (10 * tau**3 - 15 * tau**4 + 6 * tau**5)
+        lin[:, rng.integers(3)] += rng.uniform(0.5, 3) * np.exp(-((t - s - d / 2) ** 2) / 0.05)
+        s += d + rng.uniform(0.3, 6.0)
+    return _imu_from_angles(t, ang, roll, lin, rng, gyro)

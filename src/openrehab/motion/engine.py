@@ -7,9 +7,12 @@ Pipeline (one sample at a time, O(1) amortised work, bounded memory)::
                machine with adaptive thresholds) -> per-rep metrics -> events
 
 The same :class:`MotionEngine` serves live sessions (``push``/``finish``) and files
-(:func:`analyse_recording`). The file path runs the identical state machine on a vectorised
-pre-processing of the same linear stages (extraction, PCA blocks, ``scipy.signal.sosfilt``);
-``tests/motion/test_engine.py`` checks both paths give the same repetitions.
+(:func:`analyse_recording`). In IMU automatic mode the signal selection, filtering and
+detection stages are those of the period-based counter (:mod:`.periodic`). The file path
+runs the identical state machine on a vectorised pre-processing of the same linear stages
+(extraction, PCA blocks, ``scipy.signal.sosfilt``; window statistics from cumulative sums
+for the period-based counter); ``tests/motion/test_engine.py`` and ``test_periodic.py``
+check both paths give the same repetitions.
 
 See ``docs/motion.md`` for the algorithm, parameters and references.
 """
@@ -19,7 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -27,6 +30,7 @@ from scipy import signal as sps
 
 from .features import Extractor, build_extractor
 from .metrics import RepMetrics, rep_metrics
+from .periodic import PeriodicCounter, analyse_array
 from .recordings import Recording
 from .signals import SignalSpec
 
@@ -52,7 +56,7 @@ class CounterConfig:
     history: int = 5
     forget_s: float = 30.0  # forget A_ref after this long without reps (new set)
     gap_reset_s: float = 1.0  # restart detection after a gap in the samples this long
-    confirm_reps: int = 1  # reps needed before a set is confirmed (IMU auto mode: 3)
+    confirm_reps: int = 1  # reps needed before a set is confirmed (run of similar reps)
     consistency_ratio: float = 2.5  # amplitude/duration ratio allowed between reps of a set
     max_rep_gap_s: float = 4.0  # longest pause between reps of a still-unconfirmed set
     min_duration_frac: float = 0.0  # a rep shorter than this x recent median duration is ignored
@@ -424,15 +428,31 @@ class MotionEngine:
         self.ring: deque[tuple[float, float, np.ndarray | None]] = deque(maxlen=n_ring)
         self._keep_rows = bool(ex.accel_idx) or bool(ex.gyro_idx)
         self._raw_src: np.ndarray | None = None
+        self._raw_t: np.ndarray | None = None
         self.reps: list[RepMetrics] = []
         self.latencies_s: list[float] = []
         self._pending: list[tuple[RepMetrics, dict]] = []
         self._confirmed = False
         self._in_rep = False
+        #: IMU automatic mode: period-based counter (see periodic.py) instead of the
+        #: level-crossing state machine.
+        self.periodic: PeriodicCounter | None = None
+        if ex.repetitive_only and ex.kind == "imu":
+            self._imu_cols = list(ex.accel_idx) + list(ex.gyro_idx)
+            c0 = self._imu_cols[0]
+            contiguous = self._imu_cols == list(range(c0, c0 + len(self._imu_cols)))
+            self._imu_sel: slice | list[int] = (slice(c0, c0 + len(self._imu_cols))
+                                                if contiguous else self._imu_cols)
+            self.periodic = PeriodicCounter(self.fs, len(ex.accel_idx), len(ex.gyro_idx))
+            pc = self.periodic.cfg
+            n_ring = int((pc.window_s + pc.max_cycle_frac * pc.max_period_s + 2.0) * self.fs)
+            self.ring = deque(maxlen=n_ring)
 
     # -- streaming -----------------------------------------------------------------------
     def push(self, t_s: float, row: np.ndarray) -> list[Event]:
         """Feed one raw sample (row of the recording's channels) taken at ``t_s`` seconds."""
+        if self.periodic is not None:
+            return self._push_periodic(t_s, np.asarray(row, dtype=float))
         r = np.asarray(row, dtype=float).reshape(1, -1)
         sig = self.extractor.rows(r)[0]
         if sig.size > 1:
@@ -442,6 +462,58 @@ class MotionEngine:
         else:
             x = float(sig[0])
         return self._push_scalar(t_s, x, r[0])
+
+    def _push_periodic(self, t_s: float, row: np.ndarray) -> list[Event]:
+        x = row[self._imu_sel]
+        if math.isnan(x @ x):  # a missing value (NaN) makes the dot product NaN
+            return []
+        self.ring.append((t_s, 0.0, row))
+        reps = self.periodic.push(t_s, x)  # type: ignore[union-attr]
+        return self._periodic_events(reps, t_s) if reps else []
+
+    def _periodic_events(self, reps: list[dict], t_now: float) -> list[Event]:
+        out: list[Event] = []
+        for info in reps:
+            rep = self._periodic_metrics(info)
+            out.append(Event("rep_started", t_now, len(self.reps)))
+            out.append(self._emit(rep, info["t_emit"]))
+        return out
+
+    def _periodic_metrics(self, info: dict) -> RepMetrics:
+        """Metrics of a period-counted IMU rep from the raw rows it spans."""
+        assert self.periodic is not None
+        d = self.periodic.delay_s
+        t0, t1 = info["t_start"] - d, info["t_end"] - d
+        if self._raw_src is not None:  # file path: all rows in memory
+            ts, rows = self._raw_t, self._raw_src
+            i0, i1 = np.searchsorted(ts, [t0, t1])
+            i1 = max(i1 + 1, i0 + 2)
+            t = ts[i0:i1]
+            rows = rows[i0:i1]
+        else:
+            seg = [s for s in self.ring if t0 <= s[0] <= t1]
+            if len(seg) < 2:
+                seg = list(self.ring)[-2:]
+            t = np.array([s[0] for s in seg])
+            rows = np.array([s[2] for s in seg])
+        ex = self.extractor
+        acc = rows[:, list(ex.accel_idx)]
+        # Excursion along the rep's main acceleration direction (m/s^2).
+        a0 = acc - acc.mean(axis=0)
+        _w, vecs = np.linalg.eigh(a0.T @ a0)
+        x = a0 @ vecs[:, -1]
+        # 0.1 s moving average (edges padded): sensor noise does not inflate ROM/speed.
+        w = max(1, round(0.1 * self.fs))
+        if w > 1 and x.size > w:
+            xp = np.concatenate((np.full(w // 2, x[0]), x, np.full(w - 1 - w // 2, x[-1])))
+            x = np.convolve(xp, np.full(w, 1.0 / w), mode="valid")
+        speed = None
+        if ex.gyro_idx:
+            speed = np.degrees(np.linalg.norm(rows[:, list(ex.gyro_idx)], axis=1))
+        return rep_metrics(t, x, self.fs, unit=ex.unit, start_s=t0, end_s=t1,
+                           peak_s=info["t_peak"] - d, accel=acc, speed=speed,
+                           max_velocity=self.spec.max_velocity_deg_s if speed is not None
+                           else None)
 
     def _push_scalar(self, t_s: float, x: float, raw: np.ndarray | None) -> list[Event]:
         if x != x:  # NaN: no usable sample (no pose, PCA warming up)
@@ -465,6 +537,9 @@ class MotionEngine:
 
     def finish(self) -> list[Event]:
         """End of stream: a rep that already returned past its threshold is completed."""
+        if self.periodic is not None:
+            reps = self.periodic.finish()
+            return self._periodic_events(reps, self.periodic.t_prev) if reps else []
         c = self.counter
         evs: list[tuple[str, dict]] = []
         for m in c.machines:
@@ -564,15 +639,11 @@ class MotionEngine:
 
 
 def default_config(ex: Extractor) -> CounterConfig:
-    """Detection parameters for a signal: unit floor from the extractor; IMU automatic
-    counting only counts runs of similar reps (wrist IMUs see many non-exercise gestures)."""
-    cfg = CounterConfig(min_amplitude=ex.min_amplitude)
-    if ex.repetitive_only:
-        # Wrist/limb IMUs: reps are slow (< 1 Hz) but their accelerations have secondary
-        # bumps, and handling (pick up, hold, put down) forms long excursions: a 1 Hz
-        # low-pass, a 6 s longest rep and 3 similar reps to confirm a set.
-        cfg = replace(cfg, confirm_reps=3, lowpass_hz=1.0, max_rep_s=6.0)
-    return cfg
+    """Detection parameters of the level-crossing counter for a signal: unit floor from the
+    extractor. (IMU automatic mode counts with the period-based counter of
+    :mod:`~openrehab.motion.periodic` instead; ``confirm_reps`` > 1 remains available to
+    hold reps until a run of similar ones is seen.)"""
+    return CounterConfig(min_amplitude=ex.min_amplitude)
 
 
 def analyse_recording(rec: Recording, spec: SignalSpec | None = None,
@@ -593,6 +664,18 @@ def analyse_recording(rec: Recording, spec: SignalSpec | None = None,
         eng.finish()
         return eng.result(rec.warnings)
     ex = eng.extractor
+    if eng.periodic is not None:
+        cols = eng._imu_cols
+        x = rec.data[:, cols]
+        keep = ~np.isnan(x).any(axis=1)
+        if keep.all():
+            eng._raw_src, eng._raw_t = rec.data, rec.t_s
+        else:
+            eng._raw_src, eng._raw_t, x = rec.data[keep], rec.t_s[keep], x[keep]
+        reps, _d = analyse_array(eng._raw_t, x, fs, len(ex.accel_idx), len(ex.gyro_idx),
+                                 eng.periodic.cfg)
+        eng._periodic_events(reps, 0.0)
+        return eng.result(rec.warnings)
     sig = ex.rows(rec.data)
     keep = ~np.isnan(sig).any(axis=1)
     t = rec.t_s[keep]

@@ -13,6 +13,7 @@ give NaN and are skipped by the engine.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -142,6 +143,7 @@ def _named(lay: _Layout, sdef: SignalDef, side: str) -> Callable[[np.ndarray], n
     """One-side function rows -> (n,) for a named pose signal."""
     j = sdef.joints_for(side)
     m = sdef.method
+    other = "left" if side == "right" else "right"
 
     def f(data: np.ndarray) -> np.ndarray:
         if m in ("angle3", "flexion3"):
@@ -157,6 +159,35 @@ def _named(lay: _Layout, sdef: SignalDef, side: str) -> Callable[[np.ndarray], n
             elif m.endswith("sagittal"):
                 seg, down = seg[:, 1:], down[:, 1:]
             return _angle_between(seg, down)
+        if m == "rotation_about_segment":
+            sh, el, wr = (lay.xyz(data, x) for x in j)
+            if sh.shape[1] == 2:  # no depth: forearm vs trunk axis in the frontal plane
+                return _angle_between(wr - el, _trunk_down(lay, data))
+            hum = el - sh
+            hum = hum / np.linalg.norm(hum, axis=1, keepdims=True)
+            fore = wr - el
+            # Body frame: lateral = towards this side's shoulder, up = trunk axis,
+            # forward = up x lateral (for the right side; mirrored for the left).
+            lat = lay.xyz(data, f"{side}_shoulder") - lay.xyz(data, f"{other}_shoulder")
+            up = -_trunk_down(lay, data)
+            fwd = np.cross(up, lat) if side == "right" else np.cross(lat, up)
+
+            def perp(v: np.ndarray) -> np.ndarray:
+                return v - np.sum(v * hum, axis=1, keepdims=True) * hum
+
+            f_p, fw_p, lat_p = perp(fore), perp(fwd), perp(lat)
+            ang = np.degrees(np.arctan2(np.sum(f_p * lat_p, axis=1) /
+                                        np.maximum(np.linalg.norm(lat_p, axis=1), 1e-12),
+                                        np.sum(f_p * fw_p, axis=1) /
+                                        np.maximum(np.linalg.norm(fw_p, axis=1), 1e-12)))
+            # The rotation is undefined with a straight elbow (forearm along the humerus):
+            # fade it to 0 between 35 and 20 deg of elbow flexion, so a passive straight arm
+            # gives a still signal rather than direction noise.
+            sin_flex = np.linalg.norm(f_p, axis=1) / np.maximum(
+                np.linalg.norm(fore, axis=1), 1e-12)
+            w = np.clip((sin_flex - math.sin(math.radians(20))) /
+                        (math.sin(math.radians(35)) - math.sin(math.radians(20))), 0.0, 1.0)
+            return ang * w
         if m in ("trunk_lean_sagittal", "trunk_lean_frontal"):
             up = -_trunk_down(lay, data)
             vert = np.zeros_like(up)

@@ -56,9 +56,17 @@ def sparc(
     if v.size < 3 or not np.any(v):
         return math.nan
     nfft = int(2 ** (math.ceil(math.log2(v.size)) + padlevel))
-    f = np.arange(0, fs, fs / nfft)
-    mag = np.abs(np.fft.fft(v, nfft))
-    mag = mag / mag.max()
+    if fc < fs / 2:
+        # Real input: the one-sided spectrum holds the same magnitudes (and the maximum);
+        # only the bins up to fc are used.
+        mag = np.abs(np.fft.rfft(v, nfft))
+        kcap = min(mag.size, int(fc * nfft / fs) + 2)
+        f = np.arange(kcap) * (fs / nfft)
+        mag = mag[:kcap] / mag.max()
+    else:
+        f = np.arange(0, fs, fs / nfft)
+        mag = np.abs(np.fft.fft(v, nfft))
+        mag = mag / mag.max()
     sel = f <= fc
     f_sel = f[sel]
     m_sel = mag[sel]

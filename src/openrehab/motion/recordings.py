@@ -23,6 +23,7 @@ import gzip
 import io
 import json
 import math
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,16 +149,43 @@ def read_recording(path: str | Path, *, aspect: float | None = None) -> Recordin
     raise RecordingError(p, "unknown file type (expected .csv, .csv.gz or .jsonl)")
 
 
+def _read_bytes(path: Path) -> bytes:
+    raw = path.read_bytes()
+    if path.suffix == ".gz":
+        raw = gzip.decompress(raw)
+    return raw
+
+
+def _fast_parse(body: bytes, ncol: int) -> np.ndarray | None:
+    """Parse clean numeric CSV rows with numpy's C parser (fastest on bytes); ``None`` if
+    anything is off (the caller then parses row by row and reports the first bad row)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            arr = np.loadtxt(io.BytesIO(body), delimiter=",", ndmin=2, dtype=float,
+                             comments=None)
+    except ValueError:
+        return None
+    n_rows = body.count(b"\n") + 1
+    if arr.shape != (n_rows, ncol):
+        return None
+    return arr
+
+
 def read_csv(path: str | Path) -> Recording:
     """Read and validate a recording CSV (see module docstring)."""
     p = Path(path)
-    with _open_text(p) as fh:
-        text = fh.read()
-    # Fast path: numpy parses clean numeric files much faster than the csv module.
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
+    raw = _read_bytes(p)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    head, _, rest = raw.partition(b"\n")
+    try:
+        head_txt = head.decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError as exc:
+        raise RecordingError(p, f"cannot read file (UnicodeDecodeError: {exc})") from None
+    if not head_txt.strip():
         raise RecordingError(p, "empty file (expected a header row starting with 't')", row=1)
-    header = [h.strip() for h in next(csv.reader([lines[0]]))]
+    header = [h.strip() for h in next(csv.reader([head_txt]))]
     if header[0].lower() not in ("t", "t_s", "time", "timestamp"):
         raise RecordingError(
             p, f"first column must be 't' (seconds), found {header[0]!r}", row=1
@@ -167,18 +195,19 @@ def read_csv(path: str | Path) -> Recording:
     if len(set(header)) != len(header):
         dup = sorted({h for h in header if header.count(h) > 1})
         raise RecordingError(p, f"duplicate column names: {', '.join(dup)}", row=1)
-    body = [ln for ln in lines[1:]]
     # Drop trailing blank lines only (a blank line in the middle is a bad row).
-    while body and not body[-1].strip():
-        body.pop()
+    body_b = rest.rstrip(b" \t\r\n")
     ncol = len(header)
-    if not body:
+    if not body_b:
         raise RecordingError(p, "no data rows after the header", row=2)
-    try:
-        arr = np.loadtxt(io.StringIO("\n".join(body)), delimiter=",", ndmin=2, dtype=float)
-        if arr.shape[0] != len(body) or (arr.size and arr.shape[1] != ncol):
-            raise ValueError
-    except ValueError:
+    # Fast path: numpy's C parser on clean numeric files.
+    arr = _fast_parse(body_b, ncol)
+    if arr is None:
+        try:
+            text = body_b.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RecordingError(p, f"cannot read file (UnicodeDecodeError: {exc})") from None
+        body = text.splitlines()
         arr = _parse_rows_slowly(p, body, ncol)
     if arr.shape[0] == 0:
         raise RecordingError(p, "no data rows after the header", row=2)

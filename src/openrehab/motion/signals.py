@@ -41,6 +41,7 @@ Method = Literal[
     "trunk_lean_sagittal",  # trunk axis vs vertical in the sagittal plane
     "trunk_lean_frontal",  # trunk axis vs vertical in the frontal plane
     "trunk_rotation",  # shoulder line vs hip line about the vertical axis
+    "rotation_about_segment",  # forearm rotation about the upper-arm axis (signed, 3-D)
     "distance",  # distance between two landmarks, normalised by shoulder width for images
     "distance_from_trunk",  # distance of a landmark from the shoulder of the same side
     "vertical_position",  # vertical coordinate of a landmark relative to the hips (up = +)
@@ -152,11 +153,13 @@ _DEFS: tuple[SignalDef, ...] = (
         "axis (shoulder mid -> hip mid); 0 = arm at side, 90 = horizontal.",
     ),
     SignalDef(
-        "shoulder_external_rotation", "pose", "deg", "segment_vs_vertical_frontal",
-        (f"{_S}_elbow", f"{_S}_wrist"),
-        description="Forearm (elbow->wrist) direction in the transverse plane with the elbow "
-        "at the side; approximated from pose as the forearm angle vs the trunk axis in the "
-        "frontal plane. Exact rotation needs an IMU on the forearm.",
+        "shoulder_external_rotation", "pose", "deg", "rotation_about_segment",
+        (f"{_S}_shoulder", f"{_S}_elbow", f"{_S}_wrist"),
+        description="Rotation of the forearm (elbow->wrist) about the upper-arm axis "
+        "(shoulder->elbow): both projected on the plane perpendicular to the humerus, signed "
+        "angle from the body's forward direction, + = outward (external rotation). Needs "
+        "depth (skeletons); from image landmarks it falls back to the forearm angle vs the "
+        "trunk axis in the frontal plane.",
     ),
     SignalDef(
         "scapular_retraction", "pose", "norm", "shoulder_retraction",

@@ -1,0 +1,620 @@
+"""Period-based repetition counting for wearable IMUs (automatic IMU mode).
+
+A wrist or limb IMU sees every gesture of the day, and within one rep its accelerations
+have secondary bumps, so a level-crossing detector both over- and under-counts. Exercise
+sets are, unlike handling and everyday gestures, *periodic*. As in RecoFit (Morris et al.,
+CHI 2014) and period-based counters, this module:
+
+1. band-passes every IMU channel (0.25-4 Hz, 2nd-order Butterworth, causal; removes gravity
+   and drift, keeps rep frequencies from one rep per 4 s up to 2 per second) and decimates to
+   about 12.5 Hz;
+2. every ``update_s`` (0.25 s) computes, over the last ``window_s`` (10 s), the normalised
+   autocorrelation of the accelerometer vector and of the gyroscope vector (each normalised
+   by its own energy, then averaged: rotation and translation both count, whatever the
+   sensor's orientation), the dominant period ``P`` (smallest lag whose autocorrelation peak
+   is within 85 % of the highest, which avoids picking a multiple), and the dominant
+   principal direction of the energy-normalised channels (sign kept consistent);
+3. declares the movement *periodic* while the autocorrelation at ``P`` is at least 0.5
+   (and leaves that state below 0.3) and the band-passed motion is above a floor (a still
+   sensor is never periodic);
+4. counts cycles of the projection on the principal direction with an alternating
+   extremum detector whose hysteresis is 35 % of the window's peak-to-peak amplitude, and
+   accepts a cycle only if it lasts between 0.6 and 1.8 ``P`` (secondary bumps are shorter,
+   handling is not periodic). Cycles bounded by minima and cycles bounded by maxima are
+   both counted and the larger count is reported (the rep's polarity is unknown).
+
+When a set becomes periodic, the buffered window (back to the end of the last counted rep)
+is replayed, so the first reps of a set are counted with their real times, only later.
+Later reps are reported as soon as their closing extremum is confirmed.
+
+Work per raw sample is O(1) amortised (filtering in blocks of the decimation factor, the
+window statistics every 0.25 s on a fixed-size window), memory is bounded by the window.
+The file path computes the same window statistics for all update instants at once
+(cumulative sums of lag products) and then runs the same sequential :class:`CycleTracker`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import signal as sps
+
+
+@dataclass(frozen=True)
+class PeriodicConfig:
+    """Parameters of the period-based IMU counter (see the module docstring)."""
+
+    band_hz: tuple[float, float] = (0.25, 4.0)
+    rate_hz: float = 12.5  # analysis rate after decimation
+    window_s: float = 10.0  # autocorrelation / PCA window
+    update_s: float = 0.5  # window statistics refresh
+    replay_s: float = 10.0  # how far back a newly established set is counted
+    min_period_s: float = 0.5  # fastest rep cycle (2 reps/s)
+    max_period_s: float = 4.5  # slowest rep cycle searched (needs >= 2 cycles in the window)
+    min_window_s: float = 3.0  # no period estimate from less data than this
+    on_corr: float = 0.5  # periodic when the autocorrelation peak reaches this
+    off_corr: float = 0.3  # ... and stops being periodic below this
+    harmonic_frac: float = 0.85  # smallest lag whose peak is within this x the best peak
+    lowpass_cycles: float = 1.5  # adaptive low-pass cut-off, x rep frequency (1 / period)
+    hysteresis_frac: float = 0.25  # extremum confirmation, x window peak-to-peak amplitude
+    similarity: float = 0.3  # a rep's last period correlates with the one before it
+    min_cycle_frac: float = 0.5  # accepted cycle duration, x period
+    max_cycle_frac: float = 2.5
+    accel_floor: float = 0.15  # m/s^2 RMS of band-passed acceleration to count as motion
+    gyro_floor: float = 0.1  # rad/s RMS of band-passed angular velocity (about 6 deg/s)
+    gap_reset_s: float = 1.0
+    gyro_leak_s: float = 4.0  # gyro -> orientation: leaky integration time constant
+
+
+_Q16 = np.linspace(0.0, 1.0, 16)
+
+
+@dataclass
+class WindowStats:
+    """Statistics of one window: period (s), autocorrelation at it, principal direction
+    (in energy-normalised channel space), per-channel scale and projection RMS."""
+
+    period_s: float
+    corr: float
+    active: bool
+    v: np.ndarray
+    scale: np.ndarray
+    rms: float
+
+
+def _groups(n_acc: int, n_gyr: int) -> list[np.ndarray]:
+    g = [np.arange(n_acc)]
+    if n_gyr:
+        g.append(np.arange(n_acc, n_acc + n_gyr))
+    return g
+
+
+def stats_from_sums(lag: list[np.ndarray], cov: np.ndarray, n: np.ndarray, fa: float,
+                    cfg: PeriodicConfig, groups: list[np.ndarray]) -> list[WindowStats | None]:
+    """Window statistics from lag-product sums (vectorised over windows).
+
+    ``lag[g]``: ``(m, n_lag + 1)`` sums over each window of ``z_g(t) . z_g(t - tau)`` for group
+    ``g`` (accelerometer, gyroscope), both samples inside the window; ``cov``: ``(m, n_ch, n_ch)``
+    sums of outer products; ``n``: ``(m,)`` samples per window. Returns one
+    :class:`WindowStats` per window (``None`` when the window is too short).
+    """
+    m = n.shape[0]
+    n_lag = lag[0].shape[1] - 1
+    lmin = max(1, math.ceil(cfg.min_period_s * fa))
+    floors = (cfg.accel_floor, cfg.gyro_floor)
+    n_ch = cov.shape[1]
+    nf = n.astype(float)
+    rho = np.zeros((m, n_lag + 1))
+    n_act = np.zeros(m)
+    scale = np.zeros((m, n_ch))
+    taus = np.arange(n_lag + 1)
+    for gi, (g, lg) in enumerate(zip(groups, lag, strict=True)):
+        e0 = lg[:, 0]
+        act = e0 >= (floors[gi] ** 2) * len(g) * np.maximum(nf, 1.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # unbiased autocorrelation normalised by the energy (1 at lag 0)
+            r = lg * (nf[:, None] / np.maximum(nf[:, None] - taus, 1.0)) / e0[:, None]
+        r[~act] = 0.0
+        rho += r
+        n_act += act
+        scale[:, g] = np.where(act, np.sqrt(np.maximum(nf, 1.0) / np.maximum(e0, 1e-300)),
+                               0.0)[:, None]
+    active = n_act > 0
+    rho /= np.maximum(n_act, 1.0)[:, None]
+    # Period: smallest lag whose local maximum is within harmonic_frac of the best one,
+    # searched in [min_period, min(max_period, window / 2)].
+    lmax = np.minimum(n_lag, n // 2)
+    seg = rho[:, lmin - 1 :]  # lags lmin-1 .. n_lag
+    lagv = np.arange(lmin - 1, n_lag + 1)
+    ismax = np.zeros(seg.shape, dtype=bool)
+    ismax[:, 1:-1] = (seg[:, 1:-1] > seg[:, :-2]) & (seg[:, 1:-1] >= seg[:, 2:])
+    ismax &= lagv[None, :] <= lmax[:, None] - 1
+    vals = np.where(ismax, seg, -np.inf)
+    best = vals.max(axis=1) if vals.shape[1] else np.full(m, -np.inf)
+    ok = np.isfinite(best) & (best > 0)
+    cand = ismax & (seg >= cfg.harmonic_frac * best[:, None])
+    j = np.argmax(cand, axis=1)
+    period = np.where(ok, lagv[j] / fa, np.nan)
+    corr = np.where(ok, seg[np.arange(m), j], 0.0)
+    # Dominant direction of the energy-normalised channels.
+    cn = cov * scale[:, :, None] * scale[:, None, :]
+    w, vecs = np.linalg.eigh(cn)
+    rms = np.sqrt(np.maximum(w[:, -1], 0.0) / np.maximum(nf, 1.0))
+    min_n = cfg.min_window_s * fa
+    out: list[WindowStats | None] = []
+    for i in range(m):
+        if nf[i] < min_n:
+            out.append(None)
+        else:
+            out.append(WindowStats(float(period[i]), float(corr[i]), bool(active[i]),
+                                   vecs[i, :, -1], scale[i], float(rms[i])))
+    return out
+
+
+class CycleTracker:
+    """Sequential part of the counter, one decimated sample at a time.
+
+    ``step(t, z, stats)``: ``z`` the band-passed channels, ``stats`` new window statistics
+    (at update instants) or ``None``. Returns completed reps as dicts with ``t_start``,
+    ``t_peak``, ``t_end`` (times of the decimated samples, before delay correction),
+    ``amplitude`` and ``t_emit``.
+    """
+
+    def __init__(self, fa: float, cfg: PeriodicConfig, n_window: int):
+        self.fa = fa
+        self.cfg = cfg
+        self.buf: deque[tuple[float, np.ndarray]] = deque(maxlen=n_window)
+        self.on = False
+        self.v: np.ndarray | None = None
+        self.st: WindowStats | None = None
+        self.last_end = -math.inf
+        self._designs: dict[int, tuple] = {}
+        self.lp_delay = 0.0  # group delay of the adaptive low-pass in use (s)
+        self._lp_for: WindowStats | None = None
+        self._lp_coef: tuple = ()
+        self._n_hist = round((2.0 * cfg.max_cycle_frac * cfg.max_period_s + 1.0) * fa)
+        self._reset_detector()
+
+    def _design(self, period_s: float) -> tuple:
+        """Low-pass at ``lowpass_cycles / period`` (cached per lag)."""
+        j = round(period_s * self.fa)
+        d = self._designs.get(j)
+        if d is None:
+            fc = min(self.cfg.lowpass_cycles / (j / self.fa), 0.45 * self.fa)
+            b, a = sps.butter(2, fc, fs=self.fa)
+            b0, b1, b2 = (float(c) for c in b)
+            a1, a2 = float(a[1]), float(a[2])
+            _w, gd = sps.group_delay((b, a), w=[0.05 * fc], fs=self.fa)
+            d = (b0, b1, b2, a1, a2, float(gd[0]) / self.fa)  # last: group delay (s)
+            self._designs[j] = d
+        return d
+
+    def _lp(self, y: float) -> float:
+        st = self.st
+        if st is None or st.period_s != st.period_s:
+            return y
+        if st is not self._lp_for:
+            self._lp_for, self._lp_coef = st, self._design(st.period_s)
+        b0, b1, b2, a1, a2, self.lp_delay = self._lp_coef
+        if self._z is None:
+            # steady state for a constant input y (direct form II transposed)
+            self._z = [y - b0 * y, b2 * y - a2 * y]
+        z = self._z
+        out = b0 * y + z[0]
+        z[0] = b1 * y - a1 * out + z[1]
+        z[1] = b2 * y - a2 * out
+        return out
+
+    def _reset_detector(self) -> None:
+        self._z: list[float] | None = None
+        self.dir = 0
+        self.hi = -math.inf
+        self.lo = math.inf
+        self.t_hi = self.t_lo = 0.0
+        self.lo_at_hi = (math.inf, 0.0)
+        self.hi_at_lo = (-math.inf, 0.0)
+        self.ext: list[tuple[int, float, float]] = []  # (type +1 max / -1 min, t, value)
+        self.cur = (0.0, 0.0)
+        self.counts = {1: 0, -1: 0}
+        self.pending: dict[int, list[dict]] = {1: [], -1: []}
+        self.last_cycle: dict[int, tuple[float, float] | None] = {1: None, -1: None}
+        self.yt: list[float] = []  # filtered projection history (bounded, see _detect)
+        self.yv: list[float] = []
+        self.emitted = 0
+
+    def reset(self) -> None:
+        self.buf.clear()
+        self.on = False
+        self.v = None
+        self.st = None
+        self._reset_detector()
+
+    # -- detector ------------------------------------------------------------------------
+    def _h(self) -> float:
+        st = self.st
+        return self.cfg.hysteresis_frac * 2.0 * math.sqrt(2.0) * (st.rms if st else 0.0)
+
+    def _y(self, z: np.ndarray) -> float:
+        st = self.st
+        assert st is not None and self.v is not None
+        return float((self.v * st.scale) @ z)
+
+    def _confirm(self, typ: int, t: float, val: float, t_now: float, out: list) -> None:
+        self.ext.append((typ, t, val))
+        if len(self.ext) > 3:
+            del self.ext[0]
+        if len(self.ext) < 3:
+            return
+        a, b, c = self.ext
+        if a[0] != c[0]:
+            return
+        st = self.st
+        p = st.period_s if st is not None and st.period_s == st.period_s else math.nan
+        dur = c[1] - a[1]
+        if p == p and not (self.cfg.min_cycle_frac * p <= dur <= self.cfg.max_cycle_frac * p):
+            return
+        pol = c[0]
+        dl = self.lp_delay  # extrema of the low-passed signal lag the movement by this
+        rep = {"t_start": a[1] - dl, "t_peak": b[1] - dl, "t_end": c[1] - dl,
+               "amplitude": abs(b[2] - 0.5 * (a[2] + c[2])), "t_emit": t_now,
+               "t_end_raw": c[1], "t_start_raw": a[1]}
+        # Local periodicity: a rep must resemble the previous cycle (same polarity), time
+        # normalised so a slower or faster rep still matches. A cycle without a similar
+        # predecessor (first rep of a set, or handling) waits for its successor: if that
+        # one resembles it, both count.
+        prev = self.last_cycle[pol]
+        self.last_cycle[pol] = (a[1], c[1])
+        sim = self._similarity(prev, (a[1], c[1])) if prev is not None and prev[1] == a[1] \
+            else -1.0
+        chain = self.pending[pol]
+        if chain and chain[-1]["t_end_raw"] != rep["t_start_raw"]:
+            chain = []
+        if sim < self.cfg.similarity:
+            self.pending[pol] = [rep]  # no similar predecessor: wait for the successor
+            return
+        self.pending[pol] = []
+        for r in (*chain, rep):
+            self.counts[pol] += 1
+            if self.counts[pol] > self.emitted and r["t_start_raw"] >= self.last_end - 1e-9:
+                self.emitted = self.counts[pol]
+                self.last_end = r["t_end_raw"]
+                r["t_emit"] = t_now
+                out.append(r)
+
+    def _similarity(self, c1: tuple[float, float], c2: tuple[float, float]) -> float:
+        """Correlation of the filtered projection over two cycles, each resampled to the
+        same number of points (-1 when the history does not cover them)."""
+        yt, yv = self.yt, self.yv
+        if not yt or yt[0] > c1[0] + 1e-9:
+            return -1.0
+        i0 = max(0, bisect.bisect_left(yt, c1[0]) - 1)
+        tt = np.array(yt[i0:])
+        yy = np.array(yv[i0:])
+        q = _Q16
+        u = np.interp(c1[0] + q * (c1[1] - c1[0]), tt, yy)
+        v = np.interp(c2[0] + q * (c2[1] - c2[0]), tt, yy)
+        u = u - u.mean()
+        v = v - v.mean()
+        eu, ev = float(u @ u), float(v @ v)
+        if not (eu > 0 and ev > 0):
+            return -1.0
+        return float(u @ v) / math.sqrt(eu * ev)
+
+    def _detect(self, t: float, y: float, t_now: float, out: list) -> None:
+        y = self._lp(y)
+        self.yt.append(t)
+        self.yv.append(y)
+        if len(self.yt) > 2 * self._n_hist:
+            del self.yt[: self._n_hist]
+            del self.yv[: self._n_hist]
+        h = self._h()
+        if self.dir == 0:
+            # Before the first extremum: the movement starts when the signal last left the
+            # level of its running minimum (maximum), not at the lowest noise sample of a
+            # preceding rest.
+            if y < self.lo:
+                self.lo, self.t_lo = y, t
+            if y > self.hi:
+                self.hi, self.t_hi = y, t
+            near = 0.25 * h
+            if y <= self.lo + near:
+                self.t_lo = t
+            if y >= self.hi - near:
+                self.t_hi = t
+            if self.hi == y:
+                self.lo_at_hi = (self.lo, self.t_lo)
+            if self.lo == y:
+                self.hi_at_lo = (self.hi, self.t_hi)
+            if h <= 0:
+                return
+            if self.hi - y >= h:
+                lo0 = self.lo_at_hi
+                if self.hi - lo0[0] >= h:
+                    self._confirm(-1, lo0[1], lo0[0], t_now, out)
+                self._confirm(1, self.t_hi, self.hi, t_now, out)
+                self.dir, self.cur = -1, (y, t)
+            elif y - self.lo >= h:
+                hi0 = self.hi_at_lo
+                if hi0[0] - self.lo >= h:
+                    self._confirm(1, hi0[1], hi0[0], t_now, out)
+                self._confirm(-1, self.t_lo, self.lo, t_now, out)
+                self.dir, self.cur = 1, (y, t)
+            return
+        v0, t0 = self.cur
+        if self.dir > 0:  # looking for a maximum
+            if y > v0:
+                self.cur = (y, t)
+            elif v0 - y >= h:
+                self._confirm(1, t0, v0, t_now, out)
+                self.dir, self.cur = -1, (y, t)
+        else:
+            if y < v0:
+                self.cur = (y, t)
+            elif y - v0 >= h:
+                self._confirm(-1, t0, v0, t_now, out)
+                self.dir, self.cur = 1, (y, t)
+
+    def _flush(self, t_now: float, out: list) -> None:
+        """End of a periodic stretch: the pending extremum counts if it is far enough from
+        the last confirmed one (the movement stopped there)."""
+        if self.dir != 0 and self.ext:
+            v0, t0 = self.cur
+            if abs(v0 - self.ext[-1][2]) >= self._h():
+                self._confirm(self.dir, t0, v0, t_now, out)
+
+    # -- per sample ----------------------------------------------------------------------
+    def step(self, t: float, z: np.ndarray, stats: WindowStats | None, update: bool
+             ) -> list[dict]:
+        out: list[dict] = []
+        self.buf.append((t, z))
+        if update:
+            cfg = self.cfg
+            st = stats
+            if st is not None:
+                v = st.v
+                if self.v is not None and float(v @ self.v) < 0:
+                    v = -v
+                st.v = v
+            periodic_now = (st is not None and st.active and st.period_s == st.period_s)
+            if self.on:
+                if not periodic_now or st is None or st.corr < cfg.off_corr:
+                    self._flush(t, out)
+                    self.on = False
+                    self._reset_detector()
+                    if st is not None:
+                        self.st, self.v = st, st.v
+                    return out
+                self.st, self.v = st, st.v
+            else:
+                if st is not None:
+                    self.st, self.v = st, st.v
+                if periodic_now and st is not None and st.corr >= cfg.on_corr:
+                    # A set is established: replay the buffered window (after the last
+                    # counted rep) with the current direction, so its first reps count.
+                    self.on = True
+                    self._reset_detector()
+                    for tb, zb in self.buf:
+                        if tb > self.last_end:
+                            self._detect(tb, self._y(zb), t, out)
+                    return out
+        if self.on:
+            self._detect(t, self._y(z), t, out)
+        return out
+
+    def finish(self, t_now: float) -> list[dict]:
+        out: list[dict] = []
+        if self.on:
+            self._flush(t_now, out)
+        return out
+
+
+class PeriodicCounter:
+    """Streaming period-based counter on raw IMU rows (accelerometer [+ gyroscope]).
+
+    Rows are averaged in blocks of ``k`` samples (anti-alias boxcar, decimation to about
+    ``rate_hz``), then band-passed (second-order sections, direct form II transposed, the
+    same recursion as ``scipy.signal.sosfilt``). ``push(t, row)`` returns completed reps
+    (see :class:`CycleTracker`); their times are block times, ``delay_s`` (band-pass group
+    delay at 1 Hz plus the block's half length) is to be subtracted.
+    """
+
+    def __init__(self, fs_hz: float, n_acc: int, n_gyr: int, cfg: PeriodicConfig | None = None):
+        self.cfg = cfg = cfg or PeriodicConfig()
+        self.fs = fs_hz
+        self.k = max(1, round(fs_hz / cfg.rate_hz))
+        self.fa = fa = fs_hz / self.k
+        lo, hi = cfg.band_hz
+        self.sos = sps.butter(2, [lo, min(hi, 0.45 * fa)], btype="band", fs=fa, output="sos")
+        self.zi0 = sps.sosfilt_zi(self.sos)
+        self._coef = [tuple(float(c) for c in sec) for sec in self.sos]
+        _w, gd = sps.group_delay((*sps.sos2tf(self.sos),), w=[1.0], fs=fa)
+        self.delay_s = float(gd[0]) / fa + (self.k - 1) / (2.0 * fs_hz)
+        self.groups = _groups(n_acc, n_gyr)
+        self.C = n_acc + n_gyr
+        self.n_acc = n_acc
+        # Angular velocity is integrated (leaky) to an orientation-like signal, so that like
+        # the gravity component of the accelerometer, rest lies at one end of each rep.
+        self.dt = 1.0 / fa
+        self.leak = math.exp(-self.dt / cfg.gyro_leak_s)
+        self.nw = max(2, round(cfg.window_s * fa))
+        self.L = max(2, min(round(cfg.max_period_s * fa), self.nw // 2))
+        self.u = max(1, round(cfg.update_s * fa))
+        self.n_replay = max(self.nw, round(cfg.replay_s * fa))
+        self.tracker = CycleTracker(fa, cfg, self.n_replay)
+        self.t_prev = -math.inf
+        self._reset()
+
+    def _reset(self) -> None:
+        self.z: list[np.ndarray] | None = None
+        self.acc: np.ndarray | None = None
+        self.nacc = 0
+        self.ang: np.ndarray | None = None
+        self.nd = 0  # decimated samples in this segment
+        self.zwin: deque[np.ndarray] = deque(maxlen=self.nw)
+        self.tracker.reset()
+
+    def push(self, t: float, row: np.ndarray) -> list[dict]:
+        if t - self.t_prev > self.cfg.gap_reset_s and self.t_prev > -math.inf:
+            # A gap ends the segment (like the end of a stream), then detection restarts.
+            done = self.tracker.finish(self.t_prev)
+            self._reset()
+            self.t_prev = t
+            return done + self.push(t, row)
+        self.t_prev = t
+        if self.nacc == 0:
+            self.acc = row.copy()
+        else:
+            self.acc += row  # type: ignore[operator]
+        self.nacc += 1
+        if self.nacc < self.k:
+            return []
+        x = self.acc / self.k  # type: ignore[operator]
+        self.nacc = 0
+        if self.n_acc < self.C:
+            g = x[self.n_acc :]
+            self.ang = self.dt * g if self.ang is None else self.dt * g + self.leak * self.ang
+            x[self.n_acc :] = self.ang
+        if self.z is None:
+            self.z = [np.outer(zi, x) for zi in self.zi0]  # steady state at the first value
+        y = x
+        for (b0, b1, b2, _a0, a1, a2), z in zip(self._coef, self.z, strict=True):
+            out = b0 * y + z[0]
+            z[0] = b1 * y - a1 * out + z[1]
+            z[1] = b2 * y - a2 * out
+            y = out
+        self.zwin.append(y)
+        self.nd += 1
+        update = self.nd % self.u == 0
+        st = self._stats() if update else None
+        return self.tracker.step(t, y, st, update)
+
+    def _stats(self) -> WindowStats | None:
+        w = np.asarray(self.zwin)
+        n = w.shape[0]
+        if n < self.cfg.min_window_s * self.fa:
+            return None
+        nfft = 1 << (2 * n - 1).bit_length()
+        spec = np.fft.rfft(w, nfft, axis=0)
+        power = spec.real**2 + spec.imag**2
+        gp = np.stack([power[:, g].sum(axis=1) for g in self.groups])
+        # sum over t of z(t) . z(t - tau) with both samples inside the window
+        lag = np.fft.irfft(gp, nfft, axis=1)[:, : self.L + 1]
+        if n <= self.L:
+            lag[:, n:] = 0.0
+        cov = (w.T @ w)[None]
+        return stats_from_sums([lg[None] for lg in lag], cov, np.array([n]), self.fa,
+                               self.cfg, self.groups)[0]
+
+    def finish(self) -> list[dict]:
+        return self.tracker.finish(self.t_prev)
+
+
+def analyse_array(t: np.ndarray, x: np.ndarray, fs_hz: float, n_acc: int, n_gyr: int,
+                  cfg: PeriodicConfig | None = None) -> tuple[list[dict], float]:
+    """Vectorised equivalent of :meth:`PeriodicCounter.push` over a whole recording
+    (block means, ``sosfilt``, window statistics from cumulative sums, then the same
+    :class:`CycleTracker`). Returns the reps and the delay to subtract from their times."""
+    pc = PeriodicCounter(fs_hz, n_acc, n_gyr, cfg)
+    cfg = pc.cfg
+    reps: list[dict] = []
+    if t.size == 0:
+        return reps, pc.delay_s
+    gaps = np.flatnonzero(np.diff(t) > cfg.gap_reset_s) + 1
+    bounds = [0, *gaps.tolist(), t.size]
+    k = pc.k
+    for a, b in itertools.pairwise(bounds):
+        nd = (b - a) // k
+        tracker = CycleTracker(pc.fa, cfg, pc.n_replay)
+        if nd == 0:
+            continue
+        xm = x[a : a + nd * k].reshape(nd, k, -1).sum(axis=1) / k
+        tz = t[a + k - 1 : a + nd * k : k]
+        if pc.n_acc < pc.C:
+            xm[:, pc.n_acc :] = sps.lfilter([pc.dt], [1.0, -pc.leak], xm[:, pc.n_acc :], axis=0)
+        zi = pc.zi0[:, :, None] * xm[0][None, None, :]
+        z, _ = sps.sosfilt(pc.sos, xm, axis=0, zi=zi)
+        upd = np.arange(pc.u - 1, nd, pc.u)  # index of the sample at each update
+        stats = _batch_stats(z, upd, pc)
+        is_upd = np.zeros(nd, dtype=bool)
+        is_upd[upd] = True
+        st_at: dict[int, WindowStats | None] = dict(zip(upd.tolist(), stats, strict=True))
+        # Projection of every sample with the direction of the latest update (signs
+        # chained exactly like CycleTracker.step), for the samples between updates.
+        y = _project_all(z, upd, stats)
+        zl = list(z)
+        yl = y.tolist()
+        tl = tz.tolist()
+        step = tracker.step
+        buf = tracker.buf
+        for i in range(nd):
+            if is_upd[i]:
+                reps.extend(step(tl[i], zl[i], st_at[i], True))
+            else:
+                buf.append((tl[i], zl[i]))
+                if tracker.on:
+                    tracker._detect(tl[i], yl[i], tl[i], reps)
+        t_end = float(t[b - 1])
+        reps.extend(tracker.finish(t_end))
+    return reps, pc.delay_s
+
+
+def _project_all(z: np.ndarray, upd: np.ndarray, stats: list) -> np.ndarray:
+    """``(v * scale) . z`` for every sample, with ``v`` of the latest update at or before it
+    (NaN before the first statistics)."""
+    nd, n_ch = z.shape
+    w = np.full((nd, n_ch), np.nan)
+    prev: np.ndarray | None = None
+    last = -1
+    for i, st in zip(upd.tolist(), stats, strict=True):
+        if st is None:
+            continue
+        v = st.v
+        if prev is not None and float(v @ prev) < 0:
+            v = -v
+        prev = v
+        if last >= 0:
+            w[last:i] = w[last]
+        w[i] = v * st.scale
+        last = i
+    if last >= 0:
+        w[last:] = w[last]
+    return np.einsum("ij,ij->i", w, z)
+
+
+def _batch_stats(z: np.ndarray, upd: np.ndarray, pc: PeriodicCounter) -> list:
+    """Window statistics at every update instant, from cumulative lag-product sums."""
+    nd = z.shape[0]
+    n_lag, nw = pc.L, pc.nw
+    ends = upd + 1  # window = samples [ends - n, ends)
+    n = np.minimum(ends, nw)
+    m = ends.size
+    start = ends - n
+    cs = np.empty(nd + 1)
+    cs[0] = 0.0
+    lag = []
+    for g in pc.groups:
+        zg = z[:, g]
+        g_lag = np.zeros((m, n_lag + 1))
+        for tau in range(min(n_lag + 1, nd)):
+            # cumulative sums of z(t) . z(t - tau); window sums from two lookups
+            np.cumsum(np.einsum("ij,ij->i", zg[tau:], zg[: nd - tau]), out=cs[tau + 1 :])
+            cs[: tau + 1] = 0.0
+            lo_t = np.minimum(start + tau, ends)
+            g_lag[:, tau] = np.where(tau < n, cs[ends] - cs[lo_t], 0.0)
+        lag.append(g_lag)
+    n_ch = z.shape[1]
+    cov = np.empty((m, n_ch, n_ch))
+    for i in range(n_ch):
+        for j in range(i, n_ch):
+            np.cumsum(z[:, i] * z[:, j], out=cs[1:])
+            cov[:, i, j] = cov[:, j, i] = cs[ends] - cs[start]
+    return stats_from_sums(lag, cov, n, pc.fa, pc.cfg, pc.groups)
+
+
+__all__ = ["CycleTracker", "PeriodicConfig", "PeriodicCounter", "WindowStats",
+           "analyse_array", "stats_from_sums"]
