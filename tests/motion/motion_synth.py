@@ -129,8 +129,14 @@ def pose_elbow_session(
     return t, frames
 
 
-def _imu_from_angles(t: np.ndarray, ang: np.ndarray, roll: np.ndarray, lin: np.ndarray,
-                     rng: np.random.Generator, gyro: bool) -> Recording:
+def _imu_from_angles(
+    t: np.ndarray,
+    ang: np.ndarray,
+    roll: np.ndarray,
+    lin: np.ndarray,
+    rng: np.random.Generator,
+    gyro: bool,
+) -> Recording:
     """Wrist IMU from a forearm pitch angle ``ang``, a roll angle and a linear acceleration
     ``lin`` (n, 3), all in radians / m/s^2; gravity included, sensor noise added."""
     g = 9.80665
@@ -142,8 +148,7 @@ def _imu_from_angles(t: np.ndarray, ang: np.ndarray, roll: np.ndarray, lin: np.n
         return Recording(t, acc, ("ax", "ay", "az"), "imu")
     gyr = np.column_stack([np.gradient(ang, t), np.gradient(roll, t), 0 * t])
     gyr = gyr + rng.normal(0, 0.02, (t.size, 3))
-    return Recording(t, np.column_stack([acc, gyr]), ("ax", "ay", "az", "gx", "gy", "gz"),
-                     "imu")
+    return Recording(t, np.column_stack([acc, gyr]), ("ax", "ay", "az", "gx", "gy", "gz"), "imu")
 
 
 def imu_set_session(

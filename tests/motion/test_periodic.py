@@ -108,3 +108,70 @@ def test_counter_cost_is_bounded() -> None:
         pc.push(i / 100.0, rng.normal(size=6))
     assert len(pc.zwin) <= pc.nw
     assert len(pc.tracker.buf) <= pc.n_replay
+
+
+@pytest.mark.parametrize("gyro", [True, False])
+def test_edge_reps_of_a_short_set_are_counted(gyro: bool) -> None:
+    # A 5-rep set between handling: its first or last rep is only half a cycle of the
+    # band-passed signal. The end-of-stretch reconciliation counts it (n matching
+    # half-cycles make n // 2 reps); both paths agree.
+    rec, truth = imu_set_session(periods=(1.5,) * 5, handling=True, gyro=gyro)
+    a = analyse_recording(rec)
+    assert a.count == len(truth)
+    _events, eng = _stream(rec)
+    assert [r.start_s for r in eng.result().reps] == pytest.approx([r.start_s for r in a.reps])
+    for rep in a.reps:
+        assert truth[0][0] - 1.5 < rep.start_s < rep.end_s < truth[-1][1] + 1.5
+    starts = [r.start_s for r in a.reps]
+    assert starts == sorted(starts)  # reported in time order, whichever edge was added
+
+
+def test_edge_reps_need_an_established_set() -> None:
+    # Without two counted reps the reconciliation adds nothing: still and random
+    # gestures are unchanged.
+    from openrehab.motion.periodic import CycleTracker
+
+    tr = CycleTracker(12.5, PeriodicConfig(), 125)
+    tr.seg_reps = [(1.0, 3.0)]
+    tr.seg_ext.extend([(-1, 1.0, -1.0), (1, 2.0, 1.0), (-1, 3.0, -1.0), (1, 4.0, 1.0)])
+    out: list = []
+    tr._edge_reps(5.0, out)
+    assert out == []
+    tr.seg_reps = [(1.0, 3.0), (3.0, 5.0)]
+    tr.seg_ext.extend([(-1, 5.0, -1.0), (1, 6.0, 1.0)])
+    tr._edge_reps(7.0, out)
+    assert len(out) == 1 and out[0]["t_start_raw"] == 5.0
+
+
+def test_accelerometer_only_speed_proxy_has_two_peaks_per_rep() -> None:
+    # Without a gyroscope the speed profile is the integrated main-axis acceleration with
+    # zero velocity at both rep ends: an out-and-back rep has two speed peaks.
+    rec, truth = imu_set_session(handling=False, gyro=False)
+    res = analyse_recording(rec)
+    assert res.count == len(truth)
+    assert [r.velocity_peaks for r in res.reps] == [2] * len(truth)
+    assert all(r.ldlj_kind == "accel" for r in res.reps)
+
+
+def _fast_set_amid_gestures(seed: int, gyro: bool) -> tuple[Recording, int]:
+    fs = 50.0
+    before = imu_random_gestures(seed=seed, gyro=gyro, dur=20.0)
+    rec, truth = imu_set_session(
+        periods=(1.0,) * 5, handling=False, gyro=gyro, seed=seed, lead_s=1.0, tail_s=1.0
+    )
+    after = imu_random_gestures(seed=seed + 10, gyro=gyro, dur=20.0)
+    data = np.concatenate(
+        [before.data[: int(12 * fs)], rec.data, after.data[int(2 * fs) : int(12 * fs)]]
+    )
+    return Recording(np.arange(data.shape[0]) / fs, data, rec.channels, "imu"), len(truth)
+
+
+def test_short_fast_set_amid_gestures_uses_the_short_window() -> None:
+    # 5 fast reps between bouts of random gestures: over the 10 s window the set is not
+    # periodic enough; over the 5 s window it is (autocorrelation >= short_on_corr).
+    rec, n = _fast_set_amid_gestures(seed=3, gyro=False)
+    assert abs(analyse_recording(rec).count - n) <= 1
+    _events, eng = _stream(rec)
+    assert eng.result().count == analyse_recording(rec).count
+    long_only = PeriodicCounter(50.0, 3, 0, PeriodicConfig(short_window_s=10.0))
+    assert long_only.Ls == 0  # short window disabled when it is not shorter

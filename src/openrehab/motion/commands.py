@@ -43,8 +43,9 @@ def resolve_spec(exercise: str | None):  # -> SignalSpec
     try:
         from openrehab.exercises.library import load_library  # type: ignore[import-not-found]
     except ImportError:
-        raise _fail(f"unknown signal {name!r} and the exercise library is not available; "
-                    + hint) from None
+        raise _fail(
+            f"unknown signal {name!r} and the exercise library is not available; " + hint
+        ) from None
     try:
         lib = load_library()
         items = lib.values() if isinstance(lib, dict) else lib
@@ -63,18 +64,21 @@ def resolve_spec(exercise: str | None):  # -> SignalSpec
 
 
 def _table(result: dict) -> str:
-    lines = [f"signal: {result['signal']}   sample rate: {result['sample_rate_hz']:g} Hz   "
-             f"reps: {result['reps']}"]
+    lines = [
+        f"signal: {result['signal']}   sample rate: {result['sample_rate_hz']:g} Hz   "
+        f"reps: {result['reps']}"
+    ]
     reps = result["repetitions"]
     if reps:
         unit = reps[0]["rom_unit"]
-        hdr = (f"{'#':>3} {'start s':>8} {'end s':>8} {'dur s':>6} {'ROM ' + unit:>10} "
-               f"{'peak vel':>9} {'SPARC':>7} {'LDLJ':>7} {'vel pk':>6} {'too fast':>8}")
+        hdr = (
+            f"{'#':>3} {'start s':>8} {'end s':>8} {'dur s':>6} {'ROM ' + unit:>10} "
+            f"{'peak vel':>9} {'SPARC':>7} {'LDLJ':>7} {'vel pk':>6} {'too fast':>8}"
+        )
         lines += [hdr, "-" * len(hdr)]
 
         def f(v: float | None, spec: str) -> str:
-            return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(
-                v, spec)
+            return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
 
         for i, r in enumerate(reps, 1):
             lines.append(
@@ -82,7 +86,8 @@ def _table(result: dict) -> str:
                 f"{f(r['duration_s'], '6.2f')} {f(r['rom'], '10.1f')} "
                 f"{f(r['peak_velocity'], '9.1f')} {f(r['sparc'], '7.2f')} "
                 f"{f(r['ldlj'], '7.2f')} {r['velocity_peaks']:>6} "
-                f"{'yes' if r['too_fast'] else 'no':>8}")
+                f"{'yes' if r['too_fast'] else 'no':>8}"
+            )
     for w in result.get("warnings", []):
         lines.append(f"warning: {w}")
     return "\n".join(lines)
@@ -91,8 +96,11 @@ def _table(result: dict) -> str:
 def count_command(
     path: Path = typer.Argument(..., help="Recording: .csv, .csv.gz or landmark .jsonl"),
     exercise: str | None = typer.Option(
-        None, "--exercise", "-e",
-        help="Exercise id (see `openrehab exercises`) or signal name, e.g. elbow_flexion:left."),
+        None,
+        "--exercise",
+        "-e",
+        help="Exercise id (see `openrehab exercises`) or signal name, e.g. elbow_flexion:left.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
 ) -> None:
     """Count repetitions in a recording and measure each one."""
@@ -124,8 +132,11 @@ def find_bench_dir() -> Path | None:
 
 def bench_count_command(
     data: Path | None = typer.Option(
-        None, "--data", help="Shared data folder (holds datasets/ and videos/); default "
-        "../shared beside the repository or $OPENREHAB_SHARED_DIR."),
+        None,
+        "--data",
+        help="Shared data folder (holds datasets/ and videos/); default "
+        "../shared beside the repository or $OPENREHAB_SHARED_DIR.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Benchmark repetition counting on the shared datasets (writes bench/results/count.md)."""

@@ -45,6 +45,9 @@ class CounterConfig:
 
     lowpass_hz: float = 3.0
     min_amplitude: float = 8.0  # absolute floor, signal unit (deg for angles)
+    # Within a set (A_ref known) the absolute floor relaxes to this x A_ref: small but
+    # consistent reps count, a still signal (no A_ref) still needs the absolute floor.
+    set_floor_frac: float = 0.5
     noise_factor: float = 10.0  # floor = noise_factor x sensor-noise estimate
     start_frac: float = 0.25  # rep starts when the signal leaves rest by this x A_ref
     accept_frac: float = 0.4  # a rep smaller than this x A_ref is a partial rep (ignored)
@@ -56,10 +59,6 @@ class CounterConfig:
     history: int = 5
     forget_s: float = 30.0  # forget A_ref after this long without reps (new set)
     gap_reset_s: float = 1.0  # restart detection after a gap in the samples this long
-    confirm_reps: int = 1  # reps needed before a set is confirmed (run of similar reps)
-    consistency_ratio: float = 2.5  # amplitude/duration ratio allowed between reps of a set
-    max_rep_gap_s: float = 4.0  # longest pause between reps of a still-unconfirmed set
-    min_duration_frac: float = 0.0  # a rep shorter than this x recent median duration is ignored
 
 
 @dataclass
@@ -123,8 +122,9 @@ class OnlinePCA:
     are ``|v| / sum |v|``, a weighted mean that keeps the unit (degrees).
     """
 
-    def __init__(self, n: int, fs_hz: float, tau_s: float = 10.0, block_s: float = 0.2,
-                 average: bool = False):
+    def __init__(
+        self, n: int, fs_hz: float, tau_s: float = 10.0, block_s: float = 0.2, average: bool = False
+    ):
         self.n = n
         self.k = max(2, round(block_s * fs_hz))
         self.alpha = 1.0 - math.exp(-self.k / (tau_s * fs_hz))
@@ -241,7 +241,6 @@ class RepCounter:
         self.x1 = self.x2 = math.nan
         self.noise = 0.0
         self.amps: deque[float] = deque(maxlen=cfg.history)
-        self.durs: deque[float] = deque(maxlen=cfg.history)
         self._aref = 0.0
         self.t_last_rep = -math.inf
         self._a_noise_fast = 1.0 - math.exp(-1.0 / (0.5 * fs_hz))
@@ -258,7 +257,11 @@ class RepCounter:
         self._aref = s[len(s) // 2] if s else 0.0
 
     def floor(self) -> float:
-        return max(self.cfg.min_amplitude, self.cfg.noise_factor * self.noise)
+        cfg = self.cfg
+        unit = cfg.min_amplitude
+        if self._aref > 0.0:
+            unit = min(unit, cfg.set_floor_frac * self._aref)
+        return max(unit, cfg.noise_factor * self.noise)
 
     def _restart(self, t: float, y: float) -> None:
         for m in self.machines:
@@ -289,12 +292,9 @@ class RepCounter:
         self.x2, self.x1 = self.x1, x
         if t - self.t_last_rep > cfg.forget_s and self.amps:
             self.amps.clear()
-            self.durs.clear()
             self._refresh_ref()
         out: list[tuple[str, dict]] = []
-        floor = cfg.noise_factor * self.noise
-        if floor < cfg.min_amplitude:
-            floor = cfg.min_amplitude
+        floor = self.floor()
         h_on = cfg.start_frac * self._aref
         if h_on < floor:
             h_on = floor
@@ -329,8 +329,11 @@ class RepCounter:
                 amp = m.peak - m.start_base
                 if v < m.low - 0.02 * amp:
                     m.low, m.t_low = v, t
-                elif (v - m.low > 0.15 * amp or t - m.t_low >= cfg.settle_s
-                      or t - m.t_settle >= cfg.max_settle_s):
+                elif (
+                    v - m.low > 0.15 * amp
+                    or t - m.t_low >= cfg.settle_s
+                    or t - m.t_settle >= cfg.max_settle_s
+                ):
                     out.append(self._complete(m, t))
                     m.state = 0
                     m.base, m.t_base = v, t
@@ -340,15 +343,21 @@ class RepCounter:
         cfg = self.cfg
         amp = m.peak - m.start_base
         dur = m.t_low - m.t_start
-        aref = self.a_ref()
-        dref = sorted(self.durs)[len(self.durs) // 2] if self.durs else 0.0
-        ok = (amp >= self.floor() and amp >= cfg.accept_frac * aref
-              and cfg.min_rep_s <= dur <= cfg.max_rep_s and dur >= cfg.min_duration_frac * dref)
-        info = {"t_start": m.t_start, "t_end": m.t_low, "t_peak": m.t_peak,
-                "amplitude": amp, "t_emit": t, "sign": m.sign}
+        ok = (
+            amp >= self.floor()
+            and amp >= cfg.accept_frac * self.a_ref()
+            and cfg.min_rep_s <= dur <= cfg.max_rep_s
+        )
+        info = {
+            "t_start": m.t_start,
+            "t_end": m.t_low,
+            "t_peak": m.t_peak,
+            "amplitude": amp,
+            "t_emit": t,
+            "sign": m.sign,
+        }
         if ok:
             self.amps.append(amp)
-            self.durs.append(dur)
             self._refresh_ref()
             self.t_last_rep = t
             return ("rep", info)
@@ -383,9 +392,22 @@ class AnalysisResult:
 
 def _rep_json(r: RepMetrics) -> dict:
     d = r.to_dict()
-    keys = ("start_s", "end_s", "peak_s", "rom", "rom_unit", "duration_s", "peak_velocity",
-            "mean_velocity", "time_to_peak_velocity_s", "sparc", "ldlj", "ldlj_kind",
-            "velocity_peaks", "too_fast")
+    keys = (
+        "start_s",
+        "end_s",
+        "peak_s",
+        "rom",
+        "rom_unit",
+        "duration_s",
+        "peak_velocity",
+        "mean_velocity",
+        "time_to_peak_velocity_s",
+        "sparc",
+        "ldlj",
+        "ldlj_kind",
+        "velocity_peaks",
+        "too_fast",
+    )
     return {k: d[k] for k in keys}
 
 
@@ -407,46 +429,54 @@ class MotionEngine:
     is returning to rest when the stream ends.
     """
 
-    def __init__(self, channels: tuple[str, ...], kind: str, fs_hz: float,
-                 spec: SignalSpec | None = None, config: CounterConfig | None = None,
-                 aspect: float = 1.0, path: object = None):
+    def __init__(
+        self,
+        channels: tuple[str, ...],
+        kind: str,
+        fs_hz: float,
+        spec: SignalSpec | None = None,
+        config: CounterConfig | None = None,
+        aspect: float = 1.0,
+        path: object = None,
+    ):
         self.spec = spec or SignalSpec()
         self.extractor: Extractor = build_extractor(
-            (tuple(channels), kind, aspect, path), self.spec)
+            (tuple(channels), kind, aspect, path), self.spec
+        )
         self.fs = float(fs_hz)
         self.config = config or default_config(self.extractor)
-        self.counter = RepCounter(self.fs, self.config)
         ex = self.extractor
-        self.pca: OnlinePCA | None = None
-        if ex.n_out > 1:
-            self.pca = OnlinePCA(ex.n_out, self.fs, average=(ex.n_out == 2 and ex.unit == "deg"
-                                                            and ex.label != "imu_auto"))
-        self.integrate = ex.unit == "deg" and ex.kind == "imu"  # gyro -> angle
-        self._angle = 0.0
-        self._t_last = math.nan
-        n_ring = int((self.config.max_rep_s + self.config.max_settle_s + 2.0) * self.fs) + 4
-        self.ring: deque[tuple[float, float, np.ndarray | None]] = deque(maxlen=n_ring)
-        self._keep_rows = bool(ex.accel_idx) or bool(ex.gyro_idx)
-        self._raw_src: np.ndarray | None = None
-        self._raw_t: np.ndarray | None = None
         self.reps: list[RepMetrics] = []
         self.latencies_s: list[float] = []
-        self._pending: list[tuple[RepMetrics, dict]] = []
-        self._confirmed = False
-        self._in_rep = False
+        self._raw_src: np.ndarray | None = None
+        self._raw_t: np.ndarray | None = None
         #: IMU automatic mode: period-based counter (see periodic.py) instead of the
-        #: level-crossing state machine.
+        #: level-crossing state machine (which is then not built).
         self.periodic: PeriodicCounter | None = None
+        self.counter: RepCounter | None = None
+        self.pca: OnlinePCA | None = None
+        self._keep_rows = bool(ex.accel_idx) or bool(ex.gyro_idx)
         if ex.repetitive_only and ex.kind == "imu":
             self._imu_cols = list(ex.accel_idx) + list(ex.gyro_idx)
             c0 = self._imu_cols[0]
             contiguous = self._imu_cols == list(range(c0, c0 + len(self._imu_cols)))
-            self._imu_sel: slice | list[int] = (slice(c0, c0 + len(self._imu_cols))
-                                                if contiguous else self._imu_cols)
+            self._imu_sel: slice | list[int] = (
+                slice(c0, c0 + len(self._imu_cols)) if contiguous else self._imu_cols
+            )
             self.periodic = PeriodicCounter(self.fs, len(ex.accel_idx), len(ex.gyro_idx))
             pc = self.periodic.cfg
             n_ring = int((pc.window_s + pc.max_cycle_frac * pc.max_period_s + 2.0) * self.fs)
-            self.ring = deque(maxlen=n_ring)
+        else:
+            self.counter = RepCounter(self.fs, self.config)
+            if ex.n_out > 1:
+                self.pca = OnlinePCA(
+                    ex.n_out, self.fs, average=(ex.n_out == 2 and ex.unit == "deg")
+                )
+            n_ring = int((self.config.max_rep_s + self.config.max_settle_s + 2.0) * self.fs) + 4
+        self.integrate = ex.unit == "deg" and ex.kind == "imu"  # gyro -> angle
+        self._angle = 0.0
+        self._t_last = math.nan
+        self.ring: deque[tuple[float, float, np.ndarray | None]] = deque(maxlen=n_ring)
 
     # -- streaming -----------------------------------------------------------------------
     def push(self, t_s: float, row: np.ndarray) -> list[Event]:
@@ -507,13 +537,22 @@ class MotionEngine:
         if w > 1 and x.size > w:
             xp = np.concatenate((np.full(w // 2, x[0]), x, np.full(w - 1 - w // 2, x[-1])))
             x = np.convolve(xp, np.full(w, 1.0 / w), mode="valid")
-        speed = None
         if ex.gyro_idx:
             speed = np.degrees(np.linalg.norm(rows[:, list(ex.gyro_idx)], axis=1))
-        return rep_metrics(t, x, self.fs, unit=ex.unit, start_s=t0, end_s=t1,
-                           peak_s=info["t_peak"] - d, accel=acc, speed=speed,
-                           max_velocity=self.spec.max_velocity_deg_s if speed is not None
-                           else None)
+        else:
+            speed = _linear_speed(t, x)
+        return rep_metrics(
+            t,
+            x,
+            self.fs,
+            unit=ex.unit,
+            start_s=t0,
+            end_s=t1,
+            peak_s=info["t_peak"] - d,
+            accel=acc,
+            speed=speed,
+            max_velocity=self.spec.max_velocity_deg_s if speed is not None else None,
+        )
 
     def _push_scalar(self, t_s: float, x: float, raw: np.ndarray | None) -> list[Event]:
         if x != x:  # NaN: no usable sample (no pose, PCA warming up)
@@ -521,6 +560,7 @@ class MotionEngine:
         if self.integrate:
             x = self._integrate(t_s, x)
         c = self.counter
+        assert c is not None
         gap = t_s - c.t_prev > self.config.gap_reset_s
         if gap:
             c.lp.reset()
@@ -541,65 +581,23 @@ class MotionEngine:
             reps = self.periodic.finish()
             return self._periodic_events(reps, self.periodic.t_prev) if reps else []
         c = self.counter
+        assert c is not None
         evs: list[tuple[str, dict]] = []
         for m in c.machines:
             if m.state == 2:
                 evs.append(c._complete(m, c.t_prev))
                 m.state = 0
-        out = self._handle(evs, c.t_prev)
-        # An unconfirmed set at the end of the stream is not a set.
-        self._pending.clear()
-        return out
+        return self._handle(evs, c.t_prev)
 
     # -- events --------------------------------------------------------------------------
     def _handle(self, items: list[tuple[str, dict]], t_now: float) -> list[Event]:
-        if not items:
-            return []
         events: list[Event] = []
         for kind, info in items:
             if kind == "start":
-                self._in_rep = True
-                if self._confirmed or self.config.confirm_reps <= 1:
-                    events.append(Event("rep_started", t_now, len(self.reps)))
+                events.append(Event("rep_started", t_now, len(self.reps)))
             elif kind == "rep":
-                self._in_rep = False
-                rep = self._metrics(info)
-                events.extend(self._accept(rep, info, t_now))
-            else:
-                self._in_rep = False
+                events.append(self._emit(self._metrics(info), t_now))
         return events
-
-    def _accept(self, rep: RepMetrics, info: dict, t_now: float) -> list[Event]:
-        cfg = self.config
-        if cfg.confirm_reps <= 1:
-            return [self._emit(rep, t_now)]
-        # Repetitive-only mode: a set is a run of similar reps; hold the first ones until
-        # the set is confirmed (random gestures are not reps).
-        if self._pending:
-            prev, pinfo = self._pending[-1]
-            if not self._similar(prev, pinfo, rep, info):
-                self._pending = []
-        elif self._confirmed and self.reps:
-            last = self.reps[-1]
-            if (rep.start_s - last.end_s > max(cfg.max_rep_gap_s, 3 * last.duration_s)):
-                self._confirmed = False
-        if self._confirmed:
-            return [self._emit(rep, t_now)]
-        self._pending.append((rep, info))
-        if len(self._pending) >= cfg.confirm_reps:
-            self._confirmed = True
-            out = [self._emit(r, t_now) for r, _ in self._pending]
-            self._pending = []
-            return out
-        return []
-
-    def _similar(self, a: RepMetrics, ainfo: dict, b: RepMetrics, binfo: dict) -> bool:
-        k = self.config.consistency_ratio
-        ra = max(ainfo["amplitude"], 1e-12) / max(binfo["amplitude"], 1e-12)
-        rd = max(a.duration_s, 1e-6) / max(b.duration_s, 1e-6)
-        gap = b.start_s - a.end_s
-        return (1 / k <= ra <= k and 1 / k <= rd <= k
-                and gap <= max(self.config.max_rep_gap_s * 0.5, 1.5 * a.duration_s))
 
     def _emit(self, rep: RepMetrics, t_now: float) -> Event:
         self.reps.append(rep)
@@ -607,6 +605,7 @@ class MotionEngine:
         return Event("rep_completed", t_now, len(self.reps), rep)
 
     def _metrics(self, info: dict) -> RepMetrics:
+        assert self.counter is not None
         d = self.counter.delay_s
         t0, t1 = info["t_start"], info["t_end"]
         seg = [s for s in self.ring if t0 <= s[0] <= t1]
@@ -629,26 +628,58 @@ class MotionEngine:
         unit = ex.unit
         if unit != "deg" and speed is None:
             vmax = None
-        return rep_metrics(t, x, self.fs, unit=unit, start_s=t0 - d, end_s=t1 - d,
-                           peak_s=info["t_peak"] - d, accel=accel, speed=speed,
-                           max_velocity=vmax)
+        return rep_metrics(
+            t,
+            x,
+            self.fs,
+            unit=unit,
+            start_s=t0 - d,
+            end_s=t1 - d,
+            peak_s=info["t_peak"] - d,
+            accel=accel,
+            speed=speed,
+            max_velocity=vmax,
+        )
 
     def result(self, warnings: list[str] | None = None) -> AnalysisResult:
-        return AnalysisResult(list(self.reps), self.extractor.label, self.extractor.unit,
-                              self.fs, list(warnings or []), list(self.latencies_s))
+        """Reps in time order (an IMU set's leading edge rep is reported at its end)."""
+        return AnalysisResult(
+            sorted(self.reps, key=lambda r: r.start_s),
+            self.extractor.label,
+            self.extractor.unit,
+            self.fs,
+            list(warnings or []),
+            list(self.latencies_s),
+        )
+
+
+def _linear_speed(t: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Speed proxy (m/s) for accelerometer-only reps: the acceleration along the rep's main
+    axis (mean removed: gravity), integrated, with zero velocity at the rep's start and end
+    (linear drift removed, as barbell velocity trackers do). An out-and-back rep has two
+    speed peaks; the derivative of the acceleration (a jerk) would not be a speed."""
+    if t.size < 3:
+        return np.zeros(t.size)
+    a = a - a.mean()
+    v = np.concatenate(([0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * np.diff(t))))
+    v = v - v[-1] * (t - t[0]) / max(t[-1] - t[0], 1e-9)
+    return np.abs(v)
 
 
 def default_config(ex: Extractor) -> CounterConfig:
     """Detection parameters of the level-crossing counter for a signal: unit floor from the
     extractor. (IMU automatic mode counts with the period-based counter of
-    :mod:`~openrehab.motion.periodic` instead; ``confirm_reps`` > 1 remains available to
-    hold reps until a run of similar ones is seen.)"""
+    :mod:`~openrehab.motion.periodic` instead.)"""
     return CounterConfig(min_amplitude=ex.min_amplitude)
 
 
-def analyse_recording(rec: Recording, spec: SignalSpec | None = None,
-                      config: CounterConfig | None = None, *, streaming: bool = False
-                      ) -> AnalysisResult:
+def analyse_recording(
+    rec: Recording,
+    spec: SignalSpec | None = None,
+    config: CounterConfig | None = None,
+    *,
+    streaming: bool = False,
+) -> AnalysisResult:
     """Count repetitions and measure each one in a recording.
 
     ``streaming=True`` feeds the samples one by one through :meth:`MotionEngine.push`
@@ -656,8 +687,7 @@ def analyse_recording(rec: Recording, spec: SignalSpec | None = None,
     pre-processing, which gives the same repetitions much faster.
     """
     fs = rec.sample_rate_hz
-    eng = MotionEngine(rec.channels, rec.kind, fs, spec, config, aspect=rec.aspect,
-                       path=rec.path)
+    eng = MotionEngine(rec.channels, rec.kind, fs, spec, config, aspect=rec.aspect, path=rec.path)
     if streaming:
         for t, row in zip(rec.t_s, rec.data, strict=True):
             eng.push(float(t), row)
@@ -672,8 +702,9 @@ def analyse_recording(rec: Recording, spec: SignalSpec | None = None,
             eng._raw_src, eng._raw_t = rec.data, rec.t_s
         else:
             eng._raw_src, eng._raw_t, x = rec.data[keep], rec.t_s[keep], x[keep]
-        reps, _d = analyse_array(eng._raw_t, x, fs, len(ex.accel_idx), len(ex.gyro_idx),
-                                 eng.periodic.cfg)
+        reps, _d = analyse_array(
+            eng._raw_t, x, fs, len(ex.accel_idx), len(ex.gyro_idx), eng.periodic.cfg
+        )
         eng._periodic_events(reps, 0.0)
         return eng.result(rec.warnings)
     sig = ex.rows(rec.data)
@@ -688,6 +719,7 @@ def analyse_recording(rec: Recording, spec: SignalSpec | None = None,
     if eng.integrate:
         x = np.array([eng._integrate(float(tt), float(v)) for tt, v in zip(t, x, strict=True)])
     c = eng.counter
+    assert c is not None
     # Segments separated by gaps get a fresh filter, exactly like push().
     gaps = np.flatnonzero(np.diff(t) > eng.config.gap_reset_s) + 1
     bounds = [0, *gaps.tolist(), t.size]

@@ -26,8 +26,11 @@ MIN_VISIBILITY = 0.3
 
 #: Generic joint name -> MediaPipe landmark name(s) (averaged when several).
 _MP_JOINTS: dict[str, tuple[str, ...]] = {
-    **{f"{s}_{j}": (f"{s}_{j}",) for s in ("left", "right")
-       for j in ("shoulder", "elbow", "wrist", "index", "hip", "knee", "ankle", "heel")},
+    **{
+        f"{s}_{j}": (f"{s}_{j}",)
+        for s in ("left", "right")
+        for j in ("shoulder", "elbow", "wrist", "index", "hip", "knee", "ankle", "heel")
+    },
     "left_toes": ("left_foot_index",),
     "right_toes": ("right_foot_index",),
     "mouth": ("mouth_left", "mouth_right"),
@@ -176,17 +179,22 @@ def _named(lay: _Layout, sdef: SignalDef, side: str) -> Callable[[np.ndarray], n
                 return v - np.sum(v * hum, axis=1, keepdims=True) * hum
 
             f_p, fw_p, lat_p = perp(fore), perp(fwd), perp(lat)
-            ang = np.degrees(np.arctan2(np.sum(f_p * lat_p, axis=1) /
-                                        np.maximum(np.linalg.norm(lat_p, axis=1), 1e-12),
-                                        np.sum(f_p * fw_p, axis=1) /
-                                        np.maximum(np.linalg.norm(fw_p, axis=1), 1e-12)))
+            ang = np.degrees(
+                np.arctan2(
+                    np.sum(f_p * lat_p, axis=1) / np.maximum(np.linalg.norm(lat_p, axis=1), 1e-12),
+                    np.sum(f_p * fw_p, axis=1) / np.maximum(np.linalg.norm(fw_p, axis=1), 1e-12),
+                )
+            )
             # The rotation is undefined with a straight elbow (forearm along the humerus):
             # fade it to 0 between 35 and 20 deg of elbow flexion, so a passive straight arm
             # gives a still signal rather than direction noise.
-            sin_flex = np.linalg.norm(f_p, axis=1) / np.maximum(
-                np.linalg.norm(fore, axis=1), 1e-12)
-            w = np.clip((sin_flex - math.sin(math.radians(20))) /
-                        (math.sin(math.radians(35)) - math.sin(math.radians(20))), 0.0, 1.0)
+            sin_flex = np.linalg.norm(f_p, axis=1) / np.maximum(np.linalg.norm(fore, axis=1), 1e-12)
+            w = np.clip(
+                (sin_flex - math.sin(math.radians(20)))
+                / (math.sin(math.radians(35)) - math.sin(math.radians(20))),
+                0.0,
+                1.0,
+            )
             return ang * w
         if m in ("trunk_lean_sagittal", "trunk_lean_frontal"):
             up = -_trunk_down(lay, data)
@@ -199,15 +207,19 @@ def _named(lay: _Layout, sdef: SignalDef, side: str) -> Callable[[np.ndarray], n
             sh = lay.xyz(data, "right_shoulder") - lay.xyz(data, "left_shoulder")
             hp = lay.xyz(data, "right_hip") - lay.xyz(data, "left_hip")
             if sh.shape[1] == 2:  # image only: shoulder width relative to hip width
-                return np.degrees(np.arccos(np.clip(
-                    np.abs(sh[:, 0]) / np.maximum(np.abs(hp[:, 0]) * 1.3, 1e-9), -1, 1)))
+                return np.degrees(
+                    np.arccos(
+                        np.clip(np.abs(sh[:, 0]) / np.maximum(np.abs(hp[:, 0]) * 1.3, 1e-9), -1, 1)
+                    )
+                )
             return _angle_between(sh[:, [0, 2]], hp[:, [0, 2]])
         if m in ("distance", "distance_from_trunk"):
             d = np.linalg.norm(lay.xyz(data, j[0]) - lay.xyz(data, j[1]), axis=1)
             return d / _scale(lay, data) if lay.kind == "pose" else d
         if m == "shoulder_retraction":
             sh = np.linalg.norm(
-                lay.xyz(data, "left_shoulder") - lay.xyz(data, "right_shoulder"), axis=1)
+                lay.xyz(data, "left_shoulder") - lay.xyz(data, "right_shoulder"), axis=1
+            )
             hp = np.linalg.norm(lay.xyz(data, "left_hip") - lay.xyz(data, "right_hip"), axis=1)
             return sh / hp
         if m == "vertical_position":
@@ -224,7 +236,9 @@ def _named(lay: _Layout, sdef: SignalDef, side: str) -> Callable[[np.ndarray], n
             ank = (lay.xyz(data, "left_ankle") + lay.xyz(data, "right_ankle")) / 2
             w = np.linalg.norm(lay.xyz(data, "left_hip") - lay.xyz(data, "right_hip"), axis=1)
             return (hip[:, 0] - ank[:, 0]) / w
-        raise NotImplementedError(m)
+        raise ValueError(
+            f"signal {sdef.name!r}: method {m!r} cannot be computed from body landmarks"
+        )
 
     return f
 
@@ -233,9 +247,12 @@ def _body_channels(lay: _Layout, rec_channels: tuple[str, ...]) -> tuple[Callabl
     """All joint coordinates relative to the hip midpoint (removes whole-body translation
     and camera drift); image coordinates are divided by the torso length."""
     if lay.kind == "pose":
-        joints = [n for n in MEDIAPIPE_LANDMARKS if n not in ("left_hip", "right_hip")
-                  and not n.startswith(("left_eye", "right_eye", "mouth", "left_ear",
-                                        "right_ear"))]
+        joints = [
+            n
+            for n in MEDIAPIPE_LANDMARKS
+            if n not in ("left_hip", "right_hip")
+            and not n.startswith(("left_eye", "right_eye", "mouth", "left_ear", "right_ear"))
+        ]
         center = ("left_hip", "right_hip")
     else:
         joints = sorted({c[:-2] for c in rec_channels if c.endswith("_x")})
@@ -243,15 +260,32 @@ def _body_channels(lay: _Layout, rec_channels: tuple[str, ...]) -> tuple[Callabl
         joints = [j for j in joints if j not in center]
     n_out = len(joints) * len(lay.dims)
 
+    # One fancy index for all joints (a pose frame is read in a single gather: this runs
+    # per frame in automatic mode). Same values as ``_raw_xyz`` joint by joint.
+    nd = len(lay.dims)
+    jcols = np.array([[lay.index[f"{j}_{a}"] for a in lay.dims] for j in joints])
+    ccols = np.array([[lay.index[f"{j}_{a}"] for a in lay.dims] for j in center])
+    scols = (
+        np.array(
+            [[lay.index[f"{j}_{a}"] for a in lay.dims] for j in ("left_shoulder", "right_shoulder")]
+        )
+        if lay.kind == "pose"
+        else None
+    )
+    sc = np.ones(nd)
+    if lay.kind == "pose":
+        sc[0] = lay.aspect
+        sc[1] = -1.0
+
     def f(data: np.ndarray) -> np.ndarray:
-        c = sum(_raw_xyz(lay, data, j) for j in center) / len(center)
-        parts = [(_raw_xyz(lay, data, j) - c) for j in joints]
-        out = np.concatenate(parts, axis=1)
-        if lay.kind == "pose":
-            sh = (_raw_xyz(lay, data, "left_shoulder") + _raw_xyz(lay, data, "right_shoulder"))
-            torso = np.linalg.norm(sh / 2 - c, axis=1)
-            out = out / torso[:, None]
-        return out
+        d = np.asarray(data, dtype=float)
+        c = d[:, ccols].mean(axis=1) * sc  # (n, nd)
+        out = d[:, jcols] * sc - c[:, None, :]  # (n, joints, nd)
+        if scols is not None:
+            sh = d[:, scols].mean(axis=1) * sc
+            torso = np.sqrt(((sh - c) ** 2).sum(axis=1))
+            out = out / torso[:, None, None]
+        return out.reshape(d.shape[0], len(joints) * nd)
 
     return f, n_out, ("norm" if lay.kind == "pose" else "m")
 
@@ -283,12 +317,17 @@ def build_extractor(rec: Recording | tuple, spec: SignalSpec) -> Extractor:
         raise RecordingError(path, "signal 'imu_auto' needs an IMU recording (ax, ay, az)")
     if sdef is not None and sdef.sensor not in ("any",) and spec.signal != "wrist_path":
         need = sdef.sensor
-        have = {"pose": ("pose", "skeleton"), "imu": ("imu",), "angle": ("angle",),
-                "hand": ()}[need]
+        have = {"pose": ("pose", "skeleton"), "imu": ("imu",), "angle": ("angle",), "hand": ()}[
+            need
+        ]
         if kind not in have and not (kind == "angle" and need == "pose"):
-            what = {"hand": "MediaPipe Hand landmarks (21 points per hand), which recordings "
-                    "do not carry yet", "imu": "an IMU (ax, ay, az, gx, gy, gz)",
-                    "pose": "body pose landmarks or a skeleton", "angle": "an 'angle' column"}
+            what = {
+                "hand": "MediaPipe Hand landmarks (21 points per hand), which recordings "
+                "do not carry yet",
+                "imu": "an IMU (ax, ay, az, gx, gy, gz)",
+                "pose": "body pose landmarks or a skeleton",
+                "angle": "an 'angle' column",
+            }
             raise RecordingError(
                 path,
                 f"signal {spec.signal!r} needs {what[need]}; this is a {kind} recording",
@@ -296,65 +335,111 @@ def build_extractor(rec: Recording | tuple, spec: SignalSpec) -> Extractor:
     # A goniometer column is the signal, whatever joint it measures.
     if kind == "angle" and (spec.signal == AUTO or (sdef and sdef.unit == "deg")):
         j = idx["angle"]
-        return Extractor(spec.label() if spec.signal != AUTO else "angle", "deg", 1, kind,
-                         lambda d: d[:, j : j + 1].astype(float), min_amplitude=UNIT_FLOOR["deg"])
+        return Extractor(
+            spec.label() if spec.signal != AUTO else "angle",
+            "deg",
+            1,
+            kind,
+            lambda d: d[:, j : j + 1].astype(float),
+            min_amplitude=UNIT_FLOOR["deg"],
+        )
     if kind == "imu":
         acc = tuple(idx[c] for c in ("ax", "ay", "az"))
         gyr = tuple(idx[c] for c in ("gx", "gy", "gz") if c in idx)
         if spec.signal in ("forearm_rotation", "toe_curl"):
             if not gyr:
-                raise RecordingError(
-                    path, f"signal {spec.signal!r} needs a gyroscope (gx, gy, gz)")
+                raise RecordingError(path, f"signal {spec.signal!r} needs a gyroscope (gx, gy, gz)")
             # Angle about the dominant rotation axis: PCA of the gyro, integrated later.
             cols = list(gyr)
-            return Extractor(spec.label(), "deg", len(cols), kind,
-                             lambda d: np.degrees(d[:, cols].astype(float)),
-                             acc, gyr, UNIT_FLOOR["deg"], repetitive_only=False)
+            return Extractor(
+                spec.label(),
+                "deg",
+                len(cols),
+                kind,
+                lambda d: np.degrees(d[:, cols].astype(float)),
+                acc,
+                gyr,
+                UNIT_FLOOR["deg"],
+                repetitive_only=False,
+            )
         cols = list(acc)
-        return Extractor("imu_auto", "m/s^2", len(cols), kind,
-                         lambda d: d[:, cols].astype(float), acc, gyr,
-                         UNIT_FLOOR["m/s^2"], repetitive_only=True)
+        return Extractor(
+            "imu_auto",
+            "m/s^2",
+            len(cols),
+            kind,
+            lambda d: d[:, cols].astype(float),
+            acc,
+            gyr,
+            UNIT_FLOOR["m/s^2"],
+            repetitive_only=True,
+        )
     if kind in ("pose", "skeleton"):
         lay = _Layout(channels, kind, aspect)
         if spec.signal in (AUTO, "wrist_path") or sdef is None:
             if spec.signal == "wrist_path":
                 sides = [spec.side] if spec.side else ["left", "right"]
                 js = [f"{s}_wrist" for s in sides]
+
                 def fwrist(d: np.ndarray) -> np.ndarray:
-                    c = (_raw_xyz(lay, d, "left_hip") + _raw_xyz(lay, d, "right_hip")) / 2 \
-                        if lay.kind == "pose" else _raw_xyz(lay, d, "waist")
+                    c = (
+                        (_raw_xyz(lay, d, "left_hip") + _raw_xyz(lay, d, "right_hip")) / 2
+                        if lay.kind == "pose"
+                        else _raw_xyz(lay, d, "waist")
+                    )
                     return np.concatenate([_raw_xyz(lay, d, j) - c for j in js], axis=1)
 
                 n = len(js) * len(lay.dims)
                 unit = "norm" if kind == "pose" else "m"
-                return Extractor(spec.label(), unit, n, kind, fwrist,
-                                 min_amplitude=UNIT_FLOOR[unit] * (0.5 if unit == "norm" else 1))
+                return Extractor(
+                    spec.label(),
+                    unit,
+                    n,
+                    kind,
+                    fwrist,
+                    min_amplitude=UNIT_FLOOR[unit] * (0.5 if unit == "norm" else 1),
+                )
             f, n, unit = _body_channels(lay, channels)
             return Extractor("auto:body", unit, n, kind, f, min_amplitude=UNIT_FLOOR[unit] * 2)
-        missing = [j for s in ("left", "right") for j in sdef.joints_for(s)
-                   if not lay.has_joint(j)]
+        missing = [j for s in ("left", "right") for j in sdef.joints_for(s) if not lay.has_joint(j)]
         if missing:
             raise RecordingError(
-                path, f"signal {spec.signal!r} needs joint(s) {', '.join(sorted(set(missing)))}"
-                f" which this {kind} recording lacks")
+                path,
+                f"signal {spec.signal!r} needs joint(s) {', '.join(sorted(set(missing)))}"
+                f" which this {kind} recording lacks",
+            )
         unit = "norm" if (sdef.unit == "m" and kind == "pose") else sdef.unit
         if sdef.sided and spec.side is None:
             fl, fr = _named(lay, sdef, "left"), _named(lay, sdef, "right")
             # Both sides: the online PCA weighs them (bilateral exercises average, one-sided
             # ones follow the moving side).
-            return Extractor(spec.signal, unit, 2, kind,
-                             lambda d: np.column_stack([fl(d), fr(d)]),
-                             min_amplitude=UNIT_FLOOR[unit])
+            return Extractor(
+                spec.signal,
+                unit,
+                2,
+                kind,
+                lambda d: np.column_stack([fl(d), fr(d)]),
+                min_amplitude=UNIT_FLOOR[unit],
+            )
         f1 = _named(lay, sdef, spec.side or "right")
-        return Extractor(spec.label(), unit, 1, kind, lambda d: f1(d)[:, None],
-                         min_amplitude=UNIT_FLOOR[unit])
+        return Extractor(
+            spec.label(), unit, 1, kind, lambda d: f1(d)[:, None], min_amplitude=UNIT_FLOOR[unit]
+        )
     # generic numeric channels
     if spec.signal != AUTO:
-        raise RecordingError(path, f"signal {spec.signal!r} cannot be computed from channels "
-                             f"{', '.join(channels[:5])}...")
+        raise RecordingError(
+            path,
+            f"signal {spec.signal!r} cannot be computed from channels {', '.join(channels[:5])}...",
+        )
     cols = list(range(len(channels)))
-    return Extractor("auto:channels", "norm", len(cols), kind,
-                     lambda d: d[:, cols].astype(float), min_amplitude=0.0)
+    return Extractor(
+        "auto:channels",
+        "norm",
+        len(cols),
+        kind,
+        lambda d: d[:, cols].astype(float),
+        min_amplitude=0.0,
+    )
 
 
 def nan_to_skip(x: np.ndarray) -> bool:

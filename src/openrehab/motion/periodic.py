@@ -8,27 +8,35 @@ CHI 2014) and period-based counters, this module:
 1. band-passes every IMU channel (0.25-4 Hz, 2nd-order Butterworth, causal; removes gravity
    and drift, keeps rep frequencies from one rep per 4 s up to 2 per second) and decimates to
    about 12.5 Hz;
-2. every ``update_s`` (0.25 s) computes, over the last ``window_s`` (10 s), the normalised
+2. every ``update_s`` (0.5 s) computes, over the last ``window_s`` (10 s), the normalised
    autocorrelation of the accelerometer vector and of the gyroscope vector (each normalised
    by its own energy, then averaged: rotation and translation both count, whatever the
    sensor's orientation), the dominant period ``P`` (smallest lag whose autocorrelation peak
    is within 85 % of the highest, which avoids picking a multiple), and the dominant
-   principal direction of the energy-normalised channels (sign kept consistent);
+   principal direction of the energy-normalised channels (sign kept consistent); the same
+   over the last ``short_window_s`` (5 s, periods up to 1/3 of it) is used instead when it
+   is clearly periodic (>= ``short_on_corr``) and more so than the long window (a short
+   fast set amid handling);
 3. declares the movement *periodic* while the autocorrelation at ``P`` is at least 0.5
    (and leaves that state below 0.3) and the band-passed motion is above a floor (a still
    sensor is never periodic);
-4. counts cycles of the projection on the principal direction with an alternating
-   extremum detector whose hysteresis is 35 % of the window's peak-to-peak amplitude, and
-   accepts a cycle only if it lasts between 0.6 and 1.8 ``P`` (secondary bumps are shorter,
-   handling is not periodic). Cycles bounded by minima and cycles bounded by maxima are
-   both counted and the larger count is reported (the rep's polarity is unknown).
+4. counts cycles of the projection on the principal direction (low-passed at 1.5 / ``P``)
+   with an alternating extremum detector whose hysteresis is 25 % of the window's
+   peak-to-peak amplitude, and accepts a cycle only if it lasts between 0.5 and 2.5 ``P``
+   and resembles the previous cycle of the same polarity. Cycles bounded by minima and
+   cycles bounded by maxima are both counted and the larger count is reported (the rep's
+   polarity is unknown);
+5. at the end of a periodic stretch, reconciles the count with its half-cycles (``n``
+   matching alternating extrema make ``n // 2`` reps): the first or last rep of a set,
+   often only half a cycle of an acceleration-like signal, is added (at most one per edge,
+   only after at least two counted reps).
 
 When a set becomes periodic, the buffered window (back to the end of the last counted rep)
 is replayed, so the first reps of a set are counted with their real times, only later.
 Later reps are reported as soon as their closing extremum is confirmed.
 
 Work per raw sample is O(1) amortised (filtering in blocks of the decimation factor, the
-window statistics every 0.25 s on a fixed-size window), memory is bounded by the window.
+window statistics every 0.5 s on two fixed-size windows), memory is bounded by the window.
 The file path computes the same window statistics for all update instants at once
 (cumulative sums of lag products) and then runs the same sequential :class:`CycleTracker`.
 """
@@ -57,6 +65,10 @@ class PeriodicConfig:
     min_period_s: float = 0.5  # fastest rep cycle (2 reps/s)
     max_period_s: float = 4.5  # slowest rep cycle searched (needs >= 2 cycles in the window)
     min_window_s: float = 3.0  # no period estimate from less data than this
+    # Short window for fast sets (periods up to a third of it, >= 3 cycles): a short set
+    # amid handling is periodic over a few seconds, not over the whole long window.
+    short_window_s: float = 5.0
+    short_on_corr: float = 0.7  # fewer cycles in it: stronger periodicity needed
     on_corr: float = 0.5  # periodic when the autocorrelation peak reaches this
     off_corr: float = 0.3  # ... and stops being periodic below this
     harmonic_frac: float = 0.85  # smallest lag whose peak is within this x the best peak
@@ -69,6 +81,9 @@ class PeriodicConfig:
     gyro_floor: float = 0.1  # rad/s RMS of band-passed angular velocity (about 6 deg/s)
     gap_reset_s: float = 1.0
     gyro_leak_s: float = 4.0  # gyro -> orientation: leaky integration time constant
+    edge_swing: float = 0.6  # edge half-cycle: swing >= this x the set's median swing
+    edge_half_min: float = 0.15  # ... and lasts this .. edge_half_max x the set's cycle
+    edge_half_max: float = 1.0
 
 
 _Q16 = np.linspace(0.0, 1.0, 16)
@@ -94,9 +109,19 @@ def _groups(n_acc: int, n_gyr: int) -> list[np.ndarray]:
     return g
 
 
-def stats_from_sums(lag: list[np.ndarray], cov: np.ndarray, n: np.ndarray, fa: float,
-                    cfg: PeriodicConfig, groups: list[np.ndarray]) -> list[WindowStats | None]:
+def stats_from_sums(
+    lag: list[np.ndarray],
+    cov: np.ndarray,
+    n: np.ndarray,
+    fa: float,
+    cfg: PeriodicConfig,
+    groups: list[np.ndarray],
+    min_corr: float | None = None,
+) -> list[WindowStats | None]:
     """Window statistics from lag-product sums (vectorised over windows).
+
+    With ``min_corr``, windows that are not periodic at that level give ``None`` (and skip
+    the eigen-decomposition): the short window is only used when it is.
 
     ``lag[g]``: ``(m, n_lag + 1)`` sums over each window of ``z_g(t) . z_g(t - tau)`` for group
     ``g`` (accelerometer, gyroscope), both samples inside the window; ``cov``: ``(m, n_ch, n_ch)``
@@ -122,8 +147,9 @@ def stats_from_sums(lag: list[np.ndarray], cov: np.ndarray, n: np.ndarray, fa: f
         r[~act] = 0.0
         rho += r
         n_act += act
-        scale[:, g] = np.where(act, np.sqrt(np.maximum(nf, 1.0) / np.maximum(e0, 1e-300)),
-                               0.0)[:, None]
+        scale[:, g] = np.where(act, np.sqrt(np.maximum(nf, 1.0) / np.maximum(e0, 1e-300)), 0.0)[
+            :, None
+        ]
     active = n_act > 0
     rho /= np.maximum(n_act, 1.0)[:, None]
     # Period: smallest lag whose local maximum is within harmonic_frac of the best one,
@@ -141,18 +167,33 @@ def stats_from_sums(lag: list[np.ndarray], cov: np.ndarray, n: np.ndarray, fa: f
     j = np.argmax(cand, axis=1)
     period = np.where(ok, lagv[j] / fa, np.nan)
     corr = np.where(ok, seg[np.arange(m), j], 0.0)
-    # Dominant direction of the energy-normalised channels.
-    cn = cov * scale[:, :, None] * scale[:, None, :]
-    w, vecs = np.linalg.eigh(cn)
-    rms = np.sqrt(np.maximum(w[:, -1], 0.0) / np.maximum(nf, 1.0))
     min_n = cfg.min_window_s * fa
+    use = nf >= min_n
+    if min_corr is not None:
+        use &= active & ok & (corr >= min_corr)
+    # Dominant direction of the energy-normalised channels.
+    cn = (cov * scale[:, :, None] * scale[:, None, :])[use]
+    n_ch = cov.shape[1]
+    w = np.zeros((m, n_ch))
+    vecs = np.zeros((m, n_ch, n_ch))
+    if cn.shape[0]:
+        w[use], vecs[use] = np.linalg.eigh(cn)
+    rms = np.sqrt(np.maximum(w[:, -1], 0.0) / np.maximum(nf, 1.0))
     out: list[WindowStats | None] = []
     for i in range(m):
-        if nf[i] < min_n:
+        if not use[i]:
             out.append(None)
         else:
-            out.append(WindowStats(float(period[i]), float(corr[i]), bool(active[i]),
-                                   vecs[i, :, -1], scale[i], float(rms[i])))
+            out.append(
+                WindowStats(
+                    float(period[i]),
+                    float(corr[i]),
+                    bool(active[i]),
+                    vecs[i, :, -1],
+                    scale[i],
+                    float(rms[i]),
+                )
+            )
     return out
 
 
@@ -226,6 +267,9 @@ class CycleTracker:
         self.yt: list[float] = []  # filtered projection history (bounded, see _detect)
         self.yv: list[float] = []
         self.emitted = 0
+        # This periodic stretch: its confirmed extrema (bounded) and the counted reps' spans.
+        self.seg_ext: deque[tuple[int, float, float]] = deque(maxlen=4096)
+        self.seg_reps: list[tuple[float, float]] = []
 
     def reset(self) -> None:
         self.buf.clear()
@@ -245,6 +289,7 @@ class CycleTracker:
         return float((self.v * st.scale) @ z)
 
     def _confirm(self, typ: int, t: float, val: float, t_now: float, out: list) -> None:
+        self.seg_ext.append((typ, t, val))
         self.ext.append((typ, t, val))
         if len(self.ext) > 3:
             del self.ext[0]
@@ -260,17 +305,22 @@ class CycleTracker:
             return
         pol = c[0]
         dl = self.lp_delay  # extrema of the low-passed signal lag the movement by this
-        rep = {"t_start": a[1] - dl, "t_peak": b[1] - dl, "t_end": c[1] - dl,
-               "amplitude": abs(b[2] - 0.5 * (a[2] + c[2])), "t_emit": t_now,
-               "t_end_raw": c[1], "t_start_raw": a[1]}
+        rep = {
+            "t_start": a[1] - dl,
+            "t_peak": b[1] - dl,
+            "t_end": c[1] - dl,
+            "amplitude": abs(b[2] - 0.5 * (a[2] + c[2])),
+            "t_emit": t_now,
+            "t_end_raw": c[1],
+            "t_start_raw": a[1],
+        }
         # Local periodicity: a rep must resemble the previous cycle (same polarity), time
         # normalised so a slower or faster rep still matches. A cycle without a similar
         # predecessor (first rep of a set, or handling) waits for its successor: if that
         # one resembles it, both count.
         prev = self.last_cycle[pol]
         self.last_cycle[pol] = (a[1], c[1])
-        sim = self._similarity(prev, (a[1], c[1])) if prev is not None and prev[1] == a[1] \
-            else -1.0
+        sim = self._similarity(prev, (a[1], c[1])) if prev is not None and prev[1] == a[1] else -1.0
         chain = self.pending[pol]
         if chain and chain[-1]["t_end_raw"] != rep["t_start_raw"]:
             chain = []
@@ -285,6 +335,7 @@ class CycleTracker:
                 self.last_end = r["t_end_raw"]
                 r["t_emit"] = t_now
                 out.append(r)
+                self.seg_reps.append((r["t_start_raw"], r["t_end_raw"]))
 
     def _similarity(self, c1: tuple[float, float], c2: tuple[float, float]) -> float:
         """Correlation of the filtered projection over two cycles, each resampled to the
@@ -366,10 +417,73 @@ class CycleTracker:
             v0, t0 = self.cur
             if abs(v0 - self.ext[-1][2]) >= self._h():
                 self._confirm(self.dir, t0, v0, t_now, out)
+        self._edge_reps(t_now, out)
+
+    def _edge_reps(self, t_now: float, out: list) -> None:
+        """End of a periodic stretch: reconcile the count with its half-cycles.
+
+        ``n`` alternating extrema whose swings and spacings match the stretch's typical
+        half-cycle make ``n // 2`` reps; a rep at the edge of a set is often only half a
+        cycle of an acceleration-like signal, or its cycle fails the similarity check. If
+        the stretch already has at least two counted reps (an established set), the
+        missing reps (at most one per edge) are added from the extrema not covered by a
+        counted rep, latest first.
+        """
+        reps = self.seg_reps
+        if len(reps) < 2:
+            return
+        cfg = self.cfg
+        durs = sorted(e - s for s, e in reps)
+        p = durs[len(durs) // 2]  # the set's own cycle length
+        first, last = reps[0][0], reps[-1][1]
+        # extrema of the set, at most one cycle beyond its counted reps on each side
+        ext = [e for e in self.seg_ext if first - p - 1e-9 <= e[1] <= last + p + 1e-9]
+        inner = [e for e in ext if first - 1e-9 <= e[1] <= last + 1e-9]
+        sw_in = sorted(abs(b[2] - a[2]) for a, b in itertools.pairwise(inner))
+        if not sw_in:
+            return
+        typical = sw_in[len(sw_in) // 2]
+
+        def half_ok(a: tuple, b: tuple) -> bool:
+            return (
+                abs(b[2] - a[2]) >= cfg.edge_swing * typical
+                and cfg.edge_half_min * p <= abs(b[1] - a[1]) <= cfg.edge_half_max * p
+            )
+
+        k = 1 + sum(half_ok(a, b) for a, b in itertools.pairwise(ext))
+        missing = min(k // 2 - len(reps), 2)
+        if missing <= 0:
+            return
+        after = [e for e in ext if e[1] >= last - 1e-9]
+        before = [e for e in ext if e[1] <= first + 1e-9]
+        dl = self.lp_delay
+        for side in (after, before[::-1]):
+            if missing <= 0 or len(side) < 2:
+                continue
+            a, b = side[0], side[1]
+            d = b[1] - a[1]
+            if not half_ok(a, b):
+                continue
+            t0, t1 = sorted((a[1], b[1] + d if len(side) < 3 else side[2][1]))
+            if side is not after and len(side) < 3:
+                t0, t1 = b[1] + d, a[1]
+            t0, t1 = min(t0, t1), max(t0, t1)
+            rep = {
+                "t_start": t0 - dl,
+                "t_peak": b[1] - dl,
+                "t_end": t1 - dl,
+                "amplitude": abs(b[2] - a[2]),
+                "t_emit": t_now,
+                "t_end_raw": t1,
+                "t_start_raw": t0,
+            }
+            out.append(rep)
+            missing -= 1
+            self.emitted += 1
+            self.last_end = max(self.last_end, t1)
 
     # -- per sample ----------------------------------------------------------------------
-    def step(self, t: float, z: np.ndarray, stats: WindowStats | None, update: bool
-             ) -> list[dict]:
+    def step(self, t: float, z: np.ndarray, stats: WindowStats | None, update: bool) -> list[dict]:
         out: list[dict] = []
         self.buf.append((t, z))
         if update:
@@ -380,7 +494,7 @@ class CycleTracker:
                 if self.v is not None and float(v @ self.v) < 0:
                     v = -v
                 st.v = v
-            periodic_now = (st is not None and st.active and st.period_s == st.period_s)
+            periodic_now = st is not None and st.active and st.period_s == st.period_s
             if self.on:
                 if not periodic_now or st is None or st.corr < cfg.off_corr:
                     self._flush(t, out)
@@ -443,6 +557,9 @@ class PeriodicCounter:
         self.leak = math.exp(-self.dt / cfg.gyro_leak_s)
         self.nw = max(2, round(cfg.window_s * fa))
         self.L = max(2, min(round(cfg.max_period_s * fa), self.nw // 2))
+        self.nws = min(self.nw, max(2, round(cfg.short_window_s * fa)))
+        ls = min(round(cfg.short_window_s / 3.0 * fa), self.L)
+        self.Ls = ls if ls > math.ceil(cfg.min_period_s * fa) and self.nws < self.nw else 0
         self.u = max(1, round(cfg.update_s * fa))
         self.n_replay = max(self.nw, round(cfg.replay_s * fa))
         self.tracker = CycleTracker(fa, cfg, self.n_replay)
@@ -495,6 +612,15 @@ class PeriodicCounter:
 
     def _stats(self) -> WindowStats | None:
         w = np.asarray(self.zwin)
+        long = self._window_stats(w, self.L)
+        short = (
+            self._window_stats(w[-self.nws :], self.Ls, self.cfg.short_on_corr) if self.Ls else None
+        )
+        return pick_stats(long, short, self.cfg)
+
+    def _window_stats(
+        self, w: np.ndarray, n_lag: int, min_corr: float | None = None
+    ) -> WindowStats | None:
         n = w.shape[0]
         if n < self.cfg.min_window_s * self.fa:
             return None
@@ -503,19 +629,26 @@ class PeriodicCounter:
         power = spec.real**2 + spec.imag**2
         gp = np.stack([power[:, g].sum(axis=1) for g in self.groups])
         # sum over t of z(t) . z(t - tau) with both samples inside the window
-        lag = np.fft.irfft(gp, nfft, axis=1)[:, : self.L + 1]
-        if n <= self.L:
+        lag = np.fft.irfft(gp, nfft, axis=1)[:, : n_lag + 1]
+        if n <= n_lag:
             lag[:, n:] = 0.0
         cov = (w.T @ w)[None]
-        return stats_from_sums([lg[None] for lg in lag], cov, np.array([n]), self.fa,
-                               self.cfg, self.groups)[0]
+        return stats_from_sums(
+            [lg[None] for lg in lag], cov, np.array([n]), self.fa, self.cfg, self.groups, min_corr
+        )[0]
 
     def finish(self) -> list[dict]:
         return self.tracker.finish(self.t_prev)
 
 
-def analyse_array(t: np.ndarray, x: np.ndarray, fs_hz: float, n_acc: int, n_gyr: int,
-                  cfg: PeriodicConfig | None = None) -> tuple[list[dict], float]:
+def analyse_array(
+    t: np.ndarray,
+    x: np.ndarray,
+    fs_hz: float,
+    n_acc: int,
+    n_gyr: int,
+    cfg: PeriodicConfig | None = None,
+) -> tuple[list[dict], float]:
     """Vectorised equivalent of :meth:`PeriodicCounter.push` over a whole recording
     (block means, ``sosfilt``, window statistics from cumulative sums, then the same
     :class:`CycleTracker`). Returns the reps and the delay to subtract from their times."""
@@ -587,34 +720,67 @@ def _project_all(z: np.ndarray, upd: np.ndarray, stats: list) -> np.ndarray:
 
 
 def _batch_stats(z: np.ndarray, upd: np.ndarray, pc: PeriodicCounter) -> list:
-    """Window statistics at every update instant, from cumulative lag-product sums."""
+    """Window statistics at every update instant, from cumulative lag-product sums (the
+    long and the short window, then :func:`pick_stats`)."""
     nd = z.shape[0]
-    n_lag, nw = pc.L, pc.nw
     ends = upd + 1  # window = samples [ends - n, ends)
-    n = np.minimum(ends, nw)
     m = ends.size
-    start = ends - n
+    wins = [(pc.L, pc.nw)] + ([(pc.Ls, pc.nws)] if pc.Ls else [])
+    ns = [np.minimum(ends, nw) for _l, nw in wins]
+    starts = [ends - n for n in ns]
     cs = np.empty(nd + 1)
     cs[0] = 0.0
-    lag = []
+    lags: list[list[np.ndarray]] = [[] for _ in wins]
     for g in pc.groups:
         zg = z[:, g]
-        g_lag = np.zeros((m, n_lag + 1))
-        for tau in range(min(n_lag + 1, nd)):
+        g_lags = [np.zeros((m, n_lag + 1)) for n_lag, _nw in wins]
+        for tau in range(min(pc.L + 1, nd)):
             # cumulative sums of z(t) . z(t - tau); window sums from two lookups
             np.cumsum(np.einsum("ij,ij->i", zg[tau:], zg[: nd - tau]), out=cs[tau + 1 :])
             cs[: tau + 1] = 0.0
-            lo_t = np.minimum(start + tau, ends)
-            g_lag[:, tau] = np.where(tau < n, cs[ends] - cs[lo_t], 0.0)
-        lag.append(g_lag)
+            ce = cs[ends]
+            for k, (n_lag, _nw) in enumerate(wins):
+                if tau <= n_lag:
+                    lo_t = np.minimum(starts[k] + tau, ends)
+                    g_lags[k][:, tau] = np.where(tau < ns[k], ce - cs[lo_t], 0.0)
+        for k in range(len(wins)):
+            lags[k].append(g_lags[k])
     n_ch = z.shape[1]
-    cov = np.empty((m, n_ch, n_ch))
+    covs = [np.empty((m, n_ch, n_ch)) for _ in wins]
     for i in range(n_ch):
         for j in range(i, n_ch):
             np.cumsum(z[:, i] * z[:, j], out=cs[1:])
-            cov[:, i, j] = cov[:, j, i] = cs[ends] - cs[start]
-    return stats_from_sums(lag, cov, n, pc.fa, pc.cfg, pc.groups)
+            for k in range(len(wins)):
+                covs[k][:, i, j] = covs[k][:, j, i] = cs[ends] - cs[starts[k]]
+    out = [
+        stats_from_sums(lags[k], covs[k], ns[k], pc.fa, pc.cfg, pc.groups) for k in range(len(wins))
+    ]
+    if len(out) == 1:
+        return out[0]
+    return [pick_stats(a, b, pc.cfg) for a, b in zip(out[0], out[1], strict=True)]
 
 
-__all__ = ["CycleTracker", "PeriodicConfig", "PeriodicCounter", "WindowStats",
-           "analyse_array", "stats_from_sums"]
+def pick_stats(
+    long: WindowStats | None, short: WindowStats | None, cfg: PeriodicConfig
+) -> WindowStats | None:
+    """The long window's statistics, unless the short window is periodic (autocorrelation
+    at least ``on_corr``) and more so than the long one: a short fast set amid handling."""
+    if short is None or not short.active or short.period_s != short.period_s:
+        return long
+    if short.corr < cfg.short_on_corr:
+        return long
+    long_ok = long is not None and long.active and long.period_s == long.period_s
+    if long_ok and long.corr >= short.corr:  # type: ignore[union-attr]
+        return long
+    return short
+
+
+__all__ = [
+    "CycleTracker",
+    "PeriodicConfig",
+    "PeriodicCounter",
+    "WindowStats",
+    "analyse_array",
+    "pick_stats",
+    "stats_from_sums",
+]

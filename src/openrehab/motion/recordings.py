@@ -35,12 +35,39 @@ RecordingKind = Literal["imu", "skeleton", "pose", "angle", "generic"]
 
 #: MediaPipe Pose landmark names, in MediaPipe's order (33 landmarks).
 MEDIAPIPE_LANDMARKS: tuple[str, ...] = (
-    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
-    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
-    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky",
-    "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip",
-    "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel",
-    "right_heel", "left_foot_index", "right_foot_index",
+    "nose",
+    "left_eye_inner",
+    "left_eye",
+    "left_eye_outer",
+    "right_eye_inner",
+    "right_eye",
+    "right_eye_outer",
+    "left_ear",
+    "right_ear",
+    "mouth_left",
+    "mouth_right",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_pinky",
+    "right_pinky",
+    "left_index",
+    "right_index",
+    "left_thumb",
+    "right_thumb",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+    "left_heel",
+    "right_heel",
+    "left_foot_index",
+    "right_foot_index",
 )
 
 STANDARD_GRAVITY = 9.80665  # m/s^2
@@ -162,8 +189,7 @@ def _fast_parse(body: bytes, ncol: int) -> np.ndarray | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            arr = np.loadtxt(io.BytesIO(body), delimiter=",", ndmin=2, dtype=float,
-                             comments=None)
+            arr = np.loadtxt(io.BytesIO(body), delimiter=",", ndmin=2, dtype=float, comments=None)
     except ValueError:
         return None
     n_rows = body.count(b"\n") + 1
@@ -187,9 +213,7 @@ def read_csv(path: str | Path) -> Recording:
         raise RecordingError(p, "empty file (expected a header row starting with 't')", row=1)
     header = [h.strip() for h in next(csv.reader([head_txt]))]
     if header[0].lower() not in ("t", "t_s", "time", "timestamp"):
-        raise RecordingError(
-            p, f"first column must be 't' (seconds), found {header[0]!r}", row=1
-        )
+        raise RecordingError(p, f"first column must be 't' (seconds), found {header[0]!r}", row=1)
     if len(header) < 2:
         raise RecordingError(p, "no data channels after 't'", row=1)
     if len(set(header)) != len(header):
@@ -225,9 +249,7 @@ def _parse_rows_slowly(p: Path, body: list[str], ncol: int) -> np.ndarray:
     for i, row in enumerate(csv.reader(body)):
         line_no = i + 2
         if len(row) != ncol:
-            raise RecordingError(
-                p, f"expected {ncol} values, found {len(row)}", row=line_no
-            )
+            raise RecordingError(p, f"expected {ncol} values, found {len(row)}", row=line_no)
         for j, cell in enumerate(row):
             c = cell.strip()
             if c == "" or c.lower() in ("nan", "na", "null", "none"):
@@ -287,9 +309,7 @@ def read_landmarks_jsonl(path: str | Path, *, aspect: float | None = None) -> Re
             else:
                 if not isinstance(lms, list) or len(lms) != n_lm:
                     got = len(lms) if isinstance(lms, list) else type(lms).__name__
-                    raise RecordingError(
-                        p, f"expected {n_lm} landmarks, found {got}", row=row
-                    )
+                    raise RecordingError(p, f"expected {n_lm} landmarks, found {got}", row=row)
                 flat = []
                 for k, lm in enumerate(lms):
                     if not isinstance(lm, list | tuple) or len(lm) not in (3, 4):
@@ -319,7 +339,11 @@ def read_landmarks_jsonl(path: str | Path, *, aspect: float | None = None) -> Re
     if aspect is None:
         aspect = float(width) / float(height) if width and height else 1.0
     rec = Recording(
-        t_s=np.asarray(ts, dtype=float), data=data, channels=channels, kind="pose", path=p,
+        t_s=np.asarray(ts, dtype=float),
+        data=data,
+        channels=channels,
+        kind="pose",
+        path=p,
         aspect=float(aspect),
     )
     return validate(rec)
@@ -411,9 +435,7 @@ def validate(rec: Recording) -> Recording:
     if rec.n_samples < MIN_SAMPLES:
         raise RecordingError(p, f"too short: {rec.n_samples} samples (need >= {MIN_SAMPLES})")
     if rec.duration_s < MIN_DURATION_S:
-        raise RecordingError(
-            p, f"too short: {rec.duration_s:.3g} s (need >= {MIN_DURATION_S} s)"
-        )
+        raise RecordingError(p, f"too short: {rec.duration_s:.3g} s (need >= {MIN_DURATION_S} s)")
     med_dt = float(np.median(dt))
     gaps = np.flatnonzero(dt > GAP_FACTOR * med_dt)
     if gaps.size:
