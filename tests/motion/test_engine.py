@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -215,3 +217,38 @@ def test_pose_auto_channels_match_per_joint_reference(tmp_path) -> None:
     ref = (_raw_xyz(lay, rec.data[:20], "nose") - c) / torso[:, None]
     assert got.shape == (20, n_out)
     assert got[:, : ref.shape[1]] == pytest.approx(ref)
+
+
+def _waypoints(t: np.ndarray, pts: list[tuple[float, float]]) -> np.ndarray:
+    """Minimum-jerk moves between (time, value) waypoints, constant outside them."""
+    x = np.full(t.size, pts[0][1])
+    for (ta, va), (tb, vb) in itertools.pairwise(pts):
+        tau = np.clip((t - ta) / (tb - ta), 0, 1)
+        x += (vb - va) * (10 * tau**3 - 15 * tau**4 + 6 * tau**5)
+    return x
+
+
+@pytest.mark.parametrize("mid_return", [0.55, 0.3])
+def test_two_reps_merged_by_a_short_return_are_split(mid_return: float) -> None:
+    # Four 2 s reps of 60 deg, then two reps back to back whose intermediate return is
+    # only 55 % of the excursion (the state machine needs 60 %): a 4 s "rep", twice the
+    # set's tempo with a clear mid return, is two reps. A 30 % dip (a hesitation within
+    # one slow rep) is not a rep boundary.
+    t = np.arange(0, 26, 1 / 30)
+    pts = [(0.0, 0.0)]
+    for s in (2, 5, 8, 11):
+        pts += [(s, 0.0), (s + 1, 60.0), (s + 2, 0.0)]
+    low = 60.0 * (1 - mid_return)
+    pts += [(14, 0.0), (15, 60.0), (16, low), (17, 60.0), (18, 0.0), (26, 0.0)]
+    rng = np.random.default_rng(4)
+    x = 20 + _waypoints(t, pts) + rng.normal(0, 0.5, t.size)
+    rec = Recording(t, x[:, None], ("angle",), "angle")
+    a = analyse_recording(rec)
+    b = analyse_recording(rec, streaming=True)
+    assert [r.to_dict() for r in a.reps] == [r.to_dict() for r in b.reps]
+    if mid_return > 0.5:
+        assert a.count == 6
+        assert abs(a.reps[4].end_s - 16.0) < 0.3
+        assert abs(a.reps[5].start_s - 16.0) < 0.3
+    else:
+        assert a.count == 5

@@ -59,6 +59,11 @@ class CounterConfig:
     history: int = 5
     forget_s: float = 30.0  # forget A_ref after this long without reps (new set)
     gap_reset_s: float = 1.0  # restart detection after a gap in the samples this long
+    # A rep lasting >= split_factor x the set's median rep duration whose signal returned
+    # >= split_return of its first excursion in between is two reps (the return fell just
+    # short of return_frac, e.g. a hurried second rep); see MotionEngine._split_long.
+    split_factor: float = 1.6
+    split_return: float = 0.5
 
 
 @dataclass
@@ -464,6 +469,10 @@ class MotionEngine:
                 slice(c0, c0 + len(self._imu_cols)) if contiguous else self._imu_cols
             )
             self.periodic = PeriodicCounter(self.fs, len(ex.accel_idx), len(ex.gyro_idx))
+            self._acc_sel = _cols(ex.accel_idx)
+            self._gyr_sel = _cols(ex.gyro_idx)
+            self._ma_w = max(1, round(0.1 * self.fs))
+            self._ma_kernel = np.full(self._ma_w, 1.0 / self._ma_w)
             pc = self.periodic.cfg
             n_ring = int((pc.window_s + pc.max_cycle_frac * pc.max_period_s + 2.0) * self.fs)
         else:
@@ -477,6 +486,8 @@ class MotionEngine:
         self._angle = 0.0
         self._t_last = math.nan
         self.ring: deque[tuple[float, float, np.ndarray | None]] = deque(maxlen=n_ring)
+        self._durs: deque[float] = deque(maxlen=self.config.history)
+        self._t_prev_end = -math.inf
 
     # -- streaming -----------------------------------------------------------------------
     def push(self, t_s: float, row: np.ndarray) -> list[Event]:
@@ -527,18 +538,19 @@ class MotionEngine:
             t = np.array([s[0] for s in seg])
             rows = np.array([s[2] for s in seg])
         ex = self.extractor
-        acc = rows[:, list(ex.accel_idx)]
+        acc = rows[:, self._acc_sel]
         # Excursion along the rep's main acceleration direction (m/s^2).
-        a0 = acc - acc.mean(axis=0)
+        a0 = acc - acc.sum(axis=0) / acc.shape[0]  # = acc.mean(axis=0), less overhead
         _w, vecs = np.linalg.eigh(a0.T @ a0)
         x = a0 @ vecs[:, -1]
         # 0.1 s moving average (edges padded): sensor noise does not inflate ROM/speed.
-        w = max(1, round(0.1 * self.fs))
+        w = self._ma_w
         if w > 1 and x.size > w:
             xp = np.concatenate((np.full(w // 2, x[0]), x, np.full(w - 1 - w // 2, x[-1])))
-            x = np.convolve(xp, np.full(w, 1.0 / w), mode="valid")
+            x = np.convolve(xp, self._ma_kernel, mode="valid")
         if ex.gyro_idx:
-            speed = np.degrees(np.linalg.norm(rows[:, list(ex.gyro_idx)], axis=1))
+            g = rows[:, self._gyr_sel]
+            speed = np.sqrt(np.einsum("ij,ij->i", g, g)) * (180.0 / math.pi)
         else:
             speed = _linear_speed(t, x)
         return rep_metrics(
@@ -596,8 +608,70 @@ class MotionEngine:
             if kind == "start":
                 events.append(Event("rep_started", t_now, len(self.reps)))
             elif kind == "rep":
-                events.append(self._emit(self._metrics(info), t_now))
+                for part in self._split_long(info):
+                    events.append(self._emit(self._metrics(part), t_now))
         return events
+
+    def _split_long(self, info: dict) -> list[dict]:
+        """Split a rep about twice as long as the set's tempo at a clear mid return.
+
+        The state machine ends a rep after a return of ``return_frac`` (60 %) of its
+        excursion; two reps whose intermediate return falls just short of it merge into one
+        rep of about twice the set's median duration. Such a rep (>= ``split_factor`` x the
+        median of the last ``history`` rep durations, at least 3 known) is split at the
+        deepest intermediate minimum whose return is >= ``split_return`` of the excursion
+        before it, if both parts last >= half the median and are full reps (>= ``accept_frac``
+        x A_ref). Uses the filtered signal of the ring buffer (same in both paths).
+        """
+        cfg = self.config
+        durs = self._durs
+        if info["t_start"] - self._t_prev_end > cfg.forget_s:
+            durs.clear()
+        parts = [info]
+        dur = info["t_end"] - info["t_start"]
+        if len(durs) >= 3:
+            med = sorted(durs)[len(durs) // 2]
+            if dur >= cfg.split_factor * med:
+                parts = self._split_at_return(info, med) or parts
+        for q in parts:
+            durs.append(q["t_end"] - q["t_start"])
+        self._t_prev_end = info["t_end"]
+        return parts
+
+    def _split_at_return(self, info: dict, med: float) -> list[dict] | None:
+        assert self.counter is not None
+        cfg = self.config
+        t0, t1 = info["t_start"], info["t_end"]
+        seg = [(s[0], s[1]) for s in self.ring if t0 <= s[0] <= t1]
+        if len(seg) < 5:
+            return None
+        t = np.array([s[0] for s in seg])
+        v = info["sign"] * np.array([s[1] for s in seg])
+        pre = np.maximum.accumulate(v)
+        post = np.maximum.accumulate(v[::-1])[::-1]
+        a_min = cfg.accept_frac * self.counter.a_ref()
+        k = np.arange(1, v.size - 1)
+        amp1 = pre[k] - v[0]
+        amp2 = post[k] - v[k]
+        ok = (
+            (v[k] <= v[k - 1])
+            & (v[k] <= v[k + 1])
+            & (t[k] - t0 >= 0.5 * med)
+            & (t1 - t[k] >= 0.5 * med)
+            & (amp1 > 0)
+            & (amp1 >= a_min)
+            & (amp2 >= a_min)
+            & (pre[k] - v[k] >= cfg.split_return * amp1)
+        )
+        if not ok.any():
+            return None
+        cand = k[ok]
+        j = int(cand[np.argmin(v[cand])])
+        i1 = int(np.argmax(v[: j + 1]))
+        i2 = j + int(np.argmax(v[j:]))
+        first = dict(info, t_end=float(t[j]), t_peak=float(t[i1]), amplitude=float(amp1[j - 1]))
+        second = dict(info, t_start=float(t[j]), t_peak=float(t[i2]), amplitude=float(amp2[j - 1]))
+        return [first, second]
 
     def _emit(self, rep: RepMetrics, t_now: float) -> Event:
         self.reps.append(rep)
@@ -651,6 +725,13 @@ class MotionEngine:
             list(warnings or []),
             list(self.latencies_s),
         )
+
+
+def _cols(idx: tuple[int, ...]) -> slice | list[int]:
+    """Column selector: a slice for contiguous columns (a view, no fancy-index copy)."""
+    if idx and list(idx) == list(range(idx[0], idx[0] + len(idx))):
+        return slice(idx[0], idx[0] + len(idx))
+    return list(idx)
 
 
 def _linear_speed(t: np.ndarray, a: np.ndarray) -> np.ndarray:

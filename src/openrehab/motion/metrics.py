@@ -115,13 +115,13 @@ def ldlj_a(accel: np.ndarray, fs: float) -> float:
         a = a[:, None]
     if a.shape[0] < 3:
         return math.nan
-    apeak = float(np.max(np.linalg.norm(a, axis=1)))
-    if apeak == 0:
+    apeak2 = float(np.einsum("ij,ij->i", a, a).max())  # squared peak |a|
+    if apeak2 == 0:
         return math.nan
     dt = 1.0 / fs
     dur = a.shape[0] * dt
-    jerk = np.diff(a, axis=0) / dt
-    val = (dur / apeak**2) * float(np.sum(jerk * jerk)) * dt
+    d = a[1:] - a[:-1]
+    val = (dur / apeak2) * float(np.einsum("ij,ij->", d, d)) / dt
     if val <= 0:
         return math.nan
     return float(-math.log(val))
@@ -211,14 +211,18 @@ def rep_metrics(
         speed = np.abs(np.gradient(x, t_s)) if x.size > 1 else np.zeros_like(x)
     speed = np.asarray(speed, dtype=float)
     i0 = int(np.argmin(np.abs(t_s - start_s)))
-    rom = float(np.max(np.abs(x - x[i0]))) if x.size else math.nan
+    rom = float(max(x.max() - x[i0], x[i0] - x.min())) if x.size else math.nan
     dur = end_s - start_s
-    vpk = float(np.max(speed)) if speed.size else math.nan
-    vmean = float(np.mean(speed)) if speed.size else math.nan
-    ttp = float(t_s[int(np.argmax(speed))] - start_s) if speed.size else math.nan
+    if speed.size:
+        ipk = int(speed.argmax())
+        vpk = float(speed[ipk])
+        vmean = float(speed.sum()) / speed.size
+        ttp = float(t_s[ipk] - start_s)
+    else:
+        vpk = vmean = ttp = math.nan
     if accel is not None:
         a = np.asarray(accel, dtype=float)
-        a = a - a.mean(axis=0)  # gravity (and slow orientation change) removed
+        a = a - a.sum(axis=0) / max(a.shape[0], 1)  # mean removed: gravity, slow tilt
         jerk_val, kind = ldlj_a(a, fs), "accel"
     else:
         jerk_val, kind = ldlj(speed, fs), "velocity"

@@ -218,6 +218,8 @@ class CycleTracker:
         self.lp_delay = 0.0  # group delay of the adaptive low-pass in use (s)
         self._lp_for: WindowStats | None = None
         self._lp_coef: tuple = ()
+        self._h_for: WindowStats | None = None
+        self._h_val = 0.0
         self._n_hist = round((2.0 * cfg.max_cycle_frac * cfg.max_period_s + 1.0) * fa)
         self._reset_detector()
 
@@ -281,7 +283,10 @@ class CycleTracker:
     # -- detector ------------------------------------------------------------------------
     def _h(self) -> float:
         st = self.st
-        return self.cfg.hysteresis_frac * 2.0 * math.sqrt(2.0) * (st.rms if st else 0.0)
+        if st is not self._h_for:  # cached per window statistics
+            self._h_for = st
+            self._h_val = self.cfg.hysteresis_frac * 2.0 * math.sqrt(2.0) * (st.rms if st else 0.0)
+        return self._h_val
 
     def _y(self, z: np.ndarray) -> float:
         st = self.st
@@ -344,13 +349,17 @@ class CycleTracker:
         if not yt or yt[0] > c1[0] + 1e-9:
             return -1.0
         i0 = max(0, bisect.bisect_left(yt, c1[0]) - 1)
-        tt = np.array(yt[i0:])
-        yy = np.array(yv[i0:])
+        i1 = bisect.bisect_right(yt, c2[1], i0) + 1  # one sample beyond: same interpolation
+        tt = np.array(yt[i0:i1])
+        yy = np.array(yv[i0:i1])
         q = _Q16
-        u = np.interp(c1[0] + q * (c1[1] - c1[0]), tt, yy)
-        v = np.interp(c2[0] + q * (c2[1] - c2[0]), tt, yy)
-        u = u - u.mean()
-        v = v - v.mean()
+        uv = np.interp(
+            np.concatenate((c1[0] + q * (c1[1] - c1[0]), c2[0] + q * (c2[1] - c2[0]))), tt, yy
+        )
+        u = uv[:16]
+        v = uv[16:]
+        u = u - u.sum() / 16.0
+        v = v - v.sum() / 16.0
         eu, ev = float(u @ u), float(v @ v)
         if not (eu > 0 and ev > 0):
             return -1.0
@@ -682,10 +691,11 @@ def analyse_array(
         zl = list(z)
         yl = y.tolist()
         tl = tz.tolist()
+        ul = is_upd.tolist()
         step = tracker.step
         buf = tracker.buf
         for i in range(nd):
-            if is_upd[i]:
+            if ul[i]:
                 reps.extend(step(tl[i], zl[i], st_at[i], True))
             else:
                 buf.append((tl[i], zl[i]))
@@ -752,8 +762,13 @@ def _batch_stats(z: np.ndarray, upd: np.ndarray, pc: PeriodicCounter) -> list:
             np.cumsum(z[:, i] * z[:, j], out=cs[1:])
             for k in range(len(wins)):
                 covs[k][:, i, j] = covs[k][:, j, i] = cs[ends] - cs[starts[k]]
+    # The short window is only used when periodic at short_on_corr (as in _stats): the
+    # eigen-decomposition of the others is skipped.
     out = [
-        stats_from_sums(lags[k], covs[k], ns[k], pc.fa, pc.cfg, pc.groups) for k in range(len(wins))
+        stats_from_sums(
+            lags[k], covs[k], ns[k], pc.fa, pc.cfg, pc.groups, pc.cfg.short_on_corr if k else None
+        )
+        for k in range(len(wins))
     ]
     if len(out) == 1:
         return out[0]
