@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from scipy.signal import butter, filtfilt
 
 from openrehab.motion.recordings import MEDIAPIPE_LANDMARKS, Recording
 
@@ -213,3 +214,50 @@ def imu_random_gestures(
         lin[:, rng.integers(3)] += rng.uniform(0.5, 3) * np.exp(-((t - s - d / 2) ** 2) / 0.05)
         s += d + rng.uniform(0.3, 6.0)
     return _imu_from_angles(t, ang, roll, lin, rng, gyro)
+
+
+def imu_slow_set(
+    period: float,
+    n_reps: int = 8,
+    gyro: bool = True,
+    seed: int = 0,
+    fs: float = 50.0,
+    rom_deg: float = 60.0,
+    rest_s: float = 5.0,
+) -> Recording:
+    """Slow rehabilitation set: the forearm tilts 0 -> ``rom_deg`` -> 0 per rep (a raised
+    cosine of ``period`` seconds), with rest before and after (the lead's reproduction)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(0, rest_s + period * n_reps + rest_s, 1 / fs)
+    phase = np.clip((t - rest_s) / period, 0, n_reps)
+    inside = (t > rest_s) & (t < rest_s + period * n_reps)
+    ang = np.where(inside, np.radians(rom_deg) * (1 - np.cos(2 * np.pi * phase)) / 2, 0.0)
+    g = 9.81
+    acc = np.column_stack([g * np.sin(ang), 0 * t, g * np.cos(ang)])
+    acc += rng.normal(0, 0.05, acc.shape)
+    if not gyro:
+        return Recording(t, acc, ("ax", "ay", "az"), "imu")
+    gyr = np.column_stack([np.gradient(ang, 1 / fs), 0 * t, 0 * t]) + rng.normal(0, 0.01, acc.shape)
+    return Recording(t, np.column_stack([acc, gyr]), ("ax", "ay", "az", "gx", "gy", "gz"), "imu")
+
+
+def imu_slow_wandering(fs: float = 50.0, dur: float = 120.0, seed: int = 0) -> Recording:
+    """A sensor drifting slowly in orientation (posture shifts, no exercise): tilt and roll
+    are smooth random walks (Brownian motion low-passed at 0.1 Hz, up to about 60 deg)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(0, dur, 1 / fs)
+    b, a = butter(2, 0.1, fs=fs)
+    walks = []
+    for _ in range(2):
+        w = filtfilt(b, a, np.cumsum(rng.normal(0, 1, t.size)))
+        w = w - w[0]
+        walks.append(np.radians(60.0) * w / max(np.abs(w).max(), 1e-9))
+    ang, roll = walks
+    g = 9.81
+    acc = np.column_stack(
+        [g * np.sin(ang), g * np.cos(ang) * np.sin(roll), g * np.cos(ang) * np.cos(roll)]
+    )
+    acc += rng.normal(0, 0.05, acc.shape)
+    gyr = np.column_stack([np.gradient(ang, t), np.gradient(roll, t), 0 * t])
+    gyr += rng.normal(0, 0.01, gyr.shape)
+    return Recording(t, np.column_stack([acc, gyr]), ("ax", "ay", "az", "gx", "gy", "gz"), "imu")

@@ -33,6 +33,7 @@ from .metrics import RepMetrics, rep_metrics
 from .periodic import PeriodicCounter, analyse_array
 from .recordings import Recording
 from .signals import SignalSpec
+from .slow import Arbiter, SlowTiltCounter, analyse_slow
 
 
 @dataclass(frozen=True)
@@ -469,12 +470,17 @@ class MotionEngine:
                 slice(c0, c0 + len(self._imu_cols)) if contiguous else self._imu_cols
             )
             self.periodic = PeriodicCounter(self.fs, len(ex.accel_idx), len(ex.gyro_idx))
+            # Slow sets (reps slower than the periodic search range): tilt counter.
+            self.slow = SlowTiltCounter(self.fs, len(ex.accel_idx))
+            self.arbiter = Arbiter(self.slow.cfg.overlap)
             self._acc_sel = _cols(ex.accel_idx)
             self._gyr_sel = _cols(ex.gyro_idx)
             self._ma_w = max(1, round(0.1 * self.fs))
             self._ma_kernel = np.full(self._ma_w, 1.0 / self._ma_w)
             pc = self.periodic.cfg
             n_ring = int((pc.window_s + pc.max_cycle_frac * pc.max_period_s + 2.0) * self.fs)
+            sc = self.slow.cfg  # a slow set's first reps are reported when it is confirmed
+            n_ring = max(n_ring, int(((sc.set_reps + 1) * sc.max_rep_s + 5.0) * self.fs))
         else:
             self.counter = RepCounter(self.fs, self.config)
             if ex.n_out > 1:
@@ -510,7 +516,27 @@ class MotionEngine:
             return []
         self.ring.append((t_s, 0.0, row))
         reps = self.periodic.push(t_s, x)  # type: ignore[union-attr]
-        return self._periodic_events(reps, t_s) if reps else []
+        evs = self.slow.push(t_s, row[self._acc_sel])
+        if not (reps or evs):
+            return []
+        return self._periodic_events(self._arbitrate(reps, [(t_s, e) for e in evs]), t_s)
+
+    def _arbitrate(self, reps: list[dict], slow: list[tuple[float, tuple]]) -> list[dict]:
+        """Period-based reps and slow-set events, merged in emission order (period-based
+        first at equal times, as in :meth:`push`), through the :class:`~.slow.Arbiter`."""
+        assert self.periodic is not None
+        d = self.periodic.delay_s
+        arb = self.arbiter
+        items = [(r["t_emit"], 0, i, r) for i, r in enumerate(reps)]
+        items += [(te, 1, i, e) for i, (te, e) in enumerate(slow)]
+        items.sort(key=lambda it: it[:3])
+        out: list[dict] = []
+        for te, src, _i, obj in items:
+            if src == 0:
+                out += arb.periodic(obj, (obj["t_start"] - d, obj["t_end"] - d), te)
+            else:
+                out += arb.slow(obj, te)
+        return out
 
     def _periodic_events(self, reps: list[dict], t_now: float) -> list[Event]:
         out: list[Event] = []
@@ -523,7 +549,7 @@ class MotionEngine:
     def _periodic_metrics(self, info: dict) -> RepMetrics:
         """Metrics of a period-counted IMU rep from the raw rows it spans."""
         assert self.periodic is not None
-        d = self.periodic.delay_s
+        d = info.get("delay", self.periodic.delay_s)
         t0, t1 = info["t_start"] - d, info["t_end"] - d
         if self._raw_src is not None:  # file path: all rows in memory
             ts, rows = self._raw_t, self._raw_src
@@ -590,8 +616,10 @@ class MotionEngine:
     def finish(self) -> list[Event]:
         """End of stream: a rep that already returned past its threshold is completed."""
         if self.periodic is not None:
+            t_end = self.periodic.t_prev
             reps = self.periodic.finish()
-            return self._periodic_events(reps, self.periodic.t_prev) if reps else []
+            evs = [(self.slow.t_prev, e) for e in self.slow.finish()]
+            return self._periodic_events(self._arbitrate(reps, evs), t_end)
         c = self.counter
         assert c is not None
         evs: list[tuple[str, dict]] = []
@@ -786,7 +814,8 @@ def analyse_recording(
         reps, _d = analyse_array(
             eng._raw_t, x, fs, len(ex.accel_idx), len(ex.gyro_idx), eng.periodic.cfg
         )
-        eng._periodic_events(reps, 0.0)
+        slow = analyse_slow(eng._raw_t, x[:, : len(ex.accel_idx)], fs, eng.slow.cfg)
+        eng._periodic_events(eng._arbitrate(reps, slow), 0.0)
         return eng.result(rec.warnings)
     sig = ex.rows(rec.data)
     keep = ~np.isnan(sig).any(axis=1)
