@@ -8,7 +8,9 @@ Pipeline (one sample at a time, O(1) amortised work, bounded memory)::
 
 The same :class:`MotionEngine` serves live sessions (``push``/``finish``) and files
 (:func:`analyse_recording`). In IMU automatic mode the signal selection, filtering and
-detection stages are those of the period-based counter (:mod:`.periodic`). The file path
+detection stages are those of the period-based counter (:mod:`.periodic`), with a
+gravity-tilt counter for slow rehabilitation-speed sets (:mod:`.slow`) and an arbiter so a
+rep is never counted by both. The file path
 runs the identical state machine on a vectorised pre-processing of the same linear stages
 (extraction, PCA blocks, ``scipy.signal.sosfilt``; window statistics from cumulative sums
 for the period-based counter); ``tests/motion/test_engine.py`` and ``test_periodic.py``
