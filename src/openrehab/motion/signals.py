@@ -105,7 +105,7 @@ class SignalDef:
     method:
         Computation method (see ``Method``).
     joints:
-        Joint names with ``{side}`` placeholders, in the order the method expects
+        Joint names with ``{side}`` fields to fill in, in the order the method expects
         (e.g. ``("{side}_shoulder", "{side}_elbow", "{side}_wrist")`` for an angle at the
         elbow). Empty for IMU/automatic signals.
     sided:
