@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from openrehab.exercises.library import Library, load_library
+from openrehab.exercises.schema import Exercise
 from openrehab.program import rules
 from openrehab.program.planner import (
     ItemOverride,
@@ -322,14 +323,7 @@ def override_item(
     """Change one item (R14); recorded with who and why, kept across rebuilds."""
     library = load_library()
     exercise = library.get(item.exercise_id)
-    if mode is not None and mode not in exercise.modes:
-        raise ServiceError(
-            f"{exercise.name} has no mode {mode!r}; it has {', '.join(exercise.modes)}",
-            field="mode",
-        )
-    _check_side(exercise.laterality, side)
-    if level is not None and level > exercise.max_level:
-        raise ServiceError(f"{exercise.name} has levels 1 to {exercise.max_level}", field="level")
+    _check_choices(exercise, mode, side, level)
     fields = {"mode": mode, "sets": sets, "reps": reps, "rest_s": rest_s, "level": level}
     fields = {k: v for k, v in fields.items() if v is not None}
     if side is not None and side != item.side:
@@ -399,14 +393,7 @@ def add_item(
             f"unknown exercise {exercise_id!r} (see GET /api/exercises)", field="exercise_id"
         )
     exercise = library.get(exercise_id)
-    if mode is not None and mode not in exercise.modes:
-        raise ServiceError(
-            f"{exercise.name} has no mode {mode!r}; it has {', '.join(exercise.modes)}",
-            field="mode",
-        )
-    _check_side(exercise.laterality, side)
-    if level is not None and level > exercise.max_level:
-        raise ServiceError(f"{exercise.name} has levels 1 to {exercise.max_level}", "level")
+    _check_choices(exercise, mode, side, level)
     program = active_program(db, patient.id)
     if program is not None and any(
         i.exercise_id == exercise_id and side in (None, i.side) for i in program.items
@@ -434,6 +421,20 @@ def add_item(
         new_overrides=[{k: v for k, v in change.items() if v is not None}],
         library=library,
     )
+
+
+def _check_choices(
+    exercise: Exercise, mode: str | None, side: str | None, level: int | None
+) -> None:
+    """Refuse a mode, side or level that the exercise does not have (422 naming the field)."""
+    if mode is not None and mode not in exercise.modes:
+        raise ServiceError(
+            f"{exercise.name} has no mode {mode!r}; it has {', '.join(exercise.modes)}",
+            field="mode",
+        )
+    _check_side(exercise.laterality, side)
+    if level is not None and level > exercise.max_level:
+        raise ServiceError(f"{exercise.name} has levels 1 to {exercise.max_level}", field="level")
 
 
 def _check_side(laterality: str, side: str | None) -> None:

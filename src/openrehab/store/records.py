@@ -18,19 +18,11 @@ from openrehab.store.models import ExerciseSession, ExerciseSet, Repetition, utc
 
 T = TypeVar("T")
 
-REPETITION_FIELDS = (
-    "start_s",
-    "end_s",
-    "peak_s",
-    "rom",
-    "rom_unit",
-    "duration_s",
-    "peak_velocity",
-    "mean_velocity",
-    "sparc",
-    "ldlj",
-    "velocity_peaks",
-    "too_fast",
+# Metrics with a column of their own; any other key a client sends is kept in ``metrics``.
+REPETITION_FIELDS = frozenset(
+    column.name
+    for column in Repetition.__table__.columns
+    if column.name not in {"id", "set_id", "index", "metrics", "recorded_at"}
 )
 
 

@@ -139,6 +139,20 @@ def _describe(settings: Settings) -> str:
     return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
+def _migrate(
+    direction: str, revision: str, data_dir: Path | None, database_url: str | None
+) -> None:
+    from openrehab.store import migrate
+
+    engine = _ready_engine(_settings(data_dir, database_url), upgrade=False)
+    step = migrate.upgrade if direction == "upgrade" else migrate.downgrade
+    try:
+        step(engine, revision)
+    except Exception as exc:
+        fail(f"{direction.capitalize()} to {revision} failed: {str(exc).splitlines()[0]}")
+    typer.echo(f"Database at revision {migrate.current_revision(engine) or 'base (empty)'}.")
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
@@ -146,14 +160,7 @@ def db_upgrade(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Apply migrations up to REVISION (default: newest)."""
-    from openrehab.store import migrate
-
-    engine = _ready_engine(_settings(data_dir, database_url), upgrade=False)
-    try:
-        migrate.upgrade(engine, revision)
-    except Exception as exc:
-        fail(f"Upgrade to {revision} failed: {str(exc).splitlines()[0]}")
-    typer.echo(f"Database at revision {migrate.current_revision(engine)}.")
+    _migrate("upgrade", revision, data_dir, database_url)
 
 
 @db_app.command("downgrade")
@@ -163,14 +170,7 @@ def db_downgrade(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Revert migrations down to REVISION (destroys data added since; back it up first)."""
-    from openrehab.store import migrate
-
-    engine = _ready_engine(_settings(data_dir, database_url), upgrade=False)
-    try:
-        migrate.downgrade(engine, revision)
-    except Exception as exc:
-        fail(f"Downgrade to {revision} failed: {str(exc).splitlines()[0]}")
-    typer.echo(f"Database at revision {migrate.current_revision(engine) or 'base (empty)'}.")
+    _migrate("downgrade", revision, data_dir, database_url)
 
 
 @db_app.command("current")
