@@ -52,6 +52,20 @@ def test_two_submovements() -> None:
     assert count_velocity_peaks(minimum_jerk_speed(1.0, 100.0)) == 1
 
 
+def test_sensor_noise_ripples_are_not_submovements() -> None:
+    # A gyroscope's noise (about 1 % of the peak speed) makes many local maxima on a smooth
+    # profile: still one peak, and two sub-movements stay two.
+    rng = np.random.default_rng(3)
+    one = minimum_jerk_speed(1.0, 100.0)
+    two = _two_submovements(100.0)
+    for v, n in ((one, 1), (two, 2)):
+        noisy = v + rng.normal(0, 0.01 * v.max(), v.size)
+        assert count_velocity_peaks(np.abs(noisy)) == n
+    # a rep cut by its window while fast still has its edge peak
+    assert count_velocity_peaks(one[one.size // 2 :]) == 1
+    assert count_velocity_peaks(np.zeros(10)) == 0
+
+
 def test_less_smooth_scores_lower() -> None:
     one = minimum_jerk_speed(1.0, 100.0)
     assert sparc(_two_submovements(100.0), 100.0) < sparc(one, 100.0)

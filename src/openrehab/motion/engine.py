@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -32,6 +32,7 @@ from scipy import signal as sps
 
 from .features import Extractor, build_extractor
 from .metrics import RepMetrics, rep_metrics
+from .orientation import rotation_angle_deg, tilt_angle_deg
 from .periodic import PeriodicCounter, analyse_array
 from .recordings import Recording
 from .signals import SignalSpec
@@ -477,8 +478,6 @@ class MotionEngine:
             self.arbiter = Arbiter(self.slow.cfg.overlap)
             self._acc_sel = _cols(ex.accel_idx)
             self._gyr_sel = _cols(ex.gyro_idx)
-            self._ma_w = max(1, round(0.1 * self.fs))
-            self._ma_kernel = np.full(self._ma_w, 1.0 / self._ma_w)
             pc = self.periodic.cfg
             n_ring = int((pc.window_s + pc.max_cycle_frac * pc.max_period_s + 2.0) * self.fs)
             sc = self.slow.cfg  # a slow set's first reps are reported when it is confirmed
@@ -567,32 +566,29 @@ class MotionEngine:
             rows = np.array([s[2] for s in seg])
         ex = self.extractor
         acc = rows[:, self._acc_sel]
-        # Excursion along the rep's main acceleration direction (m/s^2).
-        a0 = acc - acc.sum(axis=0) / acc.shape[0]  # = acc.mean(axis=0), less overhead
-        _w, vecs = np.linalg.eigh(a0.T @ a0)
-        x = a0 @ vecs[:, -1]
-        # 0.1 s moving average (edges padded): sensor noise does not inflate ROM/speed.
-        w = self._ma_w
-        if w > 1 and x.size > w:
-            xp = np.concatenate((np.full(w // 2, x[0]), x, np.full(w - 1 - w // 2, x[-1])))
-            x = np.convolve(xp, self._ma_kernel, mode="valid")
+        # Range of motion: the sensor's rotation during the rep, in degrees (orientation.py).
         if ex.gyro_idx:
             g = rows[:, self._gyr_sel]
+            x = rotation_angle_deg(t, g)
             speed = np.sqrt(np.einsum("ij,ij->i", g, g)) * (180.0 / math.pi)
         else:
-            speed = _linear_speed(t, x)
-        return rep_metrics(
+            x = tilt_angle_deg(acc, self.fs)
+            speed = np.abs(np.gradient(x, t)) if x.size > 1 else np.zeros(x.size)
+        m = rep_metrics(
             t,
             x,
             self.fs,
-            unit=ex.unit,
+            unit="deg",
             start_s=t0,
             end_s=t1,
             peak_s=info["t_peak"] - d,
             accel=acc,
             speed=speed,
-            max_velocity=self.spec.max_velocity_deg_s if speed is not None else None,
+            max_velocity=self.spec.max_velocity_deg_s,
         )
+        # A period-counted rep spans one cycle, but its boundaries may fall mid-movement
+        # (filter phase): the angle's full excursion in the cycle is its range of motion.
+        return replace(m, rom=float(x.max() - x.min()) if x.size else math.nan)
 
     def _push_scalar(self, t_s: float, x: float, raw: np.ndarray | None) -> list[Event]:
         if x != x:  # NaN: no usable sample (no pose, PCA warming up)
@@ -762,19 +758,6 @@ def _cols(idx: tuple[int, ...]) -> slice | list[int]:
     if idx and list(idx) == list(range(idx[0], idx[0] + len(idx))):
         return slice(idx[0], idx[0] + len(idx))
     return list(idx)
-
-
-def _linear_speed(t: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """Speed proxy (m/s) for accelerometer-only reps: the acceleration along the rep's main
-    axis (mean removed: gravity), integrated, with zero velocity at the rep's start and end
-    (linear drift removed, as barbell velocity trackers do). An out-and-back rep has two
-    speed peaks; the derivative of the acceleration (a jerk) would not be a speed."""
-    if t.size < 3:
-        return np.zeros(t.size)
-    a = a - a.mean()
-    v = np.concatenate(([0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * np.diff(t))))
-    v = v - v[-1] * (t - t[0]) / max(t[-1] - t[0], 1e-9)
-    return np.abs(v)
 
 
 def default_config(ex: Extractor) -> CounterConfig:

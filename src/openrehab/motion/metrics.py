@@ -21,6 +21,7 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy import signal as sps
 
 
 def sparc(
@@ -127,29 +128,30 @@ def ldlj_a(accel: np.ndarray, fs: float) -> float:
     return float(-math.log(val))
 
 
-def count_velocity_peaks(speed: np.ndarray, rel_height: float = 0.1) -> int:
-    """Number of local maxima of a speed profile above ``rel_height`` x its maximum.
+def count_velocity_peaks(
+    speed: np.ndarray, rel_height: float = 0.1, rel_prominence: float = 0.05
+) -> int:
+    """Number of peaks of a speed profile above ``rel_height`` x its maximum.
 
     Sub-movements (Rohrer et al. 2002) show as separate speed peaks; a smooth rep has one.
-    Plateaus count once.
+    A peak must also stand ``rel_prominence`` x the maximum above the dips that separate it
+    from higher peaks, so that sensor-noise ripples on a smooth profile do not count.
+    Plateaus count once; a profile that peaks at an edge (a rep cut by its window) still
+    has that peak.
     """
     v = np.asarray(speed, dtype=float)
     if v.size < 3:
         return int(v.size > 0 and np.max(v) > 0)
-    thr = rel_height * float(np.max(v))
-    # Work on the sequence with repeated values collapsed so plateaus count once.
-    keep = np.concatenate(([True], np.diff(v) != 0))
-    u = v[keep]
-    if u.size < 3:
-        return 1 if u.size and u.max() > 0 else 0
-    inner = (u[1:-1] > u[:-2]) & (u[1:-1] > u[2:]) & (u[1:-1] >= thr)
-    n = int(inner.sum())
-    # A profile that peaks at an edge (rep cut by the window) still has that peak.
-    if u[0] > u[1] and u[0] >= thr:
-        n += 1
-    if u[-1] > u[-2] and u[-1] >= thr:
-        n += 1
-    return n
+    vmax = float(np.max(v))
+    if not vmax > 0:
+        return 0
+    # Zero-padded edges: an edge maximum is a peak, its prominence measured down to 0.
+    peaks, _props = sps.find_peaks(
+        np.concatenate(([0.0], v, [0.0])),
+        height=rel_height * vmax,
+        prominence=rel_prominence * vmax,
+    )
+    return int(peaks.size)
 
 
 @dataclass(frozen=True)

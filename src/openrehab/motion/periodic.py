@@ -206,9 +206,13 @@ class CycleTracker:
     ``amplitude`` and ``t_emit``.
     """
 
-    def __init__(self, fa: float, cfg: PeriodicConfig, n_window: int):
+    def __init__(
+        self, fa: float, cfg: PeriodicConfig, n_window: int, band_sos: np.ndarray | None = None
+    ):
         self.fa = fa
         self.cfg = cfg
+        self._band_tf = sps.sos2tf(band_sos) if band_sos is not None else None
+        self._phase_delays: dict[tuple[int, int], float] = {}
         self.buf: deque[tuple[float, np.ndarray]] = deque(maxlen=n_window)
         self.on = False
         self.v: np.ndarray | None = None
@@ -235,6 +239,30 @@ class CycleTracker:
             _w, gd = sps.group_delay((b, a), w=[0.05 * fc], fs=self.fa)
             d = (b0, b1, b2, a1, a2, float(gd[0]) / self.fa)  # last: group delay (s)
             self._designs[j] = d
+        return d
+
+    def phase_delay(self, cycle_s: float) -> float:
+        """Time shift (s) of a cycle of ``cycle_s`` seconds through the band-pass and the
+        adaptive low-pass in use: their phase delay at its frequency (cached per lag).
+
+        A periodic movement's turning points are those of its fundamental; a filter shifts
+        a sinusoid by its phase delay ``-phase(f) / (2 pi f)``, not by its group delay
+        (the band-pass's high-pass half *advances* slow cycles)."""
+        j = max(1, round(cycle_s * self.fa))
+        st = self._lp_for
+        jl = round(st.period_s * self.fa) if st is not None and st.period_s == st.period_s else 0
+        d = self._phase_delays.get((j, jl))
+        if d is None:
+            f = self.fa / j
+            h = 1.0 + 0.0j
+            if self._band_tf is not None:
+                h *= sps.freqz(*self._band_tf, worN=[f], fs=self.fa)[1][0]
+            if jl:
+                b0, b1, b2, a1, a2, _gd = self._design(jl / self.fa)
+                h *= sps.freqz([b0, b1, b2], [1.0, a1, a2], worN=[f], fs=self.fa)[1][0]
+            # unwrapped: these filters shift a cycle by less than half of it
+            d = -math.atan2(h.imag, h.real) / (2.0 * math.pi * f)
+            self._phase_delays[(j, jl)] = d
         return d
 
     def _lp(self, y: float) -> float:
@@ -309,7 +337,7 @@ class CycleTracker:
         if p == p and not (self.cfg.min_cycle_frac * p <= dur <= self.cfg.max_cycle_frac * p):
             return
         pol = c[0]
-        dl = self.lp_delay  # extrema of the low-passed signal lag the movement by this
+        dl = self.phase_delay(dur)  # the filters shift the cycle's turning points by this
         rep = {
             "t_start": a[1] - dl,
             "t_peak": b[1] - dl,
@@ -465,7 +493,7 @@ class CycleTracker:
             return
         after = [e for e in ext if e[1] >= last - 1e-9]
         before = [e for e in ext if e[1] <= first + 1e-9]
-        dl = self.lp_delay
+        dl = self.phase_delay(p)
         for side in (after, before[::-1]):
             if missing <= 0 or len(side) < 2:
                 continue
@@ -542,8 +570,8 @@ class PeriodicCounter:
     Rows are averaged in blocks of ``k`` samples (anti-alias boxcar, decimation to about
     ``rate_hz``), then band-passed (second-order sections, direct form II transposed, the
     same recursion as ``scipy.signal.sosfilt``). ``push(t, row)`` returns completed reps
-    (see :class:`CycleTracker`); their times are block times, ``delay_s`` (band-pass group
-    delay at 1 Hz plus the block's half length) is to be subtracted.
+    (see :class:`CycleTracker`); their times are corrected for the filters' phase delay at
+    the rep's frequency, and ``delay_s`` (half a block) is still to be subtracted.
     """
 
     def __init__(self, fs_hz: float, n_acc: int, n_gyr: int, cfg: PeriodicConfig | None = None):
@@ -555,8 +583,9 @@ class PeriodicCounter:
         self.sos = sps.butter(2, [lo, min(hi, 0.45 * fa)], btype="band", fs=fa, output="sos")
         self.zi0 = sps.sosfilt_zi(self.sos)
         self._coef = [tuple(float(c) for c in sec) for sec in self.sos]
-        _w, gd = sps.group_delay((*sps.sos2tf(self.sos),), w=[1.0], fs=fa)
-        self.delay_s = float(gd[0]) / fa + (self.k - 1) / (2.0 * fs_hz)
+        # Block averaging delays by half a block; the filters' shift depends on the rep
+        # frequency and is corrected per cycle (CycleTracker.phase_delay).
+        self.delay_s = (self.k - 1) / (2.0 * fs_hz)
         self.groups = _groups(n_acc, n_gyr)
         self.C = n_acc + n_gyr
         self.n_acc = n_acc
@@ -571,7 +600,7 @@ class PeriodicCounter:
         self.Ls = ls if ls > math.ceil(cfg.min_period_s * fa) and self.nws < self.nw else 0
         self.u = max(1, round(cfg.update_s * fa))
         self.n_replay = max(self.nw, round(cfg.replay_s * fa))
-        self.tracker = CycleTracker(fa, cfg, self.n_replay)
+        self.tracker = CycleTracker(fa, cfg, self.n_replay, self.sos)
         self.t_prev = -math.inf
         self._reset()
 
@@ -671,7 +700,7 @@ def analyse_array(
     k = pc.k
     for a, b in itertools.pairwise(bounds):
         nd = (b - a) // k
-        tracker = CycleTracker(pc.fa, cfg, pc.n_replay)
+        tracker = CycleTracker(pc.fa, cfg, pc.n_replay, pc.sos)
         if nd == 0:
             continue
         xm = x[a : a + nd * k].reshape(nd, k, -1).sum(axis=1) / k
