@@ -146,12 +146,15 @@ def count_velocity_peaks(
     if not vmax > 0:
         return 0
     # Zero-padded edges: an edge maximum is a peak, its prominence measured down to 0.
-    peaks, _props = sps.find_peaks(
-        np.concatenate(([0.0], v, [0.0])),
-        height=rel_height * vmax,
-        prominence=rel_prominence * vmax,
-    )
-    return int(peaks.size)
+    u = np.concatenate(([0.0], v, [0.0]))
+    # Plateaus collapsed to one sample (a plateau is one peak).
+    u = u[np.concatenate(([True], u[1:] != u[:-1]))]
+    cand = np.flatnonzero((u[1:-1] > u[:-2]) & (u[1:-1] > u[2:]) & (u[1:-1] >= rel_height * vmax))
+    cand += 1
+    if cand.size <= 1:
+        return int(cand.size)
+    prom = sps.peak_prominences(u, cand)[0]
+    return int(np.count_nonzero(prom >= rel_prominence * vmax))
 
 
 @dataclass(frozen=True)
