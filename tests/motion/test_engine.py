@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from motion_synth import angle_session, imu_session, pose_elbow_session, still_angle
+from motion_synth import (
+    angle_session,
+    imu_session,
+    imu_set_session,
+    pose_elbow_session,
+    still_angle,
+)
 
 from openrehab.motion.engine import MotionEngine, analyse_recording
 from openrehab.motion.recordings import (
@@ -169,6 +175,20 @@ def test_missing_sensor_is_a_clear_error() -> None:
     no_gyro = Recording(imu.t_s, imu.data[:, :3], ("ax", "ay", "az"), "imu")
     with pytest.raises(RecordingError, match="gyroscope"):
         analyse_recording(no_gyro, SignalSpec(signal="forearm_rotation"))
+
+
+def test_imu_counts_a_body_exercise_from_the_sensor_rotation() -> None:
+    # A wrist IMU during elbow flexion: the exercise's joint angle needs a camera, so the
+    # IMU's own movement is counted (ROM in degrees) and the exercise's stretch velocity
+    # limit still flags reps that are too fast.
+    rec, truth = imu_set_session(gyro=True, amp_deg=100.0, handling=False)
+    slow_limit = analyse_recording(rec, SignalSpec(signal="elbow_flexion", max_velocity_deg_s=30))
+    assert slow_limit.count == len(truth)
+    assert slow_limit.to_dict()["signal"] == "imu_auto:elbow_flexion"
+    assert all(r.rom_unit == "deg" and r.too_fast for r in slow_limit.reps)
+    loose = analyse_recording(rec, SignalSpec(signal="elbow_flexion", max_velocity_deg_s=1000))
+    assert loose.count == len(truth) and not any(r.too_fast for r in loose.reps)
+    assert analyse_recording(rec).to_dict()["signal"] == "imu_auto"
 
 
 def test_gap_restarts_detection() -> None:

@@ -320,7 +320,12 @@ def build_extractor(rec: Recording | tuple, spec: SignalSpec) -> Extractor:
         have = {"pose": ("pose", "skeleton"), "imu": ("imu",), "angle": ("angle",), "hand": ()}[
             need
         ]
-        if kind not in have and not (kind == "angle" and need == "pose"):
+        # An IMU worn on the moving segment turns with it: a body-pose signal (a joint angle,
+        # a reach) is then counted from the IMU's own movement (automatic IMU mode, ROM as
+        # the sensor's rotation in degrees). Hand signals are not: fingers hardly move a
+        # wrist-worn sensor.
+        imu_for_body = kind == "imu" and need == "pose"
+        if kind not in have and not (kind == "angle" and need == "pose") and not imu_for_body:
             what = {
                 "hand": "MediaPipe Hand landmarks (21 points per hand), which recordings "
                 "do not carry yet",
@@ -330,7 +335,8 @@ def build_extractor(rec: Recording | tuple, spec: SignalSpec) -> Extractor:
             }
             raise RecordingError(
                 path,
-                f"signal {spec.signal!r} needs {what[need]}; this is a {kind} recording",
+                f"signal {spec.signal!r} needs {what[need]}; "
+                f"this is {'an' if kind[0] in 'aeiou' else 'a'} {kind} recording",
             )
     # A goniometer column is the signal, whatever joint it measures.
     if kind == "angle" and (spec.signal == AUTO or (sdef and sdef.unit == "deg")):
@@ -363,8 +369,9 @@ def build_extractor(rec: Recording | tuple, spec: SignalSpec) -> Extractor:
                 repetitive_only=False,
             )
         cols = list(acc)
+        body = sdef is not None and sdef.sensor == "pose"
         return Extractor(
-            "imu_auto",
+            f"imu_auto:{spec.label()}" if body else "imu_auto",
             "m/s^2",
             len(cols),
             kind,
