@@ -18,6 +18,7 @@ from motion_synth import (
 
 from openrehab.motion.engine import MotionEngine, analyse_recording
 from openrehab.motion.recordings import (
+    MEDIAPIPE_LANDMARKS,
     Recording,
     RecordingError,
     read_recording,
@@ -163,6 +164,62 @@ def test_pose_landmarks_elbow_flexion(tmp_path) -> None:
     assert res.reps[0].rom == pytest.approx(110, abs=12)
     assert analyse_recording(rec, SignalSpec(signal="elbow_flexion")).count == 4
     assert analyse_recording(rec).count == 4  # automatic choice
+
+
+@pytest.mark.parametrize("hidden", ["always", "flicker"])
+def test_far_side_hidden_from_the_camera_still_counts(tmp_path, hidden: str) -> None:
+    # Side-on camera: the far (left) arm is not visible, always or every other 0.3 s.
+    # Both sides are asked for (no side given): the visible side carries the joint angle.
+    t, frames = pose_elbow_session(n_reps=4)
+    li = [MEDIAPIPE_LANDMARKS.index(n) for n in ("left_elbow", "left_wrist")]
+    for i, fr in enumerate(frames):
+        if fr is not None and (hidden == "always" or (i // 9) % 2):
+            fr[li, 3] = 0.05
+    p = write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "side.jsonl")
+    rec = read_recording(p)
+    res = analyse_recording(rec, SignalSpec(signal="elbow_flexion"))
+    assert res.count == 4
+    one_side = analyse_recording(rec, SignalSpec(signal="elbow_flexion", side="right"))
+    assert [r.rom for r in res.reps] == pytest.approx([r.rom for r in one_side.reps], abs=2.0)
+    eng = MotionEngine(
+        rec.channels, rec.kind, rec.sample_rate_hz, SignalSpec(signal="elbow_flexion")
+    )
+    for tt, row in zip(rec.t_s, rec.data, strict=True):
+        eng.push(float(tt), row)
+    eng.finish()
+    assert [r.end_s for r in eng.result().reps] == pytest.approx([r.end_s for r in res.reps])
+
+
+def test_trunk_rotation_from_image_landmarks_is_signed(tmp_path) -> None:
+    # Seated twists to one side and back (shoulders turn 40 deg over still hips), seen from
+    # the front: MediaPipe's depth tells the direction, so twisting to each side of centre
+    # (one cycle: left, right, back) is one rep, not two.
+    fs = 30.0
+    t = np.arange(0, 17, 1 / fs)
+    turn = np.zeros_like(t)
+    for k in range(3):  # centre -> left -> right -> centre, 3.6 s per cycle, 1 s rests
+        s0 = 2 + 4.6 * k
+        turn += np.interp(t, [s0, s0 + 0.9, s0 + 2.7, s0 + 3.6], [0, 40, -40, 0], 0, 0)
+    rng = np.random.default_rng(4)
+    frames = []
+    for a in np.radians(turn):
+        fr = np.zeros((33, 4))
+        fr[:, 3] = 0.99
+        for name, x0 in (("left_shoulder", 0.1), ("right_shoulder", -0.1)):
+            i = MEDIAPIPE_LANDMARKS.index(name)
+            fr[i, :3] = (0.5 + x0 * np.cos(a), 0.35, x0 * np.sin(a))
+        for name, x0 in (("left_hip", 0.07), ("right_hip", -0.07)):
+            fr[MEDIAPIPE_LANDMARKS.index(name), :3] = (0.5 + x0, 0.65, 0.0)
+        fr[:, :3] += rng.normal(0, 0.003, (33, 3))
+        frames.append(fr)
+    p = write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "twist.jsonl")
+    res = analyse_recording(read_recording(p, aspect=1.0), SignalSpec(signal="trunk_rotation"))
+    assert res.count == 3
+    # at least one side's 40 deg twist, at most the full side-to-side arc
+    assert all(35 <= r.rom <= 90 for r in res.reps)
+    # the old width-ratio estimate could not see this movement at all
+    still = analyse_recording(read_recording(p), SignalSpec(signal="trunk_rotation", side=None))
+    assert still.count == 3
 
 
 def test_missing_sensor_is_a_clear_error() -> None:

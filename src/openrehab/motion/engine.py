@@ -173,10 +173,33 @@ class OnlinePCA:
             self.w = v
         self.ready = True
 
+    def fill(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Averaging mode: rows ``(m, n)`` with some channels missing (NaN; e.g. the far arm
+        hidden from a side-on camera). Returns the rows to project, where a missing channel
+        moves like the weighted mean of the visible ones about its own mean (so a one-sided
+        view still gives the joint's angle), and the rows to learn from, where it sits at
+        its mean (a hidden side must not gain weight from copied movement)."""
+        miss = np.isnan(xs)
+        if not miss.any():
+            return xs, xs
+        off = self.mean if self.mean is not None else np.zeros(self.n)
+        vis = ~miss
+        wv = np.where(vis, self.w[None, :], 0.0)
+        sw = wv.sum(axis=1, keepdims=True)
+        wv = np.where(sw > 1e-12, wv, vis.astype(float))  # visible sides of zero weight
+        dev = np.where(vis, xs - off, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            avg = (wv * dev).sum(axis=1, keepdims=True) / wv.sum(axis=1, keepdims=True)
+        out = np.where(miss, off[None, :] + avg, xs)
+        learn = np.where(miss, off[None, :], xs)
+        return out, learn
+
     def push(self, x: np.ndarray) -> float:
         """Project one sample (then learn from it). NaN until the first block is learnt."""
         if self.average:
-            y = float(self.w @ x)
+            xo, xl = self.fill(x[None, :])
+            y = float(self.w @ xo[0])
+            x = xl[0]
         elif self.mean is None:
             y = math.nan
         else:
@@ -196,7 +219,8 @@ class OnlinePCA:
             j = min(n, i + self.k - len(self.buf))
             blk = xs[i:j]
             if self.average:
-                out[i:j] = blk @ self.w
+                bo, blk = self.fill(blk)
+                out[i:j] = bo @ self.w
             elif self.mean is None:
                 out[i:j] = math.nan
             else:
@@ -504,9 +528,12 @@ class MotionEngine:
         r = np.asarray(row, dtype=float).reshape(1, -1)
         sig = self.extractor.rows(r)[0]
         if sig.size > 1:
-            if np.isnan(sig).any():
+            pca = self.pca
+            assert pca is not None
+            nan = np.isnan(sig)
+            if nan.all() or (nan.any() and not pca.average):
                 return []
-            x = self.pca.push(sig)  # type: ignore[union-attr]
+            x = pca.push(sig)
         else:
             x = float(sig[0])
         return self._push_scalar(t_s, x, r[0])
@@ -803,7 +830,9 @@ def analyse_recording(
         eng._periodic_events(eng._arbitrate(reps, slow), 0.0)
         return eng.result(rec.warnings)
     sig = ex.rows(rec.data)
-    keep = ~np.isnan(sig).any(axis=1)
+    # Averaged sides (one joint, two sides): one visible side is enough (OnlinePCA.fill).
+    some = eng.pca is not None and eng.pca.average
+    keep = ~(np.isnan(sig).all(axis=1) if some else np.isnan(sig).any(axis=1))
     t = rec.t_s[keep]
     sig = sig[keep]
     raw = rec.data[keep]

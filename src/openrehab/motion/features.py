@@ -129,6 +129,23 @@ class _Layout:
         return acc / len(src)
 
 
+    def x_depth(self, data: np.ndarray, joint: str) -> np.ndarray | None:
+        """Pose only: ``(n, 2)`` horizontal image coordinate (x aspect-scaled) and MediaPipe's
+        depth ``z`` (same scale as x, smaller = nearer the camera), NaN if not visible;
+        ``None`` when the recording has no depth column."""
+        src = self._sources(joint)
+        if self.kind != "pose" or src is None or any(f"{s}_z" not in self.index for s in src):
+            return None
+        acc = None
+        for s in src:
+            p = data[:, [self.index[f"{s}_x"], self.index[f"{s}_z"]]].astype(float, copy=True)
+            p *= self.aspect  # z is on the scale of x
+            p[data[:, self.index[f"{s}_v"]] < MIN_VISIBILITY] = np.nan
+            acc = p if acc is None else acc + p
+        assert acc is not None
+        return acc / len(src)
+
+
 def _trunk_down(lay: _Layout, data: np.ndarray) -> np.ndarray:
     """Unit-free trunk axis pointing down (shoulder midpoint -> hip midpoint)."""
     sh = (lay.xyz(data, "left_shoulder") + lay.xyz(data, "right_shoulder")) / 2
@@ -140,6 +157,9 @@ def _scale(lay: _Layout, data: np.ndarray) -> np.ndarray:
     """Body scale for normalised image distances: shoulder width, else torso length."""
     d = np.linalg.norm(_trunk_down(lay, data), axis=1)
     return d
+
+
+_TRUNK_POINTS = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
 
 
 def _named(lay: _Layout, sdef: SignalDef, side: str) -> Callable[[np.ndarray], np.ndarray]:
@@ -204,6 +224,16 @@ def _named(lay: _Layout, sdef: SignalDef, side: str) -> Callable[[np.ndarray], n
                 return _angle_between(up[:, :2], vert[:, :2])
             return _angle_between(up[:, 1:], vert[:, 1:])
         if m == "trunk_rotation":
+            xz = [lay.x_depth(data, k) for k in _TRUNK_POINTS]
+            if all(p is not None for p in xz):
+                # Signed: the shoulder line's angle in the horizontal (x, depth) plane minus
+                # the hip line's. MediaPipe's depth is noisy but signed, so twists to either
+                # side are told apart (a width ratio cannot), and turning the whole body
+                # (hips with shoulders) is not trunk rotation.
+                ls, rs, lh, rh = xz  # type: ignore[misc]
+                sh, hp = rs - ls, rh - lh
+                d = np.arctan2(sh[:, 1], sh[:, 0]) - np.arctan2(hp[:, 1], hp[:, 0])
+                return np.degrees((d + np.pi) % (2 * np.pi) - np.pi)
             sh = lay.xyz(data, "right_shoulder") - lay.xyz(data, "left_shoulder")
             hp = lay.xyz(data, "right_hip") - lay.xyz(data, "left_hip")
             if sh.shape[1] == 2:  # image only: shoulder width relative to hip width
