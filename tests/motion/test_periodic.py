@@ -100,6 +100,31 @@ def test_first_reps_retroactive_then_live_latency() -> None:
     assert np.all(lat[1:] < 1.0)
 
 
+@pytest.mark.parametrize("gyro", [True, False])
+def test_established_set_reps_are_reported_within_300_ms(gyro: bool) -> None:
+    # Streamed sample by sample: once a set has 2 counted reps, each later rep is reported
+    # early (turning point of the band-passed projection) within 0.3 s of its end, with its
+    # real time, and counted once.
+    rec, truth = imu_set_session(periods=(2.5,) * 10, handling=False, gyro=gyro)
+    events, eng = _stream(rec)
+    assert eng.result().count == len(truth)
+    done = [e for e in events if e.kind == "rep_completed"]
+    assert [e.count for e in done] == list(range(1, len(truth) + 1))
+    lat = np.array(eng.latencies_s)
+    first_live = next(i for i, t in enumerate(lat) if t < 1.5)
+    assert first_live <= 3
+    assert np.all(lat[first_live + 2 :] <= 0.3)
+    assert np.all(lat[first_live + 2 :] > 0.0)
+    # Early ends agree with the detector's (first reps) convention for the rep end.
+    err = [e.rep.end_s - te for e, (_s, te) in zip(done, truth, strict=True)]  # type: ignore[union-attr]
+    assert np.all(np.abs(np.array(err[first_live + 2 :]) - err[first_live]) < 0.15)
+    # The file path reports the same reps at the same times.
+    a = analyse_recording(rec)
+    ends = [e.rep.end_s for e in done]  # type: ignore[union-attr]
+    assert [r.end_s for r in a.reps] == pytest.approx(ends, abs=1e-9)
+    assert a.latencies_s == pytest.approx(list(lat), abs=1e-9)
+
+
 def test_counter_cost_is_bounded() -> None:
     # Window statistics on a fixed-size window: memory does not grow with the stream.
     pc = PeriodicCounter(100.0, 3, 3, PeriodicConfig())
@@ -143,9 +168,9 @@ def test_edge_reps_need_an_established_set() -> None:
     assert len(out) == 1 and out[0]["t_start_raw"] == 5.0
 
 
-def test_accelerometer_only_speed_proxy_has_two_peaks_per_rep() -> None:
-    # Without a gyroscope the speed profile is the integrated main-axis acceleration with
-    # zero velocity at both rep ends: an out-and-back rep has two speed peaks.
+def test_accelerometer_only_speed_has_two_peaks_per_rep() -> None:
+    # Without a gyroscope the speed profile is the rate of change of the sensor's tilt
+    # (deg/s): an out-and-back rep, between its turning points, has two speed peaks.
     rec, truth = imu_set_session(handling=False, gyro=False)
     res = analyse_recording(rec)
     assert res.count == len(truth)

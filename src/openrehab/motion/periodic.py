@@ -33,7 +33,16 @@ CHI 2014) and period-based counters, this module:
 
 When a set becomes periodic, the buffered window (back to the end of the last counted rep)
 is replayed, so the first reps of a set are counted with their real times, only later.
-Later reps are reported as soon as their closing extremum is confirmed.
+Later reps are reported as soon as their closing extremum is confirmed. In an established
+set (>= 2 counted reps of one polarity, all counted by the detector) a rep is reported
+earlier (:meth:`CycleTracker._fast`): its closing turning point is taken on the band-passed
+projection (no adaptive low-pass delay, no 25 % hysteresis) as soon as it turns back by 2 %
+of the previous rep's swing, if the swing reached 80 % of it, the cycle lasts at least 0.75
+x the previous one and resembles it; the reported end is that turning point (refined between
+samples, corrected for the band-pass's phase delay at the rep's frequency), about
+0.2-0.3 s before the report. The detector still decides the count: the rep it counts next
+is matched to the early report, so no rep is counted twice and the count is that of the
+detector (a report the detector does not confirm takes the place of its next rep).
 
 Work per raw sample is O(1) amortised (filtering in blocks of the decimation factor, the
 window statistics every 0.5 s on two fixed-size windows), memory is bounded by the window.
@@ -84,6 +93,13 @@ class PeriodicConfig:
     edge_swing: float = 0.6  # edge half-cycle: swing >= this x the set's median swing
     edge_half_min: float = 0.15  # ... and lasts this .. edge_half_max x the set's cycle
     edge_half_max: float = 1.0
+    # Early report of an established set's reps (see CycleTracker._fast): the closing
+    # turning point is taken on the band-passed projection (no adaptive low-pass delay) as
+    # soon as it turns back by fast_hyst x the rep's swing, after a swing of at least
+    # fast_swing x that of the previous rep.
+    fast_hyst: float = 0.02
+    fast_swing: float = 0.8
+    fast_cycle: float = 0.75  # ... and a cycle at least this x the previous rep's
 
 
 _Q16 = np.linspace(0.0, 1.0, 16)
@@ -241,16 +257,18 @@ class CycleTracker:
             self._designs[j] = d
         return d
 
-    def phase_delay(self, cycle_s: float) -> float:
-        """Time shift (s) of a cycle of ``cycle_s`` seconds through the band-pass and the
-        adaptive low-pass in use: their phase delay at its frequency (cached per lag).
+    def phase_delay(self, cycle_s: float, lowpass: bool = True) -> float:
+        """Time shift (s) of a cycle of ``cycle_s`` seconds through the band-pass and (with
+        ``lowpass``) the adaptive low-pass in use: their phase delay at its frequency
+        (cached per lag).
 
         A periodic movement's turning points are those of its fundamental; a filter shifts
         a sinusoid by its phase delay ``-phase(f) / (2 pi f)``, not by its group delay
         (the band-pass's high-pass half *advances* slow cycles)."""
         j = max(1, round(cycle_s * self.fa))
         st = self._lp_for
-        jl = round(st.period_s * self.fa) if st is not None and st.period_s == st.period_s else 0
+        has_lp = lowpass and st is not None and st.period_s == st.period_s
+        jl = round(st.period_s * self.fa) if has_lp else 0  # type: ignore[union-attr]
         d = self._phase_delays.get((j, jl))
         if d is None:
             f = self.fa / j
@@ -297,6 +315,18 @@ class CycleTracker:
         self.yt: list[float] = []  # filtered projection history (bounded, see _detect)
         self.yv: list[float] = []
         self.emitted = 0
+        self.last_pol = 0  # polarity of the last reported rep
+        self.rep_end = 0.0  # its reported end (t_end)
+        # Early reports: running turning point [key, value, t] of the band-passed projection
+        # after the current rep's peak, and the number of the rep reported early that the
+        # detector has not counted yet (0: none).
+        self.fast: list[float] | None = None
+        self.early_n = 0
+        # An early report whose turning point is still ahead (the band-pass leads slow
+        # cycles): held until the stream reaches it, so a rep is never reported before it
+        # ends and its metrics see all its samples.
+        self.held: dict | None = None
+        self.ybt: deque[tuple[float, float]] = deque(maxlen=self._n_hist)
         # This periodic stretch: its confirmed extrema (bounded) and the counted reps' spans.
         self.seg_ext: deque[tuple[int, float, float]] = deque(maxlen=4096)
         self.seg_reps: list[tuple[float, float]] = []
@@ -363,12 +393,22 @@ class CycleTracker:
         self.pending[pol] = []
         for r in (*chain, rep):
             self.counts[pol] += 1
-            if self.counts[pol] > self.emitted and r["t_start_raw"] >= self.last_end - 1e-9:
-                self.emitted = self.counts[pol]
+            n = self.counts[pol]
+            if n > self.emitted and r["t_start_raw"] >= self.last_end - 1e-9:
+                self.emitted = n
                 self.last_end = r["t_end_raw"]
                 r["t_emit"] = t_now
+                self._release(t_now, out, force=True)  # reps leave in order
                 out.append(r)
                 self.seg_reps.append((r["t_start_raw"], r["t_end_raw"]))
+                self.last_pol, self.rep_end = pol, r["t_end"]
+            elif n == self.early_n and pol == self.last_pol:
+                # The detector counts the rep reported early (or, if that one was wrong,
+                # the next one): from here on its state is that of the plain detector.
+                self.early_n = 0
+                if n == self.emitted:
+                    self.last_end = r["t_end_raw"]
+                    self.seg_reps[-1] = (r["t_start_raw"], r["t_end_raw"])
 
     def _similarity(self, c1: tuple[float, float], c2: tuple[float, float]) -> float:
         """Correlation of the filtered projection over two cycles, each resampled to the
@@ -393,7 +433,107 @@ class CycleTracker:
             return -1.0
         return float(u @ v) / math.sqrt(eu * ev)
 
+    def _fast(self, t: float, y: float, t_now: float, out: list) -> None:
+        """Early report of the current rep of an established set (``y`` band-passed).
+
+        The detector confirms a rep's closing extremum only once the low-passed projection
+        has moved back by ``h`` (about 1/6 period) and that signal lags by its group delay
+        (about 0.15 period). Once the set has >= 2 counted reps of this polarity, all of
+        them counted by the detector, and the detector has confirmed the current rep's
+        peak, the closing turning point is taken on the band-passed projection itself: the
+        first sample that turns back by ``fast_hyst`` x the previous rep's swing, after a
+        swing of ``fast_swing`` x it, at a cycle length the detector accepts and with a
+        shape similar to the previous rep. The rep is reported then, with that turning
+        point as its end. The detector keeps counting as before; the rep it counts next is
+        matched to the early report (see :meth:`_confirm`), never counted twice.
+        """
+        pol = self.last_pol
+        ext = self.ext
+        if len(ext) < 2:
+            return
+        a, b = ext[-2], ext[-1]
+        if b[0] != -pol or a[0] != pol or a[1] != self.last_end:
+            self.fast = None
+            return
+        f = self.fast
+        if f is None or f[0] != b[1]:
+            # Running turning point since the peak (delay-corrected to the band-passed
+            # signal's time), from the recent history.
+            t0 = b[1] - self.lp_delay
+            best = (y, t)
+            for tb, yb in self.ybt:
+                if tb >= t0 and pol * (yb - best[0]) > 0:
+                    best = (yb, tb)
+            self.fast = f = [b[1], best[0], best[1]]
+        if pol * (y - f[1]) > 0:
+            f[1], f[2] = y, t
+            return
+        swing = abs(b[2] - a[2])
+        cfg = self.cfg
+        st = self.st
+        if st is None or pol * (f[1] - y) < cfg.fast_hyst * swing:
+            return
+        if pol * (f[1] - b[2]) < cfg.fast_swing * swing:
+            return
+        dl = self.lp_delay
+        p = st.period_s
+        dur = f[2] - (a[1] - dl)
+        if not (cfg.min_cycle_frac * p <= dur <= cfg.max_cycle_frac * p):
+            return
+        prev = self.last_cycle[pol]
+        if prev is None or prev[1] != a[1]:
+            return
+        if dur < cfg.fast_cycle * (prev[1] - prev[0]):
+            return
+        if self._similarity(prev, (a[1], f[2] + dl)) < cfg.similarity:
+            return
+        self.fast = None
+        self.emitted += 1
+        self.early_n = self.emitted
+        t_c = self._vertex(f[2])
+        t_end_raw = t_c + dl  # on the detector's time scale
+        rep = {
+            "t_start": self.rep_end,
+            "t_peak": b[1] - self.phase_delay(dur),
+            "t_end": t_c - self.phase_delay(dur, lowpass=False),  # band-passed signal's time
+            "amplitude": abs(b[2] - 0.5 * (a[2] + f[1])),
+            "t_emit": t_now,
+            "t_end_raw": t_end_raw,
+            "t_start_raw": a[1],
+        }
+        self._release(t_now, out, force=True)
+        self.held = rep
+        self._release(t_now, out)
+        self.seg_reps.append((a[1], t_end_raw))
+        self.last_end = t_end_raw
+        self.rep_end = rep["t_end"]
+
+    def _vertex(self, tc: float) -> float:
+        """Time of the turning point at sample ``tc`` of the band-passed projection, refined
+        between samples (vertex of the parabola through it and its neighbours)."""
+        h = self.ybt
+        for i in range(len(h) - 2, 0, -1):
+            if h[i][0] == tc:
+                y0, y1, y2 = h[i - 1][1], h[i][1], h[i + 1][1]
+                den = y0 - 2.0 * y1 + y2
+                if den != 0.0:
+                    return tc + 0.5 * (y0 - y2) / den * (h[i + 1][0] - tc)
+                break
+        return tc
+
+    def _release(self, t_now: float, out: list, force: bool = False) -> None:
+        """Emit the held early report once ``t_now`` reaches its end (or now, ``force``)."""
+        r = self.held
+        if r is not None and (force or t_now >= r["t_end"]):
+            self.held = None
+            r["t_emit"] = t_now
+            out.append(r)
+
     def _detect(self, t: float, y: float, t_now: float, out: list) -> None:
+        if self.held is not None:
+            self._release(t_now, out)
+        yb = y
+        self.ybt.append((t, yb))
         y = self._lp(y)
         self.yt.append(t)
         self.yv.append(y)
@@ -446,10 +586,13 @@ class CycleTracker:
             elif y - v0 >= h:
                 self._confirm(-1, t0, v0, t_now, out)
                 self.dir, self.cur = 1, (y, t)
+        if self.early_n == 0 and self.emitted >= 2 and self.counts[self.last_pol] == self.emitted:
+            self._fast(t, yb, t_now, out)
 
     def _flush(self, t_now: float, out: list) -> None:
         """End of a periodic stretch: the pending extremum counts if it is far enough from
         the last confirmed one (the movement stopped there)."""
+        self._release(t_now, out, force=True)
         if self.dir != 0 and self.ext:
             v0, t0 = self.cur
             if abs(v0 - self.ext[-1][2]) >= self._h():
@@ -549,8 +692,9 @@ class CycleTracker:
                     # counted rep) with the current direction, so its first reps count.
                     self.on = True
                     self._reset_detector()
+                    t_from = self.last_end  # (an early report moves last_end ahead)
                     for tb, zb in self.buf:
-                        if tb > self.last_end:
+                        if tb > t_from:
                             self._detect(tb, self._y(zb), t, out)
                     return out
         if self.on:
