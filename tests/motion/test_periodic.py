@@ -7,7 +7,7 @@ import pytest
 from motion_synth import imu_random_gestures, imu_session, imu_set_session
 
 from openrehab.motion.engine import MotionEngine, analyse_recording
-from openrehab.motion.periodic import PeriodicConfig, PeriodicCounter
+from openrehab.motion.periodic import PeriodicConfig, PeriodicCounter, analyse_array, bridge_rows
 from openrehab.motion.recordings import Recording
 
 
@@ -74,7 +74,7 @@ def test_random_gestures_are_mostly_rejected() -> None:
 
 def test_streaming_equals_file_path_with_gap() -> None:
     rec, _ = imu_set_session(periods=(2.0,) * 6 + (1.5,) * 6, handling=True, seed=3)
-    cut = (rec.t_s > 17.0) & (rec.t_s < 18.5)  # a 1.5 s gap restarts detection
+    cut = (rec.t_s > 17.0) & (rec.t_s < 21.0)  # a 4 s gap (> gap_bridge_s) restarts detection
     rec = Recording(rec.t_s[~cut], rec.data[~cut], rec.channels, rec.kind)
     a = analyse_recording(rec)
     events, eng = _stream(rec)
@@ -200,3 +200,47 @@ def test_short_fast_set_amid_gestures_uses_the_short_window() -> None:
     assert eng.result().count == analyse_recording(rec).count
     long_only = PeriodicCounter(50.0, 3, 0, PeriodicConfig(short_window_s=10.0))
     assert long_only.Ls == 0  # short window disabled when it is not shorter
+
+
+def _with_gap(rec: Recording, t0: float, dur: float) -> Recording:
+    cut = (rec.t_s > t0) & (rec.t_s < t0 + dur)
+    return Recording(rec.t_s[~cut], rec.data[~cut], rec.channels, rec.kind)
+
+
+@pytest.mark.parametrize("gyro", [True, False])
+@pytest.mark.parametrize(("t0", "dur"), [(16.3, 2.0), (17.0, 2.5), (15.0, 1.5)])
+def test_short_dropout_inside_a_set_is_bridged(gyro: bool, t0: float, dur: float) -> None:
+    # A 1.5-2.5 s dropout (wireless sensor) swallowing most of a rep of a 12-rep set: the
+    # rows are interpolated, the set goes on and the cycle spanning the gap counts as the
+    # set's cycles it spans. Without bridging the gap restarts detection and reps are lost.
+    rec, truth = imu_set_session(periods=(2.0,) * 12, handling=False, gyro=gyro)
+    rec = _with_gap(rec, t0, dur)
+    a = analyse_recording(rec)
+    assert a.count == len(truth)
+    _events, eng = _stream(rec)
+    assert [r.start_s for r in eng.result().reps] == pytest.approx([r.start_s for r in a.reps])
+    starts = [r.start_s for r in a.reps]
+    assert starts == sorted(starts)
+    n_gyr = 3 if gyro else 0
+    no_bridge = PeriodicConfig(gap_bridge_s=1.0)
+    assert len(analyse_array(rec.t_s, rec.data, 50.0, 3, n_gyr, no_bridge)[0]) < len(truth)
+
+
+def test_bridged_gap_adds_nothing_to_still_or_random_motion() -> None:
+    still = _with_gap(imu_session(n_reps=0, rest_s=20), 8.0, 2.5)
+    assert analyse_recording(still).count == 0
+    assert analyse_recording(still, streaming=True).count == 0
+    for s in range(4):
+        rec = imu_random_gestures(seed=s)
+        base = analyse_recording(rec).count
+        assert analyse_recording(_with_gap(rec, 30.0, 2.5)).count <= max(base, 1)
+
+
+def test_bridge_rows_interpolate_acceleration_and_hold_orientation() -> None:
+    x0 = np.array([0.0, 9.8, 0.0, 1.0, -1.0, 0.5])
+    x1 = np.array([1.0, 9.0, 2.0, 2.0, 0.0, 0.5])
+    tf, xf = bridge_rows(10.0, x0, 12.0, x1, 50.0, 3)
+    assert tf.size == 99 and 10.0 < tf[0] < tf[-1] < 12.0
+    np.testing.assert_allclose(np.diff(tf), 0.02)
+    np.testing.assert_allclose(xf[49, :3], 0.5 * (x0[:3] + x1[:3]))
+    assert not xf[:, 3:].any()  # angular velocity unknown: no rotation

@@ -128,7 +128,6 @@ class _Layout:
         assert acc is not None
         return acc / len(src)
 
-
     def x_depth(self, data: np.ndarray, joint: str) -> np.ndarray | None:
         """Pose only: ``(n, 2)`` horizontal image coordinate (x aspect-scaled) and MediaPipe's
         depth ``z`` (same scale as x, smaller = nearer the camera), NaN if not visible;

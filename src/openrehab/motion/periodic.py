@@ -31,6 +31,16 @@ CHI 2014) and period-based counters, this module:
    often only half a cycle of an acceleration-like signal, is added (at most one per edge,
    only after at least two counted reps).
 
+A short data gap (a wireless dropout of ``gap_reset_s`` .. ``gap_bridge_s``, 1-3 s) does
+not end the segment: the missing rows are interpolated (acceleration linearly, angular
+velocity as zero: orientation held), so the filters, the window and the set go on. The
+cycle spanning the gap has no measured shape and the window's period is disturbed by it,
+so, within an established set (>= 2 reps counted), it skips the duration and similarity
+checks and counts as the number of the set's own cycles (median counted rep) it spans.
+Before, a gap restarted detection: the rep across it was lost, and the reps after it were
+only counted if the rest of the set was long enough to be periodic again. Longer gaps
+still restart detection (the set may have ended).
+
 When a set becomes periodic, the buffered window (back to the end of the last counted rep)
 is replayed, so the first reps of a set are counted with their real times, only later.
 Later reps are reported as soon as their closing extremum is confirmed. In an established
@@ -89,6 +99,9 @@ class PeriodicConfig:
     accel_floor: float = 0.15  # m/s^2 RMS of band-passed acceleration to count as motion
     gyro_floor: float = 0.1  # rad/s RMS of band-passed angular velocity (about 6 deg/s)
     gap_reset_s: float = 1.0
+    # A data gap up to this long (Bluetooth dropout) inside a set is bridged, not a reset:
+    # the missing rows are interpolated and the cycle spanning it counts by its duration.
+    gap_bridge_s: float = 3.0
     gyro_leak_s: float = 4.0  # gyro -> orientation: leaky integration time constant
     edge_swing: float = 0.6  # edge half-cycle: swing >= this x the set's median swing
     edge_half_min: float = 0.15  # ... and lasts this .. edge_half_max x the set's cycle
@@ -241,6 +254,8 @@ class CycleTracker:
         self._h_for: WindowStats | None = None
         self._h_val = 0.0
         self._n_hist = round((2.0 * cfg.max_cycle_frac * cfg.max_period_s + 1.0) * fa)
+        # Bridged data gaps (raw times) of this segment, in time order.
+        self.gaps: deque[tuple[float, float]] = deque()
         self._reset_detector()
 
     def _design(self, period_s: float) -> tuple:
@@ -333,6 +348,7 @@ class CycleTracker:
 
     def reset(self) -> None:
         self.buf.clear()
+        self.gaps.clear()
         self.on = False
         self.v = None
         self.st = None
@@ -364,6 +380,12 @@ class CycleTracker:
         st = self.st
         p = st.period_s if st is not None and st.period_s == st.period_s else math.nan
         dur = c[1] - a[1]
+        gaps = self.gaps
+        while gaps and gaps[0][1] < a[1] - 60.0:  # long before any cycle still to come
+            gaps.popleft()
+        gap = bool(gaps) and any(a[1] < g1 and g0 < c[1] for g0, g1 in gaps)
+        if gap:  # judged against the set's own cycle (_gap_cycle): the gap disturbs p
+            p = math.nan
         if p == p and not (self.cfg.min_cycle_frac * p <= dur <= self.cfg.max_cycle_frac * p):
             return
         pol = c[0]
@@ -377,6 +399,9 @@ class CycleTracker:
             "t_end_raw": c[1],
             "t_start_raw": a[1],
         }
+        if gap:
+            self._gap_cycle(pol, rep, out)
+            return
         # Local periodicity: a rep must resemble the previous cycle (same polarity), time
         # normalised so a slower or faster rep still matches. A cycle without a similar
         # predecessor (first rep of a set, or handling) waits for its successor: if that
@@ -391,7 +416,41 @@ class CycleTracker:
             self.pending[pol] = [rep]  # no similar predecessor: wait for the successor
             return
         self.pending[pol] = []
-        for r in (*chain, rep):
+        self._count(pol, [*chain, rep], t_now, out)
+
+    def _gap_cycle(self, pol: int, rep: dict, out: list) -> None:
+        """A cycle spanning a bridged data gap. Its shape is unknown (interpolated) and the
+        window's period is disturbed by the gap, so within an established set (>= 2 reps
+        counted) it counts as the number of the set's own cycles (median counted rep) it
+        spans, split evenly; otherwise nothing."""
+        self.last_cycle[pol] = None  # its successor has no comparable predecessor
+        self.pending[pol] = []
+        if len(self.seg_reps) < 2:
+            return
+        durs = sorted(e - s for s, e in self.seg_reps)
+        p_set = durs[len(durs) // 2]
+        t0, t1 = rep["t_start_raw"], rep["t_end_raw"]
+        if t1 - t0 < self.cfg.min_cycle_frac * p_set:
+            return
+        n = max(1, round((t1 - t0) / p_set))
+        dl = self.phase_delay(p_set)
+        parts = []
+        for i in range(n):
+            s, e = t0 + (t1 - t0) * i / n, t0 + (t1 - t0) * (i + 1) / n
+            parts.append(
+                rep
+                | {
+                    "t_start": s - dl,
+                    "t_peak": 0.5 * (s + e) - dl,
+                    "t_end": e - dl,
+                    "t_start_raw": s,
+                    "t_end_raw": e,
+                }
+            )
+        self._count(pol, parts, rep["t_emit"], out)
+
+    def _count(self, pol: int, reps: list[dict], t_now: float, out: list) -> None:
+        for r in reps:
             self.counts[pol] += 1
             n = self.counts[pol]
             if n > self.emitted and r["t_start_raw"] >= self.last_end - 1e-9:
@@ -746,6 +805,7 @@ class PeriodicCounter:
         self.n_replay = max(self.nw, round(cfg.replay_s * fa))
         self.tracker = CycleTracker(fa, cfg, self.n_replay, self.sos)
         self.t_prev = -math.inf
+        self.x_prev: np.ndarray | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -758,13 +818,23 @@ class PeriodicCounter:
         self.tracker.reset()
 
     def push(self, t: float, row: np.ndarray) -> list[dict]:
-        if t - self.t_prev > self.cfg.gap_reset_s and self.t_prev > -math.inf:
+        gap = t - self.t_prev
+        if gap > self.cfg.gap_reset_s and self.t_prev > -math.inf:
+            if gap <= self.cfg.gap_bridge_s and self.x_prev is not None:
+                # A short dropout: interpolated rows keep the filters and the set going.
+                tf, xf = bridge_rows(self.t_prev, self.x_prev, t, row, self.fs, self.n_acc)
+                self.tracker.gaps.append((self.t_prev, t))
+                done = []
+                for ti, xi in zip(tf.tolist(), xf, strict=True):
+                    done += self.push(ti, xi)
+                return done + self.push(t, row)
             # A gap ends the segment (like the end of a stream), then detection restarts.
             done = self.tracker.finish(self.t_prev)
             self._reset()
             self.t_prev = t
             return done + self.push(t, row)
         self.t_prev = t
+        self.x_prev = row
         if self.nacc == 0:
             self.acc = row.copy()
         else:
@@ -839,7 +909,21 @@ def analyse_array(
     reps: list[dict] = []
     if t.size == 0:
         return reps, pc.delay_s
-    gaps = np.flatnonzero(np.diff(t) > cfg.gap_reset_s) + 1
+    dt = np.diff(t)
+    short = np.flatnonzero((dt > cfg.gap_reset_s) & (dt <= cfg.gap_bridge_s))
+    bridged: list[tuple[float, float]] = []
+    if short.size:
+        # Short dropouts: the same interpolated rows as PeriodicCounter.push inserts.
+        tp, xp, i0 = [], [], 0
+        for i in short.tolist():
+            tf, xf = bridge_rows(float(t[i]), x[i], float(t[i + 1]), x[i + 1], fs_hz, n_acc)
+            tp += [t[i0 : i + 1], tf]
+            xp += [x[i0 : i + 1], xf]
+            bridged.append((float(t[i]), float(t[i + 1])))
+            i0 = i + 1
+        t = np.concatenate([*tp, t[i0:]])
+        x = np.concatenate([*xp, x[i0:]])
+    gaps = np.flatnonzero(np.diff(t) > cfg.gap_bridge_s) + 1
     bounds = [0, *gaps.tolist(), t.size]
     k = pc.k
     for a, b in itertools.pairwise(bounds):
@@ -847,6 +931,7 @@ def analyse_array(
         tracker = CycleTracker(pc.fa, cfg, pc.n_replay, pc.sos)
         if nd == 0:
             continue
+        tracker.gaps.extend(g for g in bridged if t[a] <= g[0] < t[b - 1])
         xm = x[a : a + nd * k].reshape(nd, k, -1).sum(axis=1) / k
         tz = t[a + k - 1 : a + nd * k : k]
         if pc.n_acc < pc.C:
@@ -877,6 +962,20 @@ def analyse_array(
         t_end = float(t[b - 1])
         reps.extend(tracker.finish(t_end))
     return reps, pc.delay_s
+
+
+def bridge_rows(
+    t0: float, x0: np.ndarray, t1: float, x1: np.ndarray, fs_hz: float, n_acc: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows linearly interpolated at about ``fs_hz`` strictly between two samples (a
+    bridged dropout; the streaming and the file path use this same computation)."""
+    n = max(0, round((t1 - t0) * fs_hz) - 1)
+    f = np.arange(1, n + 1) / (n + 1)
+    x = x0[None, :] + (x1 - x0)[None, :] * f[:, None]
+    # Angular velocity is not interpolated: a mid-rep value held for seconds would
+    # integrate to a large false rotation; none (orientation held) is the neutral guess.
+    x[:, n_acc:] = 0.0
+    return t0 + (t1 - t0) * f, x
 
 
 def _project_all(z: np.ndarray, upd: np.ndarray, stats: list) -> np.ndarray:
@@ -969,6 +1068,7 @@ __all__ = [
     "PeriodicCounter",
     "WindowStats",
     "analyse_array",
+    "bridge_rows",
     "pick_stats",
     "stats_from_sums",
 ]
