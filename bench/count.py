@@ -260,18 +260,23 @@ def run_speed(shared: Path, log: Callable[[str], None]) -> dict:
     with open(tmp, "w") as fh:
         fh.write("t,ax,ay,az,gx,gy,gz\n")
         np.savetxt(fh, np.column_stack([hour.t_s, hour.data]), delimiter=",", fmt="%.5f")
+    # Best of 3 runs (as timeit reports): the machine is shared, the minimum is the cost.
+    runs = []
     try:
-        t0 = time.perf_counter()
-        rec_h = read_recording(tmp)
-        t1 = time.perf_counter()
-        res = analyse_recording(rec_h)
-        t2 = time.perf_counter()
+        for _ in range(3):
+            t0 = time.perf_counter()
+            rec_h = read_recording(tmp)
+            t1 = time.perf_counter()
+            res = analyse_recording(rec_h)
+            t2 = time.perf_counter()
+            runs.append((t2 - t0, t1 - t0, t2 - t1, res.count))
     finally:
         tmp.unlink(missing_ok=True)
-    out["hour_imu_read_s"] = t1 - t0
-    out["hour_imu_analyse_s"] = t2 - t1
-    out["hour_imu_total_s"] = t2 - t0
-    out["hour_imu_reps"] = res.count
+    total, read_s, analyse_s, n_reps = min(runs)
+    out["hour_imu_read_s"] = read_s
+    out["hour_imu_analyse_s"] = analyse_s
+    out["hour_imu_total_s"] = total
+    out["hour_imu_reps"] = n_reps
     log("speed measured")
     return out
 
@@ -322,7 +327,12 @@ def render_markdown(summary: dict, speed: dict, latency: dict, elapsed_s: float)
                 + f" | {_fmt(nv, 'zero_ok')} |"
             )
         lines.append("")
-    lines += ["## Speed (one core, `time.perf_counter`)", "", "| measure | value |", "|---|---|"]
+    lines += [
+        "## Speed (one core, `time.perf_counter`; the one-hour file: best of 3 runs)",
+        "",
+        "| measure | value |",
+        "|---|---|",
+    ]
     for k, v in speed.items():
         lines.append(f"| {k} | {v:.3g} |" if isinstance(v, float) else f"| {k} | {v} |")
     lines += [

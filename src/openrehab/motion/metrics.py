@@ -59,11 +59,13 @@ def sparc(
     nfft = int(2 ** (math.ceil(math.log2(v.size)) + padlevel))
     if fc < fs / 2:
         # Real input: the one-sided spectrum holds the same magnitudes (and the maximum);
-        # only the bins up to fc are used.
-        mag = np.abs(np.fft.rfft(v, nfft))
-        kcap = min(mag.size, int(fc * nfft / fs) + 2)
+        # only the bins up to fc are used. A non-negative profile (a speed) peaks at 0 Hz.
+        spec = np.fft.rfft(v, nfft)
+        kcap = min(spec.size, int(fc * nfft / fs) + 2)
+        mag = np.abs(spec[:kcap])
+        peak = mag[0] if v.min() >= 0 else np.abs(spec).max()
         f = np.arange(kcap) * (fs / nfft)
-        mag = mag[:kcap] / mag.max()
+        mag = mag / peak
     else:
         f = np.arange(0, fs, fs / nfft)
         mag = np.abs(np.fft.fft(v, nfft))
@@ -153,8 +155,15 @@ def count_velocity_peaks(
     cand += 1
     if cand.size <= 1:
         return int(cand.size)
+    need = rel_prominence * vmax
+    if cand.size == 2:
+        # Two peaks (the common out-and-back rep): the higher one is prominent (it falls
+        # to the zero padding); the lower one stands above the valley between them.
+        i, j = int(cand[0]), int(cand[1])
+        lo = min(u[i], u[j])
+        return 2 if u[i] == u[j] or lo - u[i : j + 1].min() >= need else 1
     prom = sps.peak_prominences(u, cand)[0]
-    return int(np.count_nonzero(prom >= rel_prominence * vmax))
+    return int(np.count_nonzero(prom >= need))
 
 
 @dataclass(frozen=True)

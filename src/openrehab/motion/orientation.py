@@ -43,13 +43,25 @@ def rotation_angle_deg(t_s: np.ndarray, gyro_rad_s: np.ndarray) -> np.ndarray:
     g = np.asarray(gyro_rad_s, dtype=float)
     if t.size < 2:
         return np.zeros(t.size)
-    g = g - g.mean(axis=0)
-    _w, vecs = np.linalg.eigh(g.T @ g)
-    w = g @ vecs[:, -1]
+    g = g - g.sum(axis=0) / g.shape[0]
+    w = g @ _main_axis(g.T @ g)
     theta = np.concatenate(([0.0], np.cumsum(0.5 * (w[1:] + w[:-1]) * np.diff(t))))
     if abs(theta.min()) > abs(theta.max()):  # the sign of an eigenvector is arbitrary
         theta = -theta
     return theta * _DEG_PER_RAD
+
+
+def _main_axis(cov: np.ndarray) -> np.ndarray:
+    """Dominant eigenvector of a small symmetric matrix by power iteration (a few matrix
+    products cost far less than ``eigh`` on 3 x 3; the axis only needs to be close)."""
+    v = cov[int(np.argmax(np.diag(cov)))]
+    for _ in range(6):
+        n = math.sqrt(float(v @ v))
+        if not n > 0:
+            return np.eye(cov.shape[0])[0]
+        v = cov @ (v / n)
+    n = math.sqrt(float(v @ v))
+    return v / n if n > 0 else np.eye(cov.shape[0])[0]
 
 
 def tilt_angle_deg(acc_m_s2: np.ndarray, fs_hz: float, lowpass_hz: float = 1.5) -> np.ndarray:
