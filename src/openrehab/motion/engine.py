@@ -502,6 +502,7 @@ class MotionEngine:
             self.arbiter = Arbiter(self.slow.cfg.overlap)
             self._acc_sel = _cols(ex.accel_idx)
             self._gyr_sel = _cols(ex.gyro_idx)
+            self._speed_kernel = _hann_kernel(self.fs)
             pc = self.periodic.cfg
             n_ring = int((pc.window_s + pc.max_cycle_frac * pc.max_period_s + 2.0) * self.fs)
             sc = self.slow.cfg  # a slow set's first reps are reported when it is confirmed
@@ -597,7 +598,9 @@ class MotionEngine:
         if ex.gyro_idx:
             g = rows[:, self._gyr_sel]
             x = rotation_angle_deg(t, g)
-            speed = np.sqrt(np.einsum("ij,ij->i", g, g)) * (180.0 / math.pi)
+            # Angular speed about the rep's axis, smoothed like the camera signals (about
+            # 3 Hz): gyroscope noise and tremor are not sub-movements.
+            speed = np.abs(_smooth(np.gradient(x, t), self._speed_kernel)) if x.size > 1 else x
         else:
             x = tilt_angle_deg(acc, self.fs)
             speed = np.abs(np.gradient(x, t)) if x.size > 1 else np.zeros(x.size)
@@ -785,6 +788,22 @@ def _cols(idx: tuple[int, ...]) -> slice | list[int]:
     if idx and list(idx) == list(range(idx[0], idx[0] + len(idx))):
         return slice(idx[0], idx[0] + len(idx))
     return list(idx)
+
+
+def _hann_kernel(fs_hz: float, width_s: float = 0.24) -> np.ndarray:
+    """Normalised Hann window of ``width_s`` (0.24 s: -3 dB near 3 Hz, zero phase)."""
+    n = max(1, round(width_s * fs_hz)) | 1  # odd: centred
+    w = np.hanning(n + 2)[1:-1]
+    return w / w.sum()
+
+
+def _smooth(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Zero-phase smoothing of ``x`` by ``kernel`` (edges padded with the end values)."""
+    h = kernel.size // 2
+    if h == 0 or x.size < 2:
+        return x
+    xp = np.concatenate((np.full(h, x[0]), x, np.full(h, x[-1])))
+    return np.convolve(xp, kernel, mode="valid")
 
 
 def default_config(ex: Extractor) -> CounterConfig:
