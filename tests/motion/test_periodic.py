@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from motion_synth import imu_random_gestures, imu_session, imu_set_session
+from motion_synth import SHARED_DIR, imu_random_gestures, imu_session, imu_set_session
 
 from openrehab.motion.engine import MotionEngine, analyse_recording
 from openrehab.motion.periodic import PeriodicConfig, PeriodicCounter, analyse_array, bridge_rows
-from openrehab.motion.recordings import Recording
+from openrehab.motion.recordings import Recording, read_recording
 
 
 def _stream(rec: Recording) -> tuple[list, MotionEngine]:
@@ -244,3 +244,26 @@ def test_bridge_rows_interpolate_acceleration_and_hold_orientation() -> None:
     np.testing.assert_allclose(np.diff(tf), 0.02)
     np.testing.assert_allclose(xf[49, :3], 0.5 * (x0[:3] + x1[:3]))
     assert not xf[:, 3:].any()  # angular velocity unknown: no rotation
+
+
+_IMU_SETS = [SHARED_DIR / "datasets" / d for d in ("barbell-wrist-imu", "muvr-wrist-accel")]
+
+
+@pytest.mark.shared_data
+@pytest.mark.skipif(not all(d.exists() for d in _IMU_SETS), reason="no shared data")
+def test_real_imu_sets_stream_exactly_like_the_file_path() -> None:
+    # Real recordings (gaps, handling, early reports held to their end, slow sets): a live
+    # session and the file analysis give the same reps with the same metrics.
+    files = sorted(p for d in _IMU_SETS for p in d.glob("*.csv.gz"))[::12]
+    assert len(files) >= 20
+    for p in files:
+        rec = read_recording(p)
+        a = analyse_recording(rec)
+        b = analyse_recording(rec, streaming=True)
+        assert a.count == b.count, p.name
+        for ra, rb in zip(a.reps, b.reps, strict=True):
+            assert (ra.start_s, ra.end_s) == pytest.approx((rb.start_s, rb.end_s), abs=1e-9)
+            assert (ra.rom, ra.peak_velocity, ra.sparc) == pytest.approx(
+                (rb.rom, rb.peak_velocity, rb.sparc), rel=1e-9, abs=1e-9
+            ), p.name
+            assert ra.velocity_peaks == rb.velocity_peaks, p.name

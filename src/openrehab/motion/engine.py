@@ -21,6 +21,7 @@ See ``docs/motion.md`` for the algorithm, parameters and references.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections import deque
@@ -583,11 +584,25 @@ class MotionEngine:
         if self._raw_src is not None:  # file path: all rows in memory
             ts, rows = self._raw_t, self._raw_src
             i0, i1 = np.searchsorted(ts, [t0, t1])
-            i1 = max(i1 + 1, i0 + 2)
+            # ... but only those a live session had when the rep was reported (an early
+            # report can end at a turning point the stream has just reached).
+            seen = int(np.searchsorted(ts, info["t_emit"], side="right"))
+            i1 = max(min(i1 + 1, seen), i0 + 2)
             t = ts[i0:i1]
             rows = rows[i0:i1]
         else:
-            seg = [s for s in self.ring if t0 <= s[0] <= t1]
+            # The same rows as the file path: from the first at or after t0 through the
+            # first at or after t1 (at least two), newest first from the ring's end.
+            seg = []
+            t_seen = info["t_emit"]  # (a bridged gap's reps are reported with its times)
+            for s in reversed(self.ring):
+                if s[0] < t0:
+                    break
+                if s[0] <= t_seen:
+                    seg.append(s)
+            seg.reverse()
+            j = bisect.bisect_left([s[0] for s in seg], t1)
+            seg = seg[: max(j + 1, 2)]
             if len(seg) < 2:
                 seg = list(self.ring)[-2:]
             t = np.array([s[0] for s in seg])
