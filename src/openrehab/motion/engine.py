@@ -33,7 +33,7 @@ from scipy import signal as sps
 
 from .features import Extractor, build_extractor
 from .metrics import RepMetrics, rep_metrics
-from .orientation import rotation_angle_deg, tilt_angle_deg
+from .orientation import rotation_about_main_axis, tilt_angle_deg
 from .periodic import PeriodicCounter, analyse_array
 from .recordings import Recording
 from .signals import SignalSpec
@@ -612,10 +612,10 @@ class MotionEngine:
         # Range of motion: the sensor's rotation during the rep, in degrees (orientation.py).
         if ex.gyro_idx:
             g = rows[:, self._gyr_sel]
-            x = rotation_angle_deg(t, g)
+            x, rate = rotation_about_main_axis(t, g)
             # Angular speed about the rep's axis, smoothed like the camera signals (about
             # 3 Hz): gyroscope noise and tremor are not sub-movements.
-            speed = np.abs(_smooth(np.gradient(x, t), self._speed_kernel)) if x.size > 1 else x
+            speed = np.abs(_smooth(rate, self._speed_kernel))
         else:
             x = tilt_angle_deg(acc, self.fs)
             speed = np.abs(np.gradient(x, t)) if x.size > 1 else np.zeros(x.size)

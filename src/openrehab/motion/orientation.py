@@ -39,16 +39,25 @@ def rotation_angle_deg(t_s: np.ndarray, gyro_rad_s: np.ndarray) -> np.ndarray:
     also removes the sensor's bias), then the projection on the dominant rotation axis is
     integrated with the trapezoidal rule. Returns ``(n,)`` degrees, 0 at the first sample.
     """
+    return rotation_about_main_axis(t_s, gyro_rad_s)[0]
+
+
+def rotation_about_main_axis(
+    t_s: np.ndarray, gyro_rad_s: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rotation_angle_deg` and its rate: ``(angle_deg, rate_deg_s)``, both ``(n,)``
+    (the rate is the bias-removed angular velocity about the main axis)."""
     t = np.asarray(t_s, dtype=float)
     g = np.asarray(gyro_rad_s, dtype=float)
     if t.size < 2:
-        return np.zeros(t.size)
+        return np.zeros(t.size), np.zeros(t.size)
     g = g - g.sum(axis=0) / g.shape[0]
     w = g @ _main_axis(g.T @ g)
     theta = np.concatenate(([0.0], np.cumsum(0.5 * (w[1:] + w[:-1]) * np.diff(t))))
     if abs(theta.min()) > abs(theta.max()):  # the sign of an eigenvector is arbitrary
         theta = -theta
-    return theta * _DEG_PER_RAD
+        w = -w
+    return theta * _DEG_PER_RAD, w * _DEG_PER_RAD
 
 
 def _main_axis(cov: np.ndarray) -> np.ndarray:
@@ -110,4 +119,4 @@ def tilt_angle_deg(acc_m_s2: np.ndarray, fs_hz: float, lowpass_hz: float = 1.5) 
     return out
 
 
-__all__ = ["rotation_angle_deg", "tilt_angle_deg"]
+__all__ = ["rotation_about_main_axis", "rotation_angle_deg", "tilt_angle_deg"]
