@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from motion_synth import imu_session, pose_elbow_session
+from motion_synth import imu_session, imu_slow_set, pose_elbow_session
 
+from openrehab.motion.engine import analyse_recording
 from openrehab.motion.recordings import (
     RecordingError,
     read_recording,
@@ -133,6 +134,23 @@ def test_gyro_in_deg_per_s_is_converted(tmp_path: Path) -> None:
     rec.data[:, 3:] = np.degrees(rec.data[:, 3:]) * 5
     back = read_recording(write_csv(rec, tmp_path / "d.csv"))
     assert any("deg/s" in w for w in back.warnings)
+
+
+@pytest.mark.parametrize("unit", ["rad/s", "deg/s"])
+def test_slow_movement_gyro_unit_is_told_by_gravity(tmp_path: Path, unit: str) -> None:
+    # A slow stretch (60 deg in 4 s: at most about 30 deg/s) logged in deg/s stays below any
+    # magnitude threshold; the gravity direction turning about 57x slower than the
+    # gyroscope reads gives it away. In rad/s nothing changes.
+    rec = imu_slow_set(8.0, n_reps=4)
+    if unit == "deg/s":
+        rec.data[:, 3:] = np.degrees(rec.data[:, 3:])
+        assert np.abs(rec.data[:, 3:]).max() < 35.0
+    back = read_recording(write_csv(rec, tmp_path / "slow.csv"))
+    converted = any("look like deg/s" in w for w in back.warnings)
+    assert converted == (unit == "deg/s")
+    res = analyse_recording(back)
+    assert res.count == 4
+    assert all(r.rom == pytest.approx(60.0, abs=6.0) for r in res.reps)
 
 
 def test_landmarks_round_trip(tmp_path: Path) -> None:

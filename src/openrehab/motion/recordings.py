@@ -524,11 +524,22 @@ def _check_units(rec: Recording) -> None:
         if gyro:
             idx = [rec.channels.index(c) for c in gyro]
             g99 = float(np.percentile(np.abs(rec.data[:, idx]), 99))
+            ratio = None
+            if g99 <= 35.0 and len(idx) == 3:
+                ratio = _gyro_tilt_ratio(rec.t_s, acc, rec.data[:, idx])
             if g99 > 35.0:  # > 2000 deg/s in rad/s is implausible for human motion
                 rec.data[:, idx] = np.deg2rad(rec.data[:, idx])
                 rec.warnings.append(
                     f"gyroscope values up to {g99:.0f} look like deg/s (expected rad/s); "
                     "converted to rad/s"
+                )
+            elif ratio is not None and ratio > GYRO_DEG_RATIO:
+                # Slow movements in deg/s stay below any magnitude threshold; but the
+                # sensor cannot turn 57x faster than gravity turns in its frame.
+                rec.data[:, idx] = np.deg2rad(rec.data[:, idx])
+                rec.warnings.append(
+                    f"the gyroscope reads {ratio:.0f}x the rate at which gravity turns in the "
+                    "sensor frame: its values look like deg/s (expected rad/s); converted to rad/s"
                 )
     elif rec.kind == "skeleton":
         coord = [i for i, c in enumerate(rec.channels) if c.endswith(("_x", "_y", "_z"))]
@@ -545,6 +556,37 @@ def _check_units(rec: Recording) -> None:
             rec.warnings.append(
                 "column 'angle' stays within +-pi: if it is in radians, convert to degrees"
             )
+
+
+GYRO_DEG_RATIO = 10.0  # |gyro| / tilt rate: about 1 in rad/s (0.7-1.7 measured), 57 in deg/s
+
+
+def _gyro_tilt_ratio(t_s: np.ndarray, acc: np.ndarray, gyro: np.ndarray) -> float | None:
+    """Median ratio of the gyroscope's magnitude to the rate (rad/s) at which gravity's
+    direction turns in the sensor frame, over 0.25 s blocks where it turns faster than
+    0.35 rad/s (20 deg/s: a real rotation, not noise). A rotation about the vertical adds
+    to the first and not to the second, linear acceleration blurs the second, so the ratio
+    is about 1 (0.7-1.7 on real wrist data) when the gyroscope is in rad/s, about 57 in
+    deg/s. ``None`` when the sensor hardly tilts (fewer than 3 such blocks)."""
+    n = t_s.size
+    if n < 8 or not t_s[-1] > t_s[0]:
+        return None
+    k = max(1, round(0.25 * (n - 1) / (t_s[-1] - t_s[0])))
+    nb = n // k
+    if nb < 4:
+        return None
+    a = acc[: nb * k].reshape(nb, k, 3).mean(axis=1)
+    norm = np.linalg.norm(a, axis=1)
+    if not (norm > 0).all() or not np.isfinite(a).all():
+        return None
+    u = a / norm[:, None]
+    g = np.linalg.norm(gyro[: nb * k], axis=1).reshape(nb, k).mean(axis=1)
+    tb = t_s[: nb * k].reshape(nb, k).mean(axis=1)
+    tilt = np.arccos(np.clip((u[1:] * u[:-1]).sum(axis=1), -1.0, 1.0)) / np.diff(tb)
+    moving = tilt > 0.35
+    if int(moving.sum()) < 3 or not np.isfinite(g).all():
+        return None
+    return float(np.median(0.5 * (g[1:] + g[:-1])[moving] / tilt[moving]))
 
 
 def _validate_pose(rec: Recording) -> None:
