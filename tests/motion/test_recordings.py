@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from motion_synth import imu_session, imu_slow_set, pose_elbow_session
 
-from openrehab.motion.engine import analyse_recording
+from openrehab.motion.engine import MotionEngine, analyse_recording
 from openrehab.motion.recordings import (
+    Recording,
     RecordingError,
     read_recording,
     write_csv,
@@ -151,6 +152,34 @@ def test_slow_movement_gyro_unit_is_told_by_gravity(tmp_path: Path, unit: str) -
     res = analyse_recording(back)
     assert res.count == 4
     assert all(r.rom == pytest.approx(60.0, abs=6.0) for r in res.reps)
+
+
+def test_millisecond_timestamps_are_converted(tmp_path: Path) -> None:
+    rec = imu_session(n_reps=3)
+    ms = Recording(rec.t_s * 1000.0, rec.data, rec.channels, rec.kind)
+    back = read_recording(write_csv(ms, tmp_path / "ms.csv"))
+    assert back.sample_rate_hz == pytest.approx(rec.sample_rate_hz, rel=1e-3)
+    assert any("milliseconds" in w for w in back.warnings)
+    assert analyse_recording(back).count == analyse_recording(rec).count
+
+
+def test_too_low_sample_rate_is_a_clear_error(tmp_path: Path) -> None:
+    rows = [f"{i},{(i % 4) * 20}" for i in range(40)]  # 1 Hz, or 0.04 s if in ms
+    p = _write(tmp_path / "slow.csv", _csv(rows, "t,angle"))
+    with pytest.raises(RecordingError, match="sample rate 1 Hz is too low"):
+        read_recording(p)
+    with pytest.raises(ValueError, match="too low"):
+        MotionEngine(("angle",), "angle", 1.0)
+
+
+def test_long_and_epoch_timestamps_survive_writing(tmp_path: Path) -> None:
+    # A day-long or epoch-based 't' keeps its sample spacing through write_csv.
+    rec = imu_session(n_reps=1)
+    for t0 in (86_000.0, 1.7e9):
+        shifted = Recording(rec.t_s + t0, rec.data, rec.channels, rec.kind)
+        back = read_recording(write_csv(shifted, tmp_path / "long.csv"))
+        assert back.n_samples == rec.n_samples
+        assert np.diff(back.t_s) == pytest.approx(np.diff(rec.t_s), abs=2e-6)
 
 
 def test_landmarks_round_trip(tmp_path: Path) -> None:

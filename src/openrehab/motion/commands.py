@@ -104,6 +104,8 @@ def count_command(
     as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
 ) -> None:
     """Count repetitions in a recording and measure each one."""
+    import numpy as np
+
     from .engine import analyse_recording
     from .recordings import RecordingError, read_recording
 
@@ -113,6 +115,11 @@ def count_command(
         result = analyse_recording(rec, spec)
     except RecordingError as exc:
         raise _fail(str(exc)) from None
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+        # Not expected after validation; still one line, never a traceback.
+        raise _fail(
+            f"{path}: cannot analyse this recording ({type(exc).__name__}: {exc})"
+        ) from None
     out = result.to_dict()
     if as_json:
         typer.echo(json.dumps(out, allow_nan=False))

@@ -77,6 +77,8 @@ MIN_DURATION_S = 0.5
 MAX_INTERPOLATED_GAP_S = 1.0
 #: A time step this many times the median step is reported as a gap (warning).
 GAP_FACTOR = 3.0
+#: Slowest sample rate repetitions can be counted at (a 1 s rep needs several samples).
+MIN_RATE_HZ = 5.0
 
 
 class RecordingError(ValueError):
@@ -409,6 +411,8 @@ def validate(rec: Recording) -> Recording:
     * missing channel values (empty/NaN cells): runs up to 1 s are linearly interpolated
       (warning); longer runs or a channel missing everywhere: error. Pose frames without a
       pose are kept as NaN (the engine skips them);
+    * median time step above 0.2 s (below 5 Hz): ``t`` is taken as milliseconds and
+      converted to seconds (warning) when that gives 5-1000 Hz and >= 0.5 s, else an error;
     * gaps (time step > 3 x median): warning (the engine restarts detection after a gap
       longer than 1 s);
     * constant channels: warning; all channels constant: error;
@@ -449,6 +453,25 @@ def validate(rec: Recording) -> Recording:
     if rec.duration_s < MIN_DURATION_S:
         raise RecordingError(p, f"too short: {rec.duration_s:.3g} s (need >= {MIN_DURATION_S} s)")
     med_dt = float(np.median(dt))
+    if (
+        med_dt > 1.0 / MIN_RATE_HZ
+        and MIN_RATE_HZ <= 1000.0 / med_dt <= 1000.0
+        and rec.duration_s / 1000.0 >= MIN_DURATION_S
+    ):
+        # Milliseconds, the other common export unit: 20 "seconds" per sample is 50 Hz.
+        rec.warnings.append(
+            f"'t' looks like milliseconds (median step {med_dt:.4g}, i.e. "
+            f"{1000.0 / med_dt:.4g} Hz if in ms); converted to seconds"
+        )
+        rec.t_s = t = t / 1000.0
+        dt = dt / 1000.0
+        med_dt /= 1000.0
+    if med_dt > 1.0 / MIN_RATE_HZ:
+        raise RecordingError(
+            p,
+            f"sample rate {1.0 / med_dt:.3g} Hz is too low to count repetitions (need >= "
+            f"{MIN_RATE_HZ:g} Hz); 't' must be in seconds",
+        )
     gaps = np.flatnonzero(dt > GAP_FACTOR * med_dt)
     if gaps.size:
         i = int(gaps[0])
@@ -634,7 +657,9 @@ def write_csv(rec: Recording, path: str | Path) -> Path:
     with opener(p, "wt", encoding="utf-8", newline="") as fh:
         fh.write(",".join(("t", *rec.channels)) + "\n")
         arr = np.column_stack([rec.t_s, rec.data])
-        np.savetxt(fh, arr, delimiter=",", fmt="%.6g")
+        # t to the microsecond whatever its size (long or epoch-based recordings); channels
+        # to 6 significant digits.
+        np.savetxt(fh, arr, delimiter=",", fmt=["%.6f"] + ["%.6g"] * rec.data.shape[1])
     return p
 
 
