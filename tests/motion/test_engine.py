@@ -248,6 +248,19 @@ def test_imu_counts_a_body_exercise_from_the_sensor_rotation() -> None:
     assert analyse_recording(rec).to_dict()["signal"] == "imu_auto"
 
 
+@pytest.mark.parametrize("t0", [0.0, 0.3, 0.7])
+def test_reps_lie_within_the_recording(t0: float) -> None:
+    # A recording that begins during a rep (cut at t0 of a 1 s period movement): the first
+    # rep is reported from the first sample, never before it, in both paths.
+    rec, _ = angle_session(starts=(0.0, 2.0, 4.0, 6.0), durs=(1.8,) * 4, amp=60, tail_s=2)
+    keep = rec.t_s >= t0
+    cut = Recording(rec.t_s[keep], rec.data[keep], rec.channels, rec.kind)
+    for res in (analyse_recording(cut), analyse_recording(cut, streaming=True)):
+        assert res.count >= 3
+        assert all(cut.t_s[0] <= r.start_s < r.end_s <= cut.t_s[-1] + 1e-9 for r in res.reps)
+        assert all(r.duration_s == pytest.approx(r.end_s - r.start_s) for r in res.reps)
+
+
 def test_gap_restarts_detection() -> None:
     rec, _ = angle_session(starts=(2, 6), durs=(2, 2), amp=60, tail_s=2)
     cut = (rec.t_s > 3.0) & (rec.t_s < 5.0)  # lose the end of rep 1

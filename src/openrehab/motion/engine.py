@@ -523,6 +523,7 @@ class MotionEngine:
         self.integrate = ex.unit == "deg" and ex.kind == "imu"  # gyro -> angle
         self._angle = 0.0
         self._t_last = math.nan
+        self._t_first = math.inf  # time of the first sample pushed
         self.ring: deque[tuple[float, float, np.ndarray | None]] = deque(maxlen=n_ring)
         self._durs: deque[float] = deque(maxlen=self.config.history)
         self._t_prev_end = -math.inf
@@ -530,6 +531,8 @@ class MotionEngine:
     # -- streaming -----------------------------------------------------------------------
     def push(self, t_s: float, row: np.ndarray) -> list[Event]:
         """Feed one raw sample (row of the recording's channels) taken at ``t_s`` seconds."""
+        if t_s < self._t_first:
+            self._t_first = t_s
         if self.periodic is not None:
             return self._push_periodic(t_s, np.asarray(row, dtype=float))
         r = np.asarray(row, dtype=float).reshape(1, -1)
@@ -750,6 +753,17 @@ class MotionEngine:
         return [first, second]
 
     def _emit(self, rep: RepMetrics, t_now: float) -> Event:
+        t_first = self._t_first
+        if rep.start_s < t_first:
+            # The recording began during this rep (a start estimated from filtered data can
+            # fall before it): the rep is reported from the first sample.
+            cut = t_first - rep.start_s
+            rep = replace(
+                rep,
+                start_s=t_first,
+                duration_s=rep.end_s - t_first,
+                time_to_peak_velocity_s=rep.time_to_peak_velocity_s - cut,
+            )
         self.reps.append(rep)
         self.latencies_s.append(t_now - rep.end_s)
         return Event("rep_completed", t_now, len(self.reps), rep)
@@ -848,6 +862,8 @@ def analyse_recording(
     """
     fs = rec.sample_rate_hz
     eng = MotionEngine(rec.channels, rec.kind, fs, spec, config, aspect=rec.aspect, path=rec.path)
+    if rec.n_samples:
+        eng._t_first = float(rec.t_s[0])
     if streaming:
         for t, row in zip(rec.t_s, rec.data, strict=True):
             eng.push(float(t), row)
