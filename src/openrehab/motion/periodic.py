@@ -710,12 +710,15 @@ class CycleTracker:
             rep = {
                 "t_start": t0 - dl,
                 "t_peak": b[1] - dl,
-                "t_end": t1 - dl,
+                # A half cycle extended by its own length can reach past the stream: the
+                # movement stopped, the rep ends by now.
+                "t_end": min(t1 - dl, t_now),
                 "amplitude": abs(b[2] - a[2]),
                 "t_emit": t_now,
                 "t_end_raw": t1,
                 "t_start_raw": t0,
             }
+            rep["t_peak"] = min(rep["t_peak"], rep["t_end"])
             out.append(rep)
             missing -= 1
             self.emitted += 1
