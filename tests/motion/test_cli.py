@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from motion_synth import SHARED_DIR, angle_session
+from motion_synth import SHARED_DIR, angle_session, pose_elbow_session
 from typer.testing import CliRunner
 
 from openrehab.cli import app
-from openrehab.motion.recordings import write_csv
+from openrehab.motion.commands import resolve_spec
+from openrehab.motion.recordings import MEDIAPIPE_LANDMARKS, write_csv, write_landmarks_jsonl
 
 runner = CliRunner()
 KEYS = {
@@ -67,6 +68,46 @@ def test_unknown_exercise_is_explained(tmp_path: Path) -> None:
     res = runner.invoke(app, ["count", str(p), "--exercise", "no_such_exercise"])
     assert res.exit_code == 2
     assert "openrehab exercises" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "signal"),
+    [
+        ("Biceps Curls", "elbow_flexion"),
+        ("push-ups", "elbow_flexion"),
+        ("deep_squat", "knee_extension"),
+        ("standing_shoulder_abduction", "shoulder_abduction"),
+        ("seated knee extension", "knee_extension"),
+        ("calf raises", "heel_raise"),
+        ("russian twist", "trunk_rotation"),
+    ],
+)
+def test_everyday_exercise_names_are_understood(name: str, signal: str) -> None:
+    assert resolve_spec(name).signal == signal
+
+
+def test_misspelt_exercise_gets_suggestions(tmp_path: Path) -> None:
+    rec, _ = angle_session()
+    p = write_csv(rec, tmp_path / "a.csv")
+    res = runner.invoke(app, ["count", str(p), "--exercise", "squatt"])
+    assert res.exit_code == 2
+    assert "did you mean squat" in res.stderr
+
+
+def test_hidden_joints_are_reported(tmp_path: Path) -> None:
+    # The left arm is never visible: counting it explicitly says so instead of a silent 0.
+    t, frames = pose_elbow_session(n_reps=2)
+    for fr in frames:
+        if fr is not None:
+            fr[[MEDIAPIPE_LANDMARKS.index(n) for n in ("left_elbow", "left_wrist")], 3] = 0.0
+    p = write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "side.jsonl")
+    res = runner.invoke(app, ["count", str(p), "--exercise", "elbow_flexion:left", "--json"])
+    assert res.exit_code == 0
+    out = json.loads(res.stdout)
+    assert out["reps"] == 0
+    assert any("could not be computed" in w for w in out["warnings"])
+    both = json.loads(runner.invoke(app, ["count", str(p), "--json", "-e", "elbow_flexion"]).stdout)
+    assert both["reps"] == 2 and not any("could not be computed" in w for w in both["warnings"])
 
 
 def test_missing_file() -> None:

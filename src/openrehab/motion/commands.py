@@ -6,6 +6,7 @@ Bad input exits with status 2 and a one-line reason on stderr (no traceback).
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import json
 import math
@@ -24,11 +25,19 @@ def _fail(message: str) -> typer.Exit:
 
 def resolve_spec(exercise: str | None):  # -> SignalSpec
     """``--exercise`` value -> SignalSpec: a signal name (``elbow_flexion[:left]``), ``auto``,
-    or an exercise id from the exercise library (looked up lazily so the motion core never
-    imports the exercises package)."""
+    an exercise id from the exercise library (looked up lazily so the motion core never
+    imports the exercises package), or an everyday exercise name (``"biceps curls"``,
+    ``deep_squat``: :data:`~.signals.EXERCISE_NAMES`)."""
     from pydantic import ValidationError
 
-    from .signals import AUTO, SIGNAL_NAMES, SignalSpec
+    from .signals import (
+        AUTO,
+        EXERCISE_NAMES,
+        SIGNAL_NAMES,
+        SignalSpec,
+        normalise_name,
+        signal_for_name,
+    )
 
     if not exercise:
         return SignalSpec()
@@ -43,6 +52,9 @@ def resolve_spec(exercise: str | None):  # -> SignalSpec
     try:
         from openrehab.exercises.library import load_library  # type: ignore[import-not-found]
     except ImportError:
+        common = signal_for_name(name)
+        if common is not None:
+            return SignalSpec(signal=common, side=side or None)  # type: ignore[arg-type]
         raise _fail(
             f"unknown signal {name!r} and the exercise library is not available; " + hint
         ) from None
@@ -53,7 +65,13 @@ def resolve_spec(exercise: str | None):  # -> SignalSpec
     except Exception as exc:  # a broken library must not crash counting with a traceback
         raise _fail(f"cannot load the exercise library ({exc}); {hint}") from None
     if found is None:
-        raise _fail(f"unknown exercise or signal {name!r}; {hint}")
+        common = signal_for_name(name)
+        if common is not None:  # an everyday name: "biceps curl", "deep_squat", "push-ups"
+            return SignalSpec(signal=common, side=side or None)  # type: ignore[arg-type]
+        known = [*(getattr(e, "id", "") for e in items), *SIGNAL_NAMES, *EXERCISE_NAMES]
+        close = difflib.get_close_matches(normalise_name(name), known, n=3)
+        maybe = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise _fail(f"unknown exercise or signal {name!r}{maybe}; {hint}")
     sensing = getattr(found, "sensing", None)
     sig = getattr(sensing, "signal", None)
     if sig not in SIGNAL_NAMES:

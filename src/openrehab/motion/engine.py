@@ -524,6 +524,9 @@ class MotionEngine:
         self._angle = 0.0
         self._t_last = math.nan
         self._t_first = math.inf  # time of the first sample pushed
+        # Frames with data, and those whose signal could not be computed (joints hidden).
+        self.n_frames = 0
+        self.n_unusable = 0
         self.ring: deque[tuple[float, float, np.ndarray | None]] = deque(maxlen=n_ring)
         self._durs: deque[float] = deque(maxlen=self.config.history)
         self._t_prev_end = -math.inf
@@ -537,15 +540,20 @@ class MotionEngine:
             return self._push_periodic(t_s, np.asarray(row, dtype=float))
         r = np.asarray(row, dtype=float).reshape(1, -1)
         sig = self.extractor.rows(r)[0]
+        has_data = not np.isnan(r).all()
+        self.n_frames += has_data
         if sig.size > 1:
             pca = self.pca
             assert pca is not None
             nan = np.isnan(sig)
             if nan.all() or (nan.any() and not pca.average):
+                self.n_unusable += has_data
                 return []
             x = pca.push(sig)
         else:
             x = float(sig[0])
+            if x != x:
+                self.n_unusable += has_data
         return self._push_scalar(t_s, x, r[0])
 
     def _push_periodic(self, t_s: float, row: np.ndarray) -> list[Event]:
@@ -807,14 +815,24 @@ class MotionEngine:
 
     def result(self, warnings: list[str] | None = None) -> AnalysisResult:
         """Reps in time order (an IMU set's leading edge rep is reported at its end)."""
+        notes = list(warnings or [])
+        if self.n_unusable > UNUSABLE_WARN_FRAC * self.n_frames:
+            notes.append(
+                f"signal {self.extractor.label!r} could not be computed in {self.n_unusable} "
+                f"of {self.n_frames} frames (its joints were not visible); those are skipped"
+            )
         return AnalysisResult(
             sorted(self.reps, key=lambda r: r.start_s),
             self.extractor.label,
             self.extractor.unit,
             self.fs,
-            list(warnings or []),
+            notes,
             list(self.latencies_s),
         )
+
+
+#: Warn when a signal cannot be computed in more than this share of the frames with data.
+UNUSABLE_WARN_FRAC = 0.2
 
 
 def _cols(idx: tuple[int, ...]) -> slice | list[int]:
@@ -888,6 +906,9 @@ def analyse_recording(
     # Averaged sides (one joint, two sides): one visible side is enough (OnlinePCA.fill).
     some = eng.pca is not None and eng.pca.average
     keep = ~(np.isnan(sig).all(axis=1) if some else np.isnan(sig).any(axis=1))
+    has_data = ~np.isnan(rec.data).all(axis=1)
+    eng.n_frames = int(has_data.sum())
+    eng.n_unusable = int((has_data & ~keep).sum())
     t = rec.t_s[keep]
     sig = sig[keep]
     raw = rec.data[keep]

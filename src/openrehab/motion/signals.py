@@ -24,6 +24,7 @@ dimensionless/normalised signals (e.g. a principal-component projection).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -447,11 +448,156 @@ class SignalSpec(BaseModel):
         return self.signal + (f":{self.side}" if self.side else "")
 
 
+#: Everyday names of exercises (rehabilitation, fitness and public datasets) -> the signal
+#: that counts them, so ``--exercise biceps-curl`` or ``--exercise deep_squat`` work without
+#: knowing the library's ids. Keys are normalised by :func:`normalise_name`.
+EXERCISE_NAMES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "squat",
+            "deep_squat",
+            "mini_squat",
+            "air_squat",
+            "bodyweight_squat",
+            "wall_squat",
+            "lunge",
+            "inline_lunge",
+            "side_lunge",
+            "forward_lunge",
+            "reverse_lunge",
+            "split_squat",
+            "step_up",
+            "leg_extension",
+            "knee_extension",
+            "heel_slide",
+        ),
+        "knee_extension",
+    ),
+    **dict.fromkeys(("sit_to_stand", "chair_stand", "sit_stand", "stand_up"), "sit_to_stand"),
+    **dict.fromkeys(
+        (
+            "leg_raise",
+            "straight_leg_raise",
+            "hurdle_step",
+            "hip_flexion",
+            "march",
+            "marching",
+            "knee_raise",
+            "high_knee",
+        ),
+        "hip_flexion",
+    ),
+    **dict.fromkeys(("hip_abduction", "side_leg_raise", "clamshell"), "hip_abduction"),
+    **dict.fromkeys(("bridge", "glute_bridge", "bridging", "hip_bridge"), "hip_extension_bridge"),
+    **dict.fromkeys(("heel_raise", "calf_raise", "toe_raise"), "heel_raise"),
+    **dict.fromkeys(
+        ("ankle_pump", "ankle_dorsiflexion", "ankle_plantarflexion"), "ankle_dorsiflexion"
+    ),
+    **dict.fromkeys(
+        (
+            "shoulder_abduction",
+            "lateral_raise",
+            "side_raise",
+            "scaption",
+            "shoulder_scaption",
+            "jumping_jack",
+            "jumpingjack",
+            "star_jump",
+            "arm_abduction",
+        ),
+        "shoulder_abduction",
+    ),
+    **dict.fromkeys(
+        (
+            "shoulder_flexion",
+            "shoulder_extension",
+            "front_raise",
+            "front_rise",
+            "arm_raise",
+            "forward_arm_raise",
+        ),
+        "shoulder_flexion",
+    ),
+    **dict.fromkeys(
+        (
+            "shoulder_rotation",
+            "external_rotation",
+            "internal_rotation",
+            "internal_external_rotation",
+            "shoulder_internal_external_rotation",
+            "shoulder_external_rotation",
+        ),
+        "shoulder_external_rotation",
+    ),
+    **dict.fromkeys(
+        (
+            "curl",
+            "biceps_curl",
+            "bicep_curl",
+            "hammer_curl",
+            "elbow_flexion",
+            "elbow_extension",
+            "triceps_extension",
+            "tricep_extension",
+            "push_up",
+            "pushup",
+            "press_up",
+            "pull_up",
+            "pullup",
+            "chin_up",
+            "chinup",
+            "dip",
+        ),
+        "elbow_flexion",
+    ),
+    **dict.fromkeys(
+        ("trunk_rotation", "russian_twist", "russiantwist", "twist", "torso_rotation"),
+        "trunk_rotation",
+    ),
+    **dict.fromkeys(("trunk_flexion", "forward_lean", "forward_bend"), "trunk_forward_lean"),
+    **dict.fromkeys(("side_bend", "lateral_lean", "trunk_side_bend"), "trunk_lateral_lean"),
+    **dict.fromkeys(("wrist_flexion", "wrist_extension", "wrist_curl"), "wrist_flexion"),
+    **dict.fromkeys(("pronation", "supination", "forearm_rotation"), "forearm_rotation"),
+    **dict.fromkeys(("reach", "reaching", "forward_reach", "reach_out"), "reach_distance"),
+    **dict.fromkeys(("hand_to_mouth", "drinking", "drink"), "hand_to_mouth_distance"),
+    **dict.fromkeys(("grip", "fist", "hand_grip", "squeeze", "finger_flexion"), "finger_flexion"),
+    **dict.fromkeys(("plank", "hold", "wall_sit"), AUTO),  # static holds: nothing to count
+}
+
+_POSTURE_PREFIXES = ("standing_", "seated_", "sitting_", "lying_", "supine_", "prone_")
+
+
+def normalise_name(name: str) -> str:
+    """``"Biceps-Curls"`` -> ``"biceps_curls"``: lower case, words joined by ``_``."""
+    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+
+
+def signal_for_name(name: str) -> str | None:
+    """The signal for an everyday exercise name (:data:`EXERCISE_NAMES`), trying it as
+    given, without a posture prefix (``standing_``, ``seated_``, ...) and with its words in
+    the singular (``biceps_curls`` -> ``bicep_curl``); ``None`` if unknown."""
+    n = normalise_name(name)
+    for prefix in ("", *_POSTURE_PREFIXES):
+        if not n.startswith(prefix):
+            continue
+        base = n[len(prefix) :]
+        singular = "_".join(
+            w[:-1] if w.endswith("s") and len(w) >= 3 else w for w in base.split("_")
+        )
+        for cand in (base, singular):
+            if cand in EXERCISE_NAMES:
+                return EXERCISE_NAMES[cand]
+    return None
+
+
 __all__ = [
     "AUTO",
+    "EXERCISE_NAMES",
     "JOINTS",
     "SIGNALS",
     "SIGNAL_NAMES",
     "SignalDef",
     "SignalSpec",
+    "normalise_name",
+    "signal_for_name",
 ]
