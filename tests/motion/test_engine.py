@@ -16,7 +16,8 @@ from motion_synth import (
     still_angle,
 )
 
-from openrehab.motion.engine import MotionEngine, analyse_recording
+from openrehab.motion import engine as engine_mod
+from openrehab.motion.engine import MotionEngine, OnlinePCA, analyse_recording
 from openrehab.motion.recordings import (
     MEDIAPIPE_LANDMARKS,
     Recording,
@@ -220,6 +221,47 @@ def test_trunk_rotation_from_image_landmarks_is_signed(tmp_path) -> None:
     # the old width-ratio estimate could not see this movement at all
     still = analyse_recording(read_recording(p), SignalSpec(signal="trunk_rotation", side=None))
     assert still.count == 3
+
+
+@pytest.mark.parametrize("noise_q", [None, 0.5])
+def test_online_pca_noise_weighting(noise_q: float | None) -> None:
+    # A smooth 0.5 Hz movement (variance 0.5) and a jittering tracker channel (white noise,
+    # variance 1.44): plain PCA follows the jitter, the noise-weighted one the movement.
+    fs = 30.0
+    t = np.arange(0, 30, 1 / fs)
+    move = np.sin(2 * np.pi * 0.5 * t)
+    jitter = np.random.default_rng(5).normal(0, 1.2, t.size)
+    pca = OnlinePCA(2, fs, noise_q=noise_q)
+    y = pca.project_array(np.column_stack([move, jitter]))
+    late = t > 10
+    r = abs(np.corrcoef(y[late], move[late])[0, 1])
+    if noise_q is None:
+        assert r < 0.5
+    else:
+        assert r > 0.95
+        assert np.linalg.norm(pca.w) == pytest.approx(1.0)  # a unit vector: units kept
+
+
+def test_tracking_spikes_do_not_split_automatic_reps(tmp_path, monkeypatch) -> None:
+    # One-frame tracking spikes of the feet (MediaPipe and Kinect both have them) about
+    # once a second while the elbow flexes 6 times: automatic mode stays within one rep;
+    # without the noise weighting the spikes make reps of their own.
+    t, frames = pose_elbow_session(n_reps=6)
+    feet = [
+        MEDIAPIPE_LANDMARKS.index(f"{s}_{j}")
+        for s in ("left", "right")
+        for j in ("ankle", "heel", "foot_index")
+    ]
+    rng = np.random.default_rng(0)
+    for i, fr in enumerate(frames):
+        if fr is not None:
+            fr[feet, :2] += rng.normal(0, 0.005, (len(feet), 2))
+            if i % 31 == 0:
+                fr[feet, 1] += 0.1
+    rec = read_recording(write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "s.jsonl"))
+    assert abs(analyse_recording(rec).count - 6) <= 1
+    monkeypatch.setattr(engine_mod, "NOISE_Q", 1e12)  # weights all 1: plain PCA
+    assert analyse_recording(rec).count >= 8
 
 
 def test_missing_sensor_is_a_clear_error() -> None:

@@ -59,7 +59,8 @@ class Extractor:
     Attributes: ``label`` (what is counted, e.g. ``"elbow_flexion:left"``), ``unit``
     (``"deg"``, ``"m"``, ``"norm"`` or ``"m/s^2"``), ``n_out`` (m), ``kind`` (recording kind),
     ``accel_idx`` (indices of ax, ay, az in the raw row for LDLJ-A, IMU only),
-    ``gyro_idx`` (gx, gy, gz, if present).
+    ``gyro_idx`` (gx, gy, gz, if present), ``noise_weighted`` (many landmark coordinates
+    whose tracking noise differs: the online PCA weighs channels by smoothness).
     """
 
     label: str
@@ -71,6 +72,7 @@ class Extractor:
     gyro_idx: tuple[int, ...] = ()
     min_amplitude: float = 0.0
     repetitive_only: bool = False
+    noise_weighted: bool = False
 
     def rows(self, data: np.ndarray) -> np.ndarray:
         """Signal channels for each row of ``data`` (2-D in, 2-D out)."""
@@ -436,7 +438,15 @@ def build_extractor(rec: Recording | tuple, spec: SignalSpec) -> Extractor:
                     min_amplitude=UNIT_FLOOR[unit] * (0.5 if unit == "norm" else 1),
                 )
             f, n, unit = _body_channels(lay, channels)
-            return Extractor("auto:body", unit, n, kind, f, min_amplitude=UNIT_FLOOR[unit] * 2)
+            return Extractor(
+                "auto:body",
+                unit,
+                n,
+                kind,
+                f,
+                min_amplitude=UNIT_FLOOR[unit] * 2,
+                noise_weighted=True,
+            )
         missing = [j for s in ("left", "right") for j in sdef.joints_for(s) if not lay.has_joint(j)]
         if missing:
             raise RecordingError(
