@@ -96,7 +96,7 @@ def test_hidden_joints_are_reported(tmp_path: Path) -> None:
     for fr in frames:
         if fr is not None:
             fr[[MEDIAPIPE_LANDMARKS.index(n) for n in ("left_elbow", "left_wrist")], 3] = 0.0
-    p = write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "side.jsonl")
+    p = write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "side.jsonl", aspect=1.0)
     res = runner.invoke(app, ["count", str(p), "--exercise", "elbow_flexion:left", "--json"])
     assert res.exit_code == 0
     out = json.loads(res.stdout)
@@ -104,6 +104,17 @@ def test_hidden_joints_are_reported(tmp_path: Path) -> None:
     assert any("could not be computed" in w for w in out["warnings"])
     both = json.loads(runner.invoke(app, ["count", str(p), "--json", "-e", "elbow_flexion"]).stdout)
     assert both["reps"] == 2 and not any("could not be computed" in w for w in both["warnings"])
+
+
+def test_image_size_option(tmp_path: Path) -> None:
+    t, frames = pose_elbow_session(n_reps=2)
+    p = write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "v.jsonl")
+    res = runner.invoke(app, ["count", str(p), "--json", "--image-size", "1000x1000"])
+    assert res.exit_code == 0
+    out = json.loads(res.stdout)
+    assert out["reps"] == 2 and not any("16:9" in w for w in out["warnings"])
+    res = runner.invoke(app, ["count", str(p), "--image-size", "wide"])
+    assert res.exit_code == 2 and "WIDTHxHEIGHT" in res.stderr
 
 
 def test_missing_file() -> None:

@@ -158,7 +158,7 @@ def test_imu_counting_with_g_units_and_stillness(tmp_path) -> None:
 
 def test_pose_landmarks_elbow_flexion(tmp_path) -> None:
     t, frames = pose_elbow_session(n_reps=4)
-    p = write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "elbow.jsonl")
+    p = write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "elbow.jsonl", aspect=1.0)
     rec = read_recording(p)
     res = analyse_recording(rec, SignalSpec(signal="elbow_flexion", side="right"))
     assert res.count == 4
@@ -176,7 +176,7 @@ def test_far_side_hidden_from_the_camera_still_counts(tmp_path, hidden: str) -> 
     for i, fr in enumerate(frames):
         if fr is not None and (hidden == "always" or (i // 9) % 2):
             fr[li, 3] = 0.05
-    p = write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "side.jsonl")
+    p = write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "side.jsonl", aspect=1.0)
     rec = read_recording(p)
     res = analyse_recording(rec, SignalSpec(signal="elbow_flexion"))
     assert res.count == 4
@@ -213,7 +213,7 @@ def test_trunk_rotation_from_image_landmarks_is_signed(tmp_path) -> None:
             fr[MEDIAPIPE_LANDMARKS.index(name), :3] = (0.5 + x0, 0.65, 0.0)
         fr[:, :3] += rng.normal(0, 0.003, (33, 3))
         frames.append(fr)
-    p = write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "twist.jsonl")
+    p = write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "twist.jsonl", aspect=1.0)
     res = analyse_recording(read_recording(p, aspect=1.0), SignalSpec(signal="trunk_rotation"))
     assert res.count == 3
     # at least one side's 40 deg twist, at most the full side-to-side arc
@@ -258,7 +258,9 @@ def test_tracking_spikes_do_not_split_automatic_reps(tmp_path, monkeypatch) -> N
             fr[feet, :2] += rng.normal(0, 0.005, (len(feet), 2))
             if i % 31 == 0:
                 fr[feet, 1] += 0.1
-    rec = read_recording(write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "s.jsonl"))
+    rec = read_recording(
+        write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "s.jsonl", aspect=1.0)
+    )
     assert abs(analyse_recording(rec).count - 6) <= 1
     monkeypatch.setattr(engine_mod, "NOISE_Q", 1e12)  # weights all 1: plain PCA
     assert analyse_recording(rec).count >= 8
@@ -336,7 +338,9 @@ def test_pose_auto_channels_match_per_joint_reference(tmp_path) -> None:
     from openrehab.motion.features import _body_channels, _Layout, _raw_xyz
 
     t, frames = pose_elbow_session(n_reps=1)
-    rec = read_recording(write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "p.jsonl"))
+    rec = read_recording(
+        write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "p.jsonl", aspect=1.0)
+    )
     lay = _Layout(rec.channels, "pose", 1.5)
     f, n_out, _unit = _body_channels(lay, rec.channels)
     got = f(rec.data[:20])

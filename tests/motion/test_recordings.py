@@ -184,7 +184,7 @@ def test_long_and_epoch_timestamps_survive_writing(tmp_path: Path) -> None:
 
 def test_landmarks_round_trip(tmp_path: Path) -> None:
     t, frames = pose_elbow_session(n_reps=1)
-    p = write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "lm.jsonl")
+    p = write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "lm.jsonl", aspect=1.0)
     rec = read_recording(p)
     assert rec.kind == "pose" and rec.n_samples == len(t)
     assert np.isnan(rec.data[40]).all()
@@ -194,7 +194,28 @@ def test_landmarks_round_trip(tmp_path: Path) -> None:
     np.testing.assert_allclose(rec2.data, rec.data, atol=1e-5)
     with gzip.open(p2, "rt") as fh:
         first = json.loads(fh.readline())
-    assert set(first) == {"t", "landmarks"} and len(first["landmarks"]) == 33
+    assert set(first) == {"t", "landmarks", "aspect"} and len(first["landmarks"]) == 33
+    assert rec2.aspect == rec.aspect == 1.0
+
+
+def test_landmark_image_aspect(tmp_path: Path) -> None:
+    # x and y are fractions of the image's width and height: the ratio comes from the file
+    # ("width"/"height" or "aspect"), the caller, or a 16:9 default with a warning.
+    t, frames = pose_elbow_session(n_reps=1)
+    bare = write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "bare.jsonl")
+    rec = read_recording(bare)
+    assert rec.aspect == pytest.approx(16 / 9)
+    assert any("assuming a 16:9" in w for w in rec.warnings)
+    assert read_recording(bare, aspect=4 / 3).aspect == pytest.approx(4 / 3)
+    lines = bare.read_text().splitlines()
+    first = json.loads(lines[0]) | {"width": 720, "height": 1280}  # a portrait phone video
+    sized = _write(tmp_path / "sized.jsonl", "\n".join([json.dumps(first), *lines[1:]]))
+    rec = read_recording(sized)
+    assert rec.aspect == pytest.approx(720 / 1280)
+    assert not any("assuming" in w for w in rec.warnings)
+    first["width"] = "wide"
+    with pytest.raises(RecordingError, match="must be numbers"):
+        read_recording(_write(tmp_path / "bad.jsonl", "\n".join([json.dumps(first), *lines[1:]])))
 
 
 def test_bad_landmark_lines(tmp_path: Path) -> None:

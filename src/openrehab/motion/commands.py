@@ -81,6 +81,18 @@ def resolve_spec(exercise: str | None):  # -> SignalSpec
     return SignalSpec(signal=sig, side=(side or ex_side or None), max_velocity_deg_s=vmax)
 
 
+def _parse_image_size(text: str) -> float:
+    """``"1280x720"`` -> 1.777...; a bad value exits 2 with a reason."""
+    w, sep, h = text.lower().replace("*", "x").partition("x")
+    try:
+        width, height = float(w), float(h)
+    except ValueError:
+        width = height = math.nan
+    if not sep or not (width > 0 and height > 0) or not 0.1 <= width / height <= 10:
+        raise _fail(f"--image-size {text!r}: expected WIDTHxHEIGHT in pixels, e.g. 1280x720")
+    return width / height
+
+
 def _table(result: dict) -> str:
     lines = [
         f"signal: {result['signal']}   sample rate: {result['sample_rate_hz']:g} Hz   "
@@ -120,6 +132,13 @@ def count_command(
         help="Exercise id (see `openrehab exercises`) or signal name, e.g. elbow_flexion:left.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
+    image_size: str | None = typer.Option(
+        None,
+        "--image-size",
+        metavar="WxH",
+        help="Video frame size, e.g. 1280x720, for a landmark file that does not give it "
+        "(default: the file's, else 16:9).",
+    ),
 ) -> None:
     """Count repetitions in a recording and measure each one."""
     import numpy as np
@@ -128,8 +147,9 @@ def count_command(
     from .recordings import RecordingError, read_recording
 
     spec = resolve_spec(exercise)
+    aspect = _parse_image_size(image_size) if image_size else None
     try:
-        rec = read_recording(path)
+        rec = read_recording(path, aspect=aspect)
         result = analyse_recording(rec, spec)
     except RecordingError as exc:
         raise _fail(str(exc)) from None

@@ -9,8 +9,9 @@ Two on-disk formats (documented for users in ``docs/recordings.md``):
   (kind ``"generic"``).
 * **Landmark JSON Lines** (``.jsonl``, optionally ``.jsonl.gz``): one MediaPipe Pose frame per
   line, ``{"t": seconds, "landmarks": [[x, y, z, visibility] x 33]}`` in normalised image
-  coordinates, or ``"landmarks": null`` when no pose was found. Optional per-line
-  ``"width"``/``"height"`` (pixels) give the image aspect ratio.
+  coordinates, or ``"landmarks": null`` when no pose was found. Optional
+  ``"width"``/``"height"`` (pixels) or ``"aspect"`` (width / height) on a line give the
+  image aspect ratio; without them 16:9 is assumed (with a warning).
 
 Validation either *handles* a problem (and records a warning in :attr:`Recording.warnings`)
 or raises :class:`RecordingError`, whose message is one line naming file, row and problem.
@@ -77,6 +78,8 @@ MIN_DURATION_S = 0.5
 MAX_INTERPOLATED_GAP_S = 1.0
 #: A time step this many times the median step is reported as a gap (warning).
 GAP_FACTOR = 3.0
+#: Image width / height assumed for landmark files that do not say (landscape 16:9).
+DEFAULT_ASPECT = 16.0 / 9.0
 #: Slowest sample rate repetitions can be counted at (a 1 s rep needs several samples).
 MIN_RATE_HZ = 5.0
 
@@ -295,12 +298,15 @@ def read_landmarks_jsonl(path: str | Path, *, aspect: float | None = None) -> Re
     """Read MediaPipe pose landmarks, one JSON frame per line (see module docstring).
 
     Frames with ``"landmarks": null`` become NaN rows (the engine skips them). ``aspect`` is
-    the image width / height; default: from ``width``/``height`` keys if present, else 1.
+    the image width / height; default: from ``width``/``height`` (pixels) or ``aspect`` keys
+    if a frame has them, else 16:9 with a warning (MediaPipe's x and y are fractions of the
+    image's width and height, so angles need the ratio; landscape 16:9 is what webcams and
+    phones record by default).
     """
     p = Path(path)
     ts: list[float] = []
     frames: list[list[float] | None] = []
-    width = height = None
+    width = height = file_aspect = None
     n_lm = len(MEDIAPIPE_LANDMARKS)
     with _open_text(p) as fh:
         for i, line in enumerate(fh):
@@ -341,6 +347,7 @@ def read_landmarks_jsonl(path: str | Path, *, aspect: float | None = None) -> Re
                     flat.extend(vals)
             width = obj.get("width", width)
             height = obj.get("height", height)
+            file_aspect = obj.get("aspect", file_aspect)
             ts.append(t)
             frames.append(flat)
     if not ts:
@@ -350,8 +357,23 @@ def read_landmarks_jsonl(path: str | Path, *, aspect: float | None = None) -> Re
         if f is not None:
             data[i] = f
     channels = tuple(f"{n}_{a}" for n in MEDIAPIPE_LANDMARKS for a in ("x", "y", "z", "v"))
+    warn = None
     if aspect is None:
-        aspect = float(width) / float(height) if width and height else 1.0
+        try:
+            if width and height:
+                aspect = float(width) / float(height)
+            elif file_aspect:
+                aspect = float(file_aspect)
+        except (TypeError, ValueError):
+            raise RecordingError(p, "'width'/'height'/'aspect' must be numbers") from None
+        if aspect is None:
+            aspect = DEFAULT_ASPECT
+            warn = (
+                "image size not in the file: assuming a 16:9 landscape image (give the size "
+                "with --image-size WxH, or 'width' and 'height' in the file, for exact angles)"
+            )
+    if not (math.isfinite(aspect) and 0.1 <= aspect <= 10.0):
+        raise RecordingError(p, f"image aspect ratio {aspect:.3g} is not plausible (width/height)")
     rec = Recording(
         t_s=np.asarray(ts, dtype=float),
         data=data,
@@ -360,6 +382,8 @@ def read_landmarks_jsonl(path: str | Path, *, aspect: float | None = None) -> Re
         path=p,
         aspect=float(aspect),
     )
+    if warn:
+        rec.warnings.append(warn)
     return validate(rec)
 
 
@@ -368,15 +392,18 @@ def write_landmarks_jsonl(
     path: str | Path,
     *,
     digits: int = 5,
+    aspect: float | None = None,
 ) -> Path:
     """Write pose landmarks as JSON Lines (the format :func:`read_landmarks_jsonl` reads).
 
     Accepts a pose :class:`Recording` or an iterable of ``(t_s, landmarks)`` with landmarks
     an array ``(33, 4)`` (or ``(33, 3)``) or ``None``. ``.gz`` paths are gzip-compressed.
+    The image aspect ratio (``aspect``, or the recording's) goes on the first line.
     """
     p = Path(path)
     if isinstance(rec_or_frames, Recording):
         rec = rec_or_frames
+        aspect = rec.aspect if aspect is None else aspect
         if rec.kind != "pose":
             raise ValueError("only pose recordings can be written as landmark JSONL")
         frames: Iterable[tuple[float, np.ndarray | None]] = (
@@ -387,13 +414,16 @@ def write_landmarks_jsonl(
         frames = rec_or_frames
     opener = gzip.open if p.suffix == ".gz" else open
     with opener(p, "wt", encoding="utf-8") as fh:
-        for t, lm in frames:
+        for i, (t, lm) in enumerate(frames):
             if lm is None:
                 payload = None
             else:
                 a = np.asarray(lm, dtype=float)
                 payload = [[round(float(v), digits) for v in r] for r in a]
-            fh.write(json.dumps({"t": round(float(t), 6), "landmarks": payload}) + "\n")
+            obj: dict = {"t": round(float(t), 6), "landmarks": payload}
+            if i == 0 and aspect is not None:
+                obj["aspect"] = round(float(aspect), 6)
+            fh.write(json.dumps(obj) + "\n")
     return p
 
 
