@@ -198,6 +198,28 @@ def test_landmarks_round_trip(tmp_path: Path) -> None:
     assert rec2.aspect == rec.aspect == 1.0
 
 
+def test_landmarks_as_mediapipe_objects(tmp_path: Path) -> None:
+    # MediaPipe Tasks' own JSON shape: a list of poses of {"x", "y", "z", "visibility"}
+    # objects, and an empty list when no pose was found.
+    t, frames = pose_elbow_session(n_reps=1)
+    ref = read_recording(
+        write_landmarks_jsonl(zip(t, frames, strict=True), tmp_path / "a.jsonl", aspect=1.0)
+    )
+    lines = []
+    for i, (tt, fr) in enumerate(zip(t, frames, strict=True)):
+        poses = (
+            []
+            if fr is None
+            else [
+                [dict(zip(("x", "y", "z", "visibility"), map(float, lm), strict=True)) for lm in fr]
+            ]
+        )
+        obj = {"t": float(tt), "landmarks": poses} | ({"aspect": 1.0} if i == 0 else {})
+        lines.append(json.dumps(obj))
+    rec = read_recording(_write(tmp_path / "tasks.jsonl", "\n".join(lines)))
+    np.testing.assert_allclose(rec.data, ref.data, atol=1e-5)
+
+
 def test_landmark_image_aspect(tmp_path: Path) -> None:
     # x and y are fractions of the image's width and height: the ratio comes from the file
     # ("width"/"height" or "aspect"), the caller, or a 16:9 default with a warning.

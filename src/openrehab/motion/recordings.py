@@ -324,6 +324,10 @@ def read_landmarks_jsonl(path: str | Path, *, aspect: float | None = None) -> Re
             except (TypeError, ValueError):
                 raise RecordingError(p, f"'t' is not a number: {obj['t']!r}", row=row) from None
             lms = obj["landmarks"]
+            if isinstance(lms, list) and len(lms) == 1 and isinstance(lms[0], list):
+                lms = lms[0]  # MediaPipe Tasks' list of poses, one person
+            if isinstance(lms, list) and not lms:
+                lms = None  # no pose found
             if lms is None:
                 flat = None
             else:
@@ -332,6 +336,8 @@ def read_landmarks_jsonl(path: str | Path, *, aspect: float | None = None) -> Re
                     raise RecordingError(p, f"expected {n_lm} landmarks, found {got}", row=row)
                 flat = []
                 for k, lm in enumerate(lms):
+                    if isinstance(lm, dict):  # {"x", "y", "z", "visibility"} objects
+                        lm = [lm.get(a) for a in ("x", "y", "z")] + [lm.get("visibility", 1.0)]
                     if not isinstance(lm, list | tuple) or len(lm) not in (3, 4):
                         raise RecordingError(
                             p, f"landmark {k}: expected [x, y, z, visibility]", row=row
