@@ -168,8 +168,23 @@ def test_too_low_sample_rate_is_a_clear_error(tmp_path: Path) -> None:
     p = _write(tmp_path / "slow.csv", _csv(rows, "t,angle"))
     with pytest.raises(RecordingError, match="sample rate 1 Hz is too low"):
         read_recording(p)
-    with pytest.raises(ValueError, match="too low"):
+    with pytest.raises(ValueError, match="out of range"):
         MotionEngine(("angle",), "angle", 1.0)
+    # A slow file in seconds is not mistaken for milliseconds (1 Hz is not 1000 Hz)...
+    rows = [f"{i},{(i % 4) * 20}" for i in range(600)]
+    with pytest.raises(RecordingError, match="too low"):
+        read_recording(_write(tmp_path / "slow_long.csv", _csv(rows, "t,angle")))
+    # ... and samples bunched at nearly the same times are broken timestamps, not 1 MHz.
+    rows = [f"{k * 2.9 + j * 1e-6:.7f},{j}" for k in range(3) for j in range(10)]
+    with pytest.raises(RecordingError, match="implausibly high"):
+        read_recording(_write(tmp_path / "bunched.csv", _csv(rows, "t,angle")))
+
+
+def test_infinite_values_are_missing_values(tmp_path: Path) -> None:
+    rows = [f"{i / 50},{'inf' if i == 7 else 30 + i % 25}" for i in range(200)]
+    rec = read_recording(_write(tmp_path / "inf.csv", _csv(rows, "t,angle")))
+    assert np.isfinite(rec.data).all()
+    assert any("infinite" in w for w in rec.warnings)
 
 
 def test_long_and_epoch_timestamps_survive_writing(tmp_path: Path) -> None:

@@ -27,13 +27,14 @@ def resolve_spec(exercise: str | None):  # -> SignalSpec
     """``--exercise`` value -> SignalSpec: a signal name (``elbow_flexion[:left]``), ``auto``,
     an exercise id from the exercise library (looked up lazily so the motion core never
     imports the exercises package), or an everyday exercise name (``"biceps curls"``,
-    ``deep_squat``: :data:`~.signals.EXERCISE_NAMES`)."""
+    ``deep_squat``: :data:`~.signals.EXERCISE_NAMES`). A bad value exits 2 with a reason."""
     from pydantic import ValidationError
 
     from .signals import (
         AUTO,
         EXERCISE_NAMES,
         SIGNAL_NAMES,
+        SIGNALS,
         SignalSpec,
         normalise_name,
         signal_for_name,
@@ -42,11 +43,18 @@ def resolve_spec(exercise: str | None):  # -> SignalSpec
     if not exercise:
         return SignalSpec()
     name, _, side = exercise.partition(":")
-    if name in SIGNAL_NAMES or name == AUTO:
+
+    def spec(signal: str, side: str | None, vmax: float | None = None) -> SignalSpec:
+        sdef = SIGNALS.get(signal)
+        if side and (sdef is None or not sdef.sided):
+            raise _fail(f"--exercise {exercise!r}: signal {signal!r} has no left or right side")
         try:
-            return SignalSpec(signal=name, side=side or None)  # type: ignore[arg-type]
+            return SignalSpec(signal=signal, side=side or None, max_velocity_deg_s=vmax)  # type: ignore[arg-type]
         except ValidationError as exc:
             raise _fail(f"--exercise {exercise!r}: {exc.errors()[0]['msg']}") from None
+
+    if name in SIGNAL_NAMES or name == AUTO:
+        return spec(name, side)
     hint = "list valid exercise ids with `openrehab exercises`, or pass a signal name such as "
     hint += "elbow_flexion:left"
     try:
@@ -54,22 +62,23 @@ def resolve_spec(exercise: str | None):  # -> SignalSpec
     except ImportError:
         common = signal_for_name(name)
         if common is not None:
-            return SignalSpec(signal=common, side=side or None)  # type: ignore[arg-type]
+            return spec(common, side)
         raise _fail(
             f"unknown signal {name!r} and the exercise library is not available; " + hint
         ) from None
     try:
         lib = load_library()
-        items = lib.values() if isinstance(lib, dict) else lib
-        found = next((e for e in items if getattr(e, "id", None) == name), None)
+        items = list(lib.values() if isinstance(lib, dict) else lib)
+        key = normalise_name(name)
+        found = next((e for e in items if getattr(e, "id", None) in (name, key)), None)
     except Exception as exc:  # a broken library must not crash counting with a traceback
         raise _fail(f"cannot load the exercise library ({exc}); {hint}") from None
     if found is None:
         common = signal_for_name(name)
         if common is not None:  # an everyday name: "biceps curl", "deep_squat", "push-ups"
-            return SignalSpec(signal=common, side=side or None)  # type: ignore[arg-type]
+            return spec(common, side)
         known = [*(getattr(e, "id", "") for e in items), *SIGNAL_NAMES, *EXERCISE_NAMES]
-        close = difflib.get_close_matches(normalise_name(name), known, n=3)
+        close = difflib.get_close_matches(key, known, n=3)
         maybe = f" (did you mean {', '.join(close)}?)" if close else ""
         raise _fail(f"unknown exercise or signal {name!r}{maybe}; {hint}")
     sensing = getattr(found, "sensing", None)
@@ -78,7 +87,7 @@ def resolve_spec(exercise: str | None):  # -> SignalSpec
         raise _fail(f"exercise {name!r} has no countable signal ({sig!r})")
     vmax = getattr(sensing, "max_velocity_deg_s", None)
     ex_side = getattr(sensing, "side", None)
-    return SignalSpec(signal=sig, side=(side or ex_side or None), max_velocity_deg_s=vmax)
+    return spec(sig, side or ex_side or None, vmax)
 
 
 def _parse_image_size(text: str) -> float:
@@ -136,8 +145,8 @@ def count_command(
         None,
         "--image-size",
         metavar="WxH",
-        help="Video frame size, e.g. 1280x720, for a landmark file that does not give it "
-        "(default: the file's, else 16:9).",
+        help="Video frame size of a landmark file, e.g. 1280x720 (overrides the file's "
+        "width/height; without either, 16:9 is assumed). Ignored for CSV files.",
     ),
 ) -> None:
     """Count repetitions in a recording and measure each one."""

@@ -35,7 +35,7 @@ from .features import Extractor, build_extractor
 from .metrics import RepMetrics, rep_metrics
 from .orientation import rotation_about_main_axis, tilt_angle_deg
 from .periodic import PeriodicCounter, analyse_array
-from .recordings import MIN_RATE_HZ, Recording
+from .recordings import MAX_RATE_HZ, MIN_RATE_HZ, Recording
 from .signals import SignalSpec
 from .slow import Arbiter, SlowTiltCounter, analyse_slow
 
@@ -511,10 +511,10 @@ class MotionEngine:
         aspect: float = 1.0,
         path: object = None,
     ):
-        if not fs_hz >= MIN_RATE_HZ:
+        if not MIN_RATE_HZ <= fs_hz <= 10 * MAX_RATE_HZ:
             raise ValueError(
-                f"sample rate {fs_hz:.3g} Hz is too low to count repetitions "
-                f"(need >= {MIN_RATE_HZ:g} Hz)"
+                f"sample rate {fs_hz:.3g} Hz is out of range for counting repetitions "
+                f"({MIN_RATE_HZ:g}-{10 * MAX_RATE_HZ:g} Hz)"
             )
         self.spec = spec or SignalSpec()
         self.extractor: Extractor = build_extractor(

@@ -80,6 +80,10 @@ MAX_INTERPOLATED_GAP_S = 1.0
 GAP_FACTOR = 3.0
 #: Image width / height assumed for landmark files that do not say (landscape 16:9).
 DEFAULT_ASPECT = 16.0 / 9.0
+#: Fastest plausible rate: a median step shorter than this is broken timestamps.
+MAX_RATE_HZ = 2000.0
+#: A 't' column read as milliseconds must give a rate within MIN_RATE_HZ..this.
+MAX_MS_RATE_HZ = 500.0
 #: Slowest sample rate repetitions can be counted at (a 1 s rep needs several samples).
 MIN_RATE_HZ = 5.0
 
@@ -447,10 +451,12 @@ def validate(rec: Recording) -> Recording:
     * missing channel values (empty/NaN cells): runs up to 1 s are linearly interpolated
       (warning); longer runs or a channel missing everywhere: error. Pose frames without a
       pose are kept as NaN (the engine skips them);
+    * infinite values: treated as missing (warning);
     * median time step above 0.2 s (below 5 Hz): ``t`` is taken as milliseconds and
-      converted to seconds (warning) when that gives 5-1000 Hz and >= 0.5 s, else an error;
+      converted to seconds (warning) when that gives 5-500 Hz and >= 0.5 s, else an error;
+      a median step below 0.5 ms (above 2 kHz): error (bunched or mis-scaled timestamps);
     * gaps (time step > 3 x median): warning (the engine restarts detection after a gap
-      longer than 1 s);
+      longer than 1 s; IMU sets bridge gaps of 1-3 s inside a set);
     * constant channels: warning; all channels constant: error;
     * units: accelerometer magnitude near 1 (g) is converted to m/s^2, gyroscope values
       above 35 rad/s (i.e. deg/s) converted to rad/s, skeleton coordinates in millimetres
@@ -463,6 +469,14 @@ def validate(rec: Recording) -> Recording:
     bad_t = np.flatnonzero(~np.isfinite(t))
     if bad_t.size:
         raise RecordingError(p, "time 't' is missing or not finite", row=_row(rec, bad_t[0]))
+    inf = np.isinf(rec.data)
+    if inf.any():
+        rec.data = np.where(inf, np.nan, rec.data)
+        first = int(np.flatnonzero(inf.any(axis=1))[0])
+        rec.warnings.append(
+            f"{int(inf.sum())} infinite value(s) (first at row {_row(rec, first)}) are treated "
+            "as missing"
+        )
     dt = np.diff(t)
     dec = np.flatnonzero(dt < 0)
     if dec.size:
@@ -491,7 +505,7 @@ def validate(rec: Recording) -> Recording:
     med_dt = float(np.median(dt))
     if (
         med_dt > 1.0 / MIN_RATE_HZ
-        and MIN_RATE_HZ <= 1000.0 / med_dt <= 1000.0
+        and MIN_RATE_HZ <= 1000.0 / med_dt <= MAX_MS_RATE_HZ
         and rec.duration_s / 1000.0 >= MIN_DURATION_S
     ):
         # Milliseconds, the other common export unit: 20 "seconds" per sample is 50 Hz.
@@ -507,6 +521,13 @@ def validate(rec: Recording) -> Recording:
             p,
             f"sample rate {1.0 / med_dt:.3g} Hz is too low to count repetitions (need >= "
             f"{MIN_RATE_HZ:g} Hz); 't' must be in seconds",
+        )
+    if med_dt < 1.0 / MAX_RATE_HZ:
+        raise RecordingError(
+            p,
+            f"sample rate {1.0 / med_dt:.3g} Hz is implausibly high (more than "
+            f"{MAX_RATE_HZ:g} Hz): check that 't' is in seconds and that samples are not "
+            "bunched at the same time",
         )
     gaps = np.flatnonzero(dt > GAP_FACTOR * med_dt)
     if gaps.size:
