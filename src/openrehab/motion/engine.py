@@ -230,6 +230,11 @@ class OnlinePCA:
         with np.errstate(invalid="ignore", divide="ignore"):
             avg = (wv * dev).sum(axis=1, keepdims=True) / wv.sum(axis=1, keepdims=True)
         out = np.where(miss, off[None, :] + avg, xs)
+        if self.mean is None:
+            # Nothing learnt yet: a side hidden from the start takes the visible side's
+            # values, so its mean starts there (not at 0, which would later read as a
+            # large movement when it appears or hides again).
+            return out, out
         learn = np.where(miss, off[None, :], xs)
         return out, learn
 
