@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from motion_synth import SHARED_DIR, imu_random_gestures, imu_session, imu_set_session
@@ -267,3 +269,14 @@ def test_real_imu_sets_stream_exactly_like_the_file_path() -> None:
                 (rb.rom, rb.peak_velocity, rb.sparc), rel=1e-9, abs=1e-9
             ), p.name
             assert ra.velocity_peaks == rb.velocity_peaks, p.name
+
+
+@pytest.mark.parametrize("gyro", [True, False])
+@pytest.mark.parametrize("periods", [(1.5,) * 10, (2.5,) * 10, (2.0, 2.5, 3.0, 2.5, 2.0, 2.5, 3.0)])
+def test_consecutive_reps_do_not_overlap(gyro: bool, periods: tuple[float, ...]) -> None:
+    # A rep starts where the previous one ended, although early reports and the detector
+    # time their shared turning point with different filter corrections.
+    for seed in range(3):
+        rec, _ = imu_set_session(periods=periods, gyro=gyro, handling=False, seed=seed)
+        reps = analyse_recording(rec).reps
+        assert all(b.start_s >= a.end_s - 1e-9 for a, b in itertools.pairwise(reps))

@@ -457,6 +457,7 @@ class CycleTracker:
                 self.emitted = n
                 self.last_end = r["t_end_raw"]
                 r["t_emit"] = t_now
+                self._after_previous(r)
                 self._release(t_now, out, force=True)  # reps leave in order
                 out.append(r)
                 self.seg_reps.append((r["t_start_raw"], r["t_end_raw"]))
@@ -468,6 +469,16 @@ class CycleTracker:
                 if n == self.emitted:
                     self.last_end = r["t_end_raw"]
                     self.seg_reps[-1] = (r["t_start_raw"], r["t_end_raw"])
+
+    def _after_previous(self, r: dict) -> None:
+        """A rep starts where the previous one ended. Their shared turning point is timed
+        by two corrections (each cycle's phase delay, or the early report's band-pass
+        one), which can differ by a fraction of a second: the earlier report wins. (A
+        larger overlap is not that: a set's first rep spanning handling; left as it is.)"""
+        overlap = self.rep_end - r["t_start"]
+        if 0.0 < overlap <= 0.4 * (r["t_end"] - r["t_start"]):
+            r["t_start"] = self.rep_end
+            r["t_peak"] = max(r["t_peak"], r["t_start"])
 
     def _similarity(self, c1: tuple[float, float], c2: tuple[float, float]) -> float:
         """Correlation of the filtered projection over two cycles, each resampled to the
@@ -586,6 +597,9 @@ class CycleTracker:
         if r is not None and (force or t_now >= r["t_end"]):
             self.held = None
             r["t_emit"] = t_now
+            if r["t_end"] > t_now:  # the set ended or moved on first: the rep ended by now
+                r["t_end"] = max(t_now, r["t_start"])
+                r["t_peak"] = min(r["t_peak"], r["t_end"])
             out.append(r)
 
     def _detect(self, t: float, y: float, t_now: float, out: list) -> None:
@@ -719,6 +733,8 @@ class CycleTracker:
                 "t_start_raw": t0,
             }
             rep["t_peak"] = min(rep["t_peak"], rep["t_end"])
+            if side is after:
+                self._after_previous(rep)
             out.append(rep)
             missing -= 1
             self.emitted += 1
