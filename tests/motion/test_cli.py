@@ -79,6 +79,7 @@ def test_unknown_exercise_is_explained(tmp_path: Path, name: str, says: str) -> 
     [
         ("Biceps Curls", "elbow_flexion"),
         ("push-ups", "elbow_flexion"),
+        ("Press-Ups", "elbow_flexion"),
         ("deep_squat", "knee_extension"),
         ("standing_shoulder_abduction", "shoulder_abduction"),
         ("seated knee extension", "knee_extension"),

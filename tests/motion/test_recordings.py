@@ -222,13 +222,15 @@ def test_landmarks_as_mediapipe_objects(tmp_path: Path) -> None:
     )
     lines = []
     for i, (tt, fr) in enumerate(zip(t, frames, strict=True)):
-        poses = (
-            []
+        pose = (
+            None
             if fr is None
             else [
-                [dict(zip(("x", "y", "z", "visibility"), map(float, lm), strict=True)) for lm in fr]
+                dict(zip(("x", "y", "z", "visibility"), map(float, lm), strict=True)) for lm in fr
             ]
         )
+        # no pose: []; otherwise this person, then a second one (ignored: the first counts)
+        poses = [] if pose is None else ([pose, pose[::-1]] if i % 2 else [pose])
         obj = {"t": float(tt), "landmarks": poses} | ({"aspect": 1.0} if i == 0 else {})
         lines.append(json.dumps(obj))
     rec = read_recording(_write(tmp_path / "tasks.jsonl", "\n".join(lines)))

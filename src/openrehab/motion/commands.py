@@ -117,7 +117,9 @@ def _table(result: dict) -> str:
         lines += [hdr, "-" * len(hdr)]
 
         def f(v: float | None, spec: str) -> str:
-            return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                return format("-", ">" + spec.split(".")[0])  # not measured, column kept
+            return format(v, spec)
 
         for i, r in enumerate(reps, 1):
             lines.append(

@@ -693,6 +693,22 @@ class MotionEngine:
             speed=speed,
             max_velocity=self.spec.max_velocity_deg_s,
         )
+        holes = (float(t[0]) - t0, t1 - float(t[-1]), float(np.max(np.diff(t))))
+        if max(holes) > self.periodic.cfg.gap_reset_s:
+            # The rep spans a bridged data gap: it is counted, but its angle and speed
+            # were not measured through the gap.
+            nan = math.nan
+            return replace(
+                m,
+                rom=nan,
+                peak_velocity=nan,
+                mean_velocity=nan,
+                time_to_peak_velocity_s=nan,
+                sparc=nan,
+                ldlj=nan,
+                velocity_peaks=0,
+                too_fast=False,
+            )
         # A period-counted rep spans one cycle, but its boundaries may fall mid-movement
         # (filter phase): the angle's full excursion in the cycle is its range of motion.
         return replace(m, rom=float(x.max() - x.min()) if x.size else math.nan)

@@ -231,7 +231,7 @@ def rep_metrics(
         ipk = int(speed.argmax())
         vpk = float(speed[ipk])
         vmean = float(speed.sum()) / speed.size
-        ttp = float(t_s[ipk] - start_s)
+        ttp = min(float(t_s[ipk] - start_s), float(end_s - start_s))  # a sample past the end
     else:
         vpk = vmean = ttp = math.nan
     if accel is not None:

@@ -61,16 +61,26 @@ def rotation_about_main_axis(
 
 
 def _main_axis(cov: np.ndarray) -> np.ndarray:
-    """Dominant eigenvector of a small symmetric matrix by power iteration (a few matrix
-    products cost far less than ``eigh`` on 3 x 3; the axis only needs to be close)."""
-    v = cov[int(np.argmax(np.diag(cov)))]
+    """Dominant eigenvector of a small symmetric matrix: power iteration (a few matrix
+    products cost far less than ``eigh`` on 3 x 3), checked against the largest diagonal
+    entry (a lower bound of the largest eigenvalue); ``eigh`` when it has not converged,
+    e.g. from a start nearly perpendicular to the main axis."""
+    d = np.diag(cov)
+    v = cov[int(np.argmax(d))]
     for _ in range(6):
         n = math.sqrt(float(v @ v))
         if not n > 0:
             return np.eye(cov.shape[0])[0]
         v = cov @ (v / n)
     n = math.sqrt(float(v @ v))
-    return v / n if n > 0 else np.eye(cov.shape[0])[0]
+    if n > 0:
+        v = v / n
+        if (
+            float(v @ cov @ v) >= 0.999 * float(d.max())
+            and float(np.linalg.norm(cov @ v - (v @ cov @ v) * v)) <= 1e-3 * n
+        ):
+            return v
+    return np.linalg.eigh(cov)[1][:, -1]
 
 
 def tilt_angle_deg(acc_m_s2: np.ndarray, fs_hz: float, lowpass_hz: float = 1.5) -> np.ndarray:

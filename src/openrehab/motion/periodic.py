@@ -352,6 +352,7 @@ class CycleTracker:
         self.on = False
         self.v = None
         self.st = None
+        self._lp_for = None  # a new segment designs its own low-pass
         self._reset_detector()
 
     # -- detector ------------------------------------------------------------------------

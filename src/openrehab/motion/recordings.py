@@ -328,8 +328,14 @@ def read_landmarks_jsonl(path: str | Path, *, aspect: float | None = None) -> Re
             except (TypeError, ValueError):
                 raise RecordingError(p, f"'t' is not a number: {obj['t']!r}", row=row) from None
             lms = obj["landmarks"]
-            if isinstance(lms, list) and len(lms) == 1 and isinstance(lms[0], list):
-                lms = lms[0]  # MediaPipe Tasks' list of poses, one person
+            if (
+                isinstance(lms, list)
+                and lms
+                and isinstance(lms[0], list)
+                and lms[0]
+                and isinstance(lms[0][0], list | dict)
+            ):
+                lms = lms[0]  # MediaPipe Tasks' list of poses: the first person
             if isinstance(lms, list) and not lms:
                 lms = None  # no pose found
             if lms is None:

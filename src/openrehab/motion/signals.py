@@ -582,7 +582,8 @@ def signal_for_name(name: str) -> str | None:
             continue
         base = n[len(prefix) :]
         singular = "_".join(
-            w[:-1] if w.endswith("s") and len(w) >= 3 else w for w in base.split("_")
+            w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) >= 3 else w
+            for w in base.split("_")
         )
         for cand in (base, singular):
             if cand in EXERCISE_NAMES:
