@@ -305,25 +305,24 @@ def render_markdown(summary: dict, speed: dict, latency: dict, elapsed_s: float)
                 + f" | {_fmt(nv, 'zero_ok')} |"
             )
         lines.append("")
-    lines += [
-        "## Speed (one core, `time.perf_counter`; the one-hour file: best of 3 runs)",
-        "",
-        "| measure | value |",
-        "|---|---|",
-    ]
-    for k, v in speed.items():
-        lines.append(f"| {k} | {v:.3g} |" if isinstance(v, float) else f"| {k} | {v} |")
-    lines += [
-        "",
-        "## Latency (event time - rep end; IMU: the first reps of a set are reported "
-        "retroactively once the movement is periodic)",
-        "",
-        "| dataset | latency |",
-        "|---|---|",
-    ]
-    for k, v in latency.items():
-        lines.append(f"| {k} | {v:.3g} |" if isinstance(v, float) else f"| {k} | {v} |")
-    return "\n".join(lines) + "\n"
+    for title, (key, value), table in (
+        (
+            "Speed (one core, `time.perf_counter`; the one-hour file: best of 3 runs)",
+            ("measure", "value"),
+            speed,
+        ),
+        (
+            "Latency (event time - rep end; IMU: the first reps of a set are reported "
+            "retroactively once the movement is periodic)",
+            ("dataset", "latency"),
+            latency,
+        ),
+    ):
+        lines += [f"## {title}", "", f"| {key} | {value} |", "|---|---|"]
+        for k, v in table.items():
+            lines.append(f"| {k} | {v:.3g} |" if isinstance(v, float) else f"| {k} | {v} |")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def main(

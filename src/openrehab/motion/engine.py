@@ -32,6 +32,7 @@ import numpy as np
 from scipy import signal as sps
 
 from .features import Extractor, build_extractor
+from .filters import sos_step
 from .metrics import RepMetrics, rep_metrics
 from .orientation import rotation_about_main_axis, tilt_angle_deg
 from .periodic import PeriodicCounter, analyse_array
@@ -106,13 +107,7 @@ class Biquad:
     def __call__(self, x: float) -> float:
         if self._z is None:
             self._z = [[float(a * x), float(b * x)] for a, b in self.zi]
-        y = x
-        for (b0, b1, b2, _a0, a1, a2), z in zip(self._coef, self._z, strict=True):
-            out = b0 * y + z[0]
-            z[0] = b1 * y - a1 * out + z[1]
-            z[1] = b2 * y - a2 * out
-            y = out
-        return y
+        return sos_step(self._coef, self._z, x)
 
     def filter_array(self, x: np.ndarray) -> np.ndarray:
         """Vectorised equivalent on one contiguous segment (fresh state)."""

@@ -71,6 +71,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal as sps
 
+from .filters import sos_step
+
 
 @dataclass(frozen=True)
 class PeriodicConfig:
@@ -870,12 +872,7 @@ class PeriodicCounter:
             x[self.n_acc :] = self.ang
         if self.z is None:
             self.z = [np.outer(zi, x) for zi in self.zi0]  # steady state at the first value
-        y = x
-        for (b0, b1, b2, _a0, a1, a2), z in zip(self._coef, self.z, strict=True):
-            out = b0 * y + z[0]
-            z[0] = b1 * y - a1 * out + z[1]
-            z[1] = b2 * y - a2 * out
-            y = out
+        y = sos_step(self._coef, self.z, x)
         self.zwin.append(y)
         self.nd += 1
         update = self.nd % self.u == 0
