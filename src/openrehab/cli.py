@@ -45,11 +45,13 @@ def _register_all() -> None:
     # problem is reported clearly instead of breaking every command.
     from openrehab.exercises import commands as exercise_commands
     from openrehab.motion import commands as motion_commands
+    from openrehab.pose import commands as pose_commands
     from openrehab.program import commands as program_commands
     from openrehab.web import commands as web_commands
 
     web_commands.register(app)
     motion_commands.register(app)
+    pose_commands.register(app)  # after motion: adds `bench video` to its bench group
     exercise_commands.register(app)
     program_commands.register(app)
 

@@ -266,6 +266,12 @@ MATRIX: dict[tuple[str, str], tuple[set[str], int, Request]] = {
         200,
         lambda c: ("GET", "/api/exercises/elbow_extension/diagram.svg", None),
     ),
+    ("GET", "/api/live/demo/{exercise_id}"): (
+        EVERYONE,
+        200,
+        lambda c: ("GET", "/api/live/demo/elbow_flexion", None),
+    ),
+    # The live WebSocket is not an OpenAPI route: tests/live/test_socket.py covers its access.
     ("GET", "/api/users"): ({"admin"}, 200, lambda c: ("GET", "/api/users", None)),
     ("POST", "/api/users"): (
         {"admin", "therapist_a", "therapist_b"},

@@ -8,6 +8,11 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import butter, filtfilt
 
+from openrehab.motion.hand_model import (  # re-exported for the motion tests
+    hand_frame_points,
+    rotation,
+    to_image,
+)
 from openrehab.motion.recordings import MEDIAPIPE_LANDMARKS, Recording
 
 SHARED_DIR = Path(
@@ -261,3 +266,74 @@ def imu_slow_wandering(fs: float = 50.0, dur: float = 120.0, seed: int = 0) -> R
     gyr = np.column_stack([np.gradient(ang, t), np.gradient(roll, t), 0 * t])
     gyr += rng.normal(0, 0.01, gyr.shape)
     return Recording(t, np.column_stack([acc, gyr]), ("ax", "ay", "az", "gx", "gy", "gz"), "imu")
+
+
+# --------------------------------------------------------------------- MediaPipe Hand
+# The kinematic hand lives in openrehab.motion.hand_model (the live demo uses it too).
+
+
+def base_pose() -> np.ndarray:
+    """A still seated person (33 x 4, visibility 0.99) for hand streams that carry a pose."""
+    rows = np.zeros((33, 4))
+    rows[:, 3] = 0.99
+    rng = np.random.default_rng(3)
+    rows[:, 0] = 0.5 + rng.uniform(-0.15, 0.15, 33)
+    rows[:, 1] = np.linspace(0.1, 0.95, 33)
+    return rows
+
+
+def hand_session(
+    values: np.ndarray,
+    *,
+    what: str = "pip_deg",
+    side: str = "right",
+    fs: float = 30.0,
+    aspect: float = 16 / 9,
+    rot: np.ndarray | None = None,
+    noise: float = 0.001,
+    other: np.ndarray | None = None,
+    with_pose: bool = False,
+    seed: int = 0,
+) -> list[tuple[float, np.ndarray | None, dict[str, np.ndarray | None]]]:
+    """Frames ``(t, pose or None, hands)`` of one hand moving through ``values`` (one per
+    frame) of ``what`` (a :func:`hand_frame_points` argument); ``other``: PIP flexion of the
+    other hand per frame (else it is not in view). Tracking noise ``noise`` (x, y; twice
+    that in z). A NaN value means the hand is not found in that frame."""
+    rng = np.random.default_rng(seed)
+    rot = rotation(10, 20, 5) if rot is None else rot
+    frames = []
+    for i, v in enumerate(values):
+        hands: dict[str, np.ndarray | None] = {"left": None, "right": None}
+        pose = base_pose() if with_pose else None
+        other_side = "left" if side == "right" else "right"
+        for s, val, key in ((side, v, what), (other_side, np.nan, "pip_deg")):
+            if s == other_side and other is not None:
+                val = other[i]
+            if np.isnan(val):
+                continue
+            kw = {"pip_deg": 10.0, key: float(val)}
+            pts = hand_frame_points(**kw)
+            hand, elbow = to_image(
+                pts,
+                rot,
+                aspect=aspect,
+                mirror=s == "left",
+                centre=(0.35 if s == "left" else 0.65, 0.55),
+            )
+            hand = hand + rng.normal(0, noise, hand.shape) * np.array([1.0, 1.0, 2.0])
+            hands[s] = hand
+            if pose is not None:
+                pose[MEDIAPIPE_LANDMARKS.index(f"{s}_elbow"), :2] = elbow
+                pose[MEDIAPIPE_LANDMARKS.index(f"{s}_wrist"), :2] = hand[0, :2]
+        frames.append((i / fs, pose, hands))
+    return frames
+
+
+def raised_cosine_set(
+    n_reps: int, period_s: float, amp: float, base: float, fs: float = 30.0, rest_s: float = 2.0
+) -> np.ndarray:
+    """``base`` at rest, then ``n_reps`` raised-cosine excursions of ``amp`` (one per
+    ``period_s``), then rest: one value per frame."""
+    t = np.arange(0, rest_s + n_reps * period_s + rest_s, 1 / fs)
+    phase = np.clip((t - rest_s) / period_s, 0, n_reps)
+    return base + amp * (1 - np.cos(2 * np.pi * phase)) / 2

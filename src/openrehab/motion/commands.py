@@ -210,9 +210,52 @@ def bench_count_command(
         raise _fail(str(exc)) from None
 
 
+def bench_live_command(
+    sessions: str = typer.Option(
+        "10", "--sessions", help="Concurrent live sessions, or a sweep: 10,50,100,200."
+    ),
+    seconds: float = typer.Option(30.0, "--seconds", min=1.0, help="Streaming time per load."),
+    url: str | None = typer.Option(
+        None, "--url", help="A running server (default: start one on a free local port)."
+    ),
+    workers: int = typer.Option(1, "--workers", min=1, help="uvicorn workers of its own server."),
+    batch: int = typer.Option(2, "--batch", min=1, max=300, help="Frames per message."),
+    profile: bool = typer.Option(False, "--profile", help="Where the server's CPU goes."),
+    label: str = typer.Option("", "--label", help="Tag for these rows of the results."),
+    append: bool = typer.Option(False, "--append", help="Keep earlier rows in the results."),
+    out: Path | None = typer.Option(None, "--out", help="Results folder (default bench/results)."),
+) -> None:
+    """Load-test live sessions over WebSockets (writes bench/results/live.md)."""
+    bench = find_bench_dir()
+    if bench is None:
+        raise _fail("bench/ not found: run `openrehab bench live` from a source checkout")
+    spec = importlib.util.spec_from_file_location("openrehab_bench_live", bench / "live.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    try:
+        counts = mod.parse_sessions(sessions)
+        mod.run(
+            counts,
+            seconds=seconds,
+            url=url,
+            workers=workers,
+            batch=batch,
+            profile=profile,
+            label=label,
+            append=append,
+            out_dir=out or bench / "results",
+            echo=typer.echo,
+        )
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise _fail(str(exc)) from None
+
+
 def register(app: typer.Typer) -> None:
     """Add this package's commands to the ``openrehab`` CLI."""
     app.command("count")(count_command)
     bench_app = typer.Typer(help="Benchmarks (from a source checkout).", no_args_is_help=True)
     bench_app.command("count")(bench_count_command)
+    bench_app.command("live")(bench_live_command)
     app.add_typer(bench_app, name="bench")

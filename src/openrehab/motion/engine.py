@@ -462,25 +462,28 @@ class AnalysisResult:
         }
 
 
+#: The per-repetition fields of ``openrehab count --json`` (and of stored repetitions).
+REP_JSON_KEYS = (
+    "start_s",
+    "end_s",
+    "peak_s",
+    "rom",
+    "rom_unit",
+    "duration_s",
+    "peak_velocity",
+    "mean_velocity",
+    "time_to_peak_velocity_s",
+    "sparc",
+    "ldlj",
+    "ldlj_kind",
+    "velocity_peaks",
+    "too_fast",
+)
+
+
 def _rep_json(r: RepMetrics) -> dict:
     d = r.to_dict()
-    keys = (
-        "start_s",
-        "end_s",
-        "peak_s",
-        "rom",
-        "rom_unit",
-        "duration_s",
-        "peak_velocity",
-        "mean_velocity",
-        "time_to_peak_velocity_s",
-        "sparc",
-        "ldlj",
-        "ldlj_kind",
-        "velocity_peaks",
-        "too_fast",
-    )
-    return {k: d[k] for k in keys}
+    return {k: d[k] for k in REP_JSON_KEYS}
 
 
 class MotionEngine:
@@ -557,7 +560,7 @@ class MotionEngine:
                 self.pca = OnlinePCA(
                     ex.n_out,
                     self.fs,
-                    average=(ex.n_out == 2 and ex.unit == "deg"),
+                    average=ex.average_sides,
                     noise_q=NOISE_Q if ex.noise_weighted else None,
                 )
             n_ring = int((self.config.max_rep_s + self.config.max_settle_s + 2.0) * self.fs) + 4
@@ -1010,6 +1013,7 @@ def analyse_recording(
 
 
 __all__ = [
+    "REP_JSON_KEYS",
     "AnalysisResult",
     "Biquad",
     "CounterConfig",

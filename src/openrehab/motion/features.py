@@ -7,8 +7,13 @@ array of raw rows to an ``(n, m)`` array of signal channels: ``m == 1`` for a na
 then go through :class:`OnlinePCA`). The streaming engine calls the very same function with
 one row at a time, so streaming and file analysis see identical values.
 
-Rows whose needed landmarks are missing (NaN, or MediaPipe visibility < ``MIN_VISIBILITY``)
-give NaN and are skipped by the engine.
+Rows whose needed landmarks are missing (NaN, or MediaPipe visibility < ``MIN_VISIBILITY``;
+a hand MediaPipe Hand did not find) give NaN and are skipped by the engine.
+
+Hand signals (``sensor == "hand"``) read the ``<side>_hand_<landmark>_{x,y,z}`` channels of a
+landmark recording (``recordings.LANDMARK_CHANNELS``) in 3-D: MediaPipe's normalised x and y
+are fractions of the image width and height, and z is at the scale of x, so x and z are
+multiplied by the image aspect (width / height) like pose landmarks, and y is flipped (up).
 """
 
 from __future__ import annotations
@@ -19,7 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .recordings import MEDIAPIPE_LANDMARKS, Recording, RecordingError
+from .recordings import (
+    HAND_SIDES,
+    MEDIAPIPE_LANDMARKS,
+    Recording,
+    RecordingError,
+    hand_channel,
+)
 from .signals import AUTO, SignalDef, SignalSpec
 
 MIN_VISIBILITY = 0.3
@@ -50,6 +61,15 @@ _SKEL_JOINTS: dict[str, tuple[str, ...]] = {
 
 # Floors for the minimum repetition amplitude, by signal unit (see docs/motion.md).
 UNIT_FLOOR: dict[str, float] = {"deg": 8.0, "m": 0.04, "norm": 0.08, "m/s^2": 1.0}
+#: Floors of MediaPipe Hand signals: finger joint angles (deg) and hand distances (palm
+#: sizes). Fingers are small in the image: the middle phalanx of a hand whose palm spans a
+#: quarter of the image height is about 0.08 of it, so landmark jitter of 0.0015-0.002 of
+#: the image (about 1 px at 640 x 480, twice that in depth) moves the mean PIP angle of four
+#: fingers by 3.5-5 deg (sd per frame) and a fingertip distance by 0.02-0.03 palm sizes. With
+#: the unit floors (8 deg, 0.08) a still hand counted 6-15 false reps in 36 s; with these,
+#: none (tests/motion/test_hand.py). Level-1 hand reps ask for 28-48 deg or 0.2-0.4 palm
+#: sizes; within a set the floor still relaxes to 0.5 A_ref.
+HAND_FLOOR: dict[str, float] = {"deg": 15.0, "norm": 0.15}
 
 
 @dataclass
@@ -60,7 +80,9 @@ class Extractor:
     (``"deg"``, ``"m"``, ``"norm"`` or ``"m/s^2"``), ``n_out`` (m), ``kind`` (recording kind),
     ``accel_idx`` (indices of ax, ay, az in the raw row for LDLJ-A, IMU only),
     ``gyro_idx`` (gx, gy, gz, if present), ``noise_weighted`` (many landmark coordinates
-    whose tracking noise differs: the online PCA weighs channels by smoothness).
+    whose tracking noise differs: the online PCA weighs channels by smoothness),
+    ``average_sides`` (two channels, the left and right side of one signal in one unit: the
+    online PCA takes their weighted mean and a missing side follows the visible one).
     """
 
     label: str
@@ -73,6 +95,7 @@ class Extractor:
     min_amplitude: float = 0.0
     repetitive_only: bool = False
     noise_weighted: bool = False
+    average_sides: bool = False
 
     def rows(self, data: np.ndarray) -> np.ndarray:
         """Signal channels for each row of ``data`` (2-D in, 2-D out)."""
@@ -80,10 +103,11 @@ class Extractor:
 
 
 def _angle_between(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Angle in degrees between row vectors ``u`` and ``v`` (shape ``(n, d)``)."""
-    dot = np.sum(u * v, axis=1)
-    nu = np.sqrt(np.sum(u * u, axis=1))
-    nv = np.sqrt(np.sum(v * v, axis=1))
+    """Angle in degrees between vectors ``u`` and ``v`` along the last axis (``(n, d)`` or
+    ``(n, k, d)`` -> ``(n,)`` or ``(n, k)``)."""
+    dot = np.sum(u * v, axis=-1)
+    nu = np.sqrt(np.sum(u * u, axis=-1))
+    nv = np.sqrt(np.sum(v * v, axis=-1))
     with np.errstate(invalid="ignore", divide="ignore"):
         c = dot / (nu * nv)
     return np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
@@ -99,7 +123,26 @@ class _Layout:
         self.dims = ("x", "y") if kind == "pose" else ("x", "y", "z")
 
     def has_joint(self, joint: str) -> bool:
+        """Whether the recording has this generic joint or hand landmark (``side_hand:name``)."""
+        hand = _hand_joint(joint)
+        if hand is not None:
+            return self.kind == "pose" and hand_channel(*hand, "x") in self.index
         return self._sources(joint) is not None
+
+    def hand_points(self, joints: tuple[str, ...]) -> Callable[[np.ndarray], np.ndarray]:
+        """Gather for hand landmarks (``"left_hand:index_pip"``, ...): rows ``(n, c)`` ->
+        positions ``(n, k, 3)`` in image heights, x right, y up, z away from the camera (x
+        and z times the aspect); NaN where the hand was not found. One fancy index per call
+        (it runs per frame in live sessions)."""
+        cols = []
+        for joint in joints:
+            hand = _hand_joint(joint)
+            if hand is None:
+                raise KeyError(joint)
+            cols.append([self.index[hand_channel(*hand, a)] for a in "xyz"])
+        gather = np.array(cols)
+        scale = np.array([self.aspect, -1.0, self.aspect])
+        return lambda data: np.asarray(data, dtype=float)[:, gather] * scale
 
     def _sources(self, joint: str) -> tuple[str, ...] | None:
         table = _MP_JOINTS if self.kind == "pose" else _SKEL_JOINTS
@@ -147,6 +190,14 @@ class _Layout:
         return acc / len(src)
 
 
+def _hand_joint(joint: str) -> tuple[str, str] | None:
+    """``"left_hand:index_pip"`` -> ``("left", "index_pip")``; ``None`` for body joints."""
+    where, sep, landmark = joint.partition(":")
+    if not sep or not where.endswith("_hand"):
+        return None
+    return where[: -len("_hand")], landmark
+
+
 def _trunk_down(lay: _Layout, data: np.ndarray) -> np.ndarray:
     """Unit-free trunk axis pointing down (shoulder midpoint -> hip midpoint)."""
     sh = (lay.xyz(data, "left_shoulder") + lay.xyz(data, "right_shoulder")) / 2
@@ -163,8 +214,113 @@ def _scale(lay: _Layout, data: np.ndarray) -> np.ndarray:
 _TRUNK_POINTS = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
 
 
+#: Palm size, the unit of hand distances: wrist to middle-finger MCP.
+PALM: tuple[str, str] = ("wrist", "middle_mcp")
+#: Wrist deviation needs the palm to face the camera at least this much (|cosine| of the
+#: angle between the palm's normal and the viewing axis); nearer edge-on the deviation turns
+#: in depth and is not measured (NaN).
+MIN_PALM_FACING = 0.2
+
+
+def _norm(v: np.ndarray) -> np.ndarray:
+    """Euclidean length along the last axis."""
+    return np.sqrt(np.sum(v * v, axis=-1))
+
+
+def _min_amplitude(sdef: SignalDef, unit: str) -> float:
+    """Smallest rep amplitude of a named signal, in its unit: ``UNIT_FLOOR``, or for finger
+    angles and hand distances :data:`HAND_FLOOR` (wrist deviation moves long segments: the
+    unit floor)."""
+    fingers = sdef.method == "hand_distance" or sdef.extra.get("angle") in ("flexion", "extension")
+    return HAND_FLOOR[unit] if sdef.sensor == "hand" and fingers else UNIT_FLOOR[unit]
+
+
+def _hand_named(lay: _Layout, sdef: SignalDef, side: str) -> Callable[[np.ndarray], np.ndarray]:
+    """One-side function rows -> (n,) for a MediaPipe Hand signal (``hand_angle``: degrees;
+    ``hand_distance``: palm sizes)."""
+    joints = sdef.joints_for(side)
+    if sdef.method == "hand_distance":
+        return _hand_distance(lay, joints[0], joints[1], side)
+    angle = sdef.extra.get("angle")
+    if angle == "deviation":
+        return _wrist_deviation(lay, joints[0], joints[1:])
+    if angle in ("flexion", "extension"):
+        return _joint_angles(lay, joints, flexion=angle == "flexion")
+    raise ValueError(f"signal {sdef.name!r}: no hand computation for {sdef.method}/{angle}")
+
+
+def _hand_distance(lay: _Layout, a: str, b: str, side: str) -> Callable[[np.ndarray], np.ndarray]:
+    """Distance between hand landmarks ``a`` and ``b`` / palm size (3-D, unit ``norm``)."""
+    pts = lay.hand_points((a, b, *(f"{side}_hand:{n}" for n in PALM)))
+
+    def f(data: np.ndarray) -> np.ndarray:
+        p = pts(data)
+        d, palm = _norm(p[:, 0] - p[:, 1]), _norm(p[:, 2] - p[:, 3])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(palm > 0, d / palm, np.nan)
+
+    return f
+
+
+def _joint_angles(
+    lay: _Layout, joints: tuple[str, ...], *, flexion: bool
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Mean angle (degrees, 3-D) at the middle point of each triple of ``joints``; as
+    flexion (180 - angle: 0 = straight) or as the angle itself (180 = straight)."""
+    pts = lay.hand_points(joints)
+    k = len(joints) // 3
+
+    def f(data: np.ndarray) -> np.ndarray:
+        p = pts(data).reshape(-1, k, 3, 3)  # (n, triple, point, xyz)
+        mid = p[:, :, 1]
+        ang = _angle_between(p[:, :, 0] - mid, p[:, :, 2] - mid).mean(axis=1)
+        return 180.0 - ang if flexion else ang
+
+    return f
+
+
+def _wrist_deviation(
+    lay: _Layout, elbow: str, hand: tuple[str, ...]
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Radial (+) / ulnar (-) deviation in degrees: the signed angle, in the palm's plane,
+    from the forearm to the hand axis (wrist -> middle MCP). ``hand`` = wrist, middle MCP,
+    index MCP, little-finger MCP.
+
+    The forearm comes from the body pose (elbow -> the hand's wrist) in the image plane:
+    pose and hand depths have different origins, so its depth is taken such that it lies
+    in the palm's plane (the hand flat on the table, in line with the forearm; image
+    coordinates are the x, y of 3-D vectors under MediaPipe's weak perspective). An oblique
+    view then still gives the true angle; a palm seen nearly edge-on gives NaN."""
+    pts = lay.hand_points(hand)
+
+    def f(data: np.ndarray) -> np.ndarray:
+        p = pts(data)
+        wrist, mid, index, pinky = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
+        radial = index - pinky  # in the palm's plane, towards the thumb
+        normal = np.cross(index - wrist, pinky - wrist)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            normal = normal / _norm(normal)[:, None]
+            fore = np.empty_like(wrist)
+            fore[:, :2] = wrist[:, :2] - lay.xyz(data, elbow)
+            fore[:, 2] = -(normal[:, 0] * fore[:, 0] + normal[:, 1] * fore[:, 1]) / normal[:, 2]
+            fore = fore / _norm(fore)[:, None]
+            radial = radial - np.sum(radial * fore, axis=1, keepdims=True) * fore
+            axis = mid - wrist
+            axis = axis - np.sum(axis * normal, axis=1, keepdims=True) * normal
+            ang = np.degrees(
+                np.arctan2(
+                    np.sum(axis * radial, axis=1) / _norm(radial), np.sum(axis * fore, axis=1)
+                )
+            )
+            return np.where(np.abs(normal[:, 2]) >= MIN_PALM_FACING, ang, np.nan)
+
+    return f
+
+
 def _named(lay: _Layout, sdef: SignalDef, side: str) -> Callable[[np.ndarray], np.ndarray]:
-    """One-side function rows -> (n,) for a named pose signal."""
+    """One-side function rows -> (n,) for a named pose or hand signal."""
+    if sdef.sensor == "hand":
+        return _hand_named(lay, sdef, side)
     j = sdef.joints_for(side)
     m = sdef.method
     other = "left" if side == "right" else "right"
@@ -348,9 +504,12 @@ def build_extractor(rec: Recording | tuple, spec: SignalSpec) -> Extractor:
         raise RecordingError(path, "signal 'imu_auto' needs an IMU recording (ax, ay, az)")
     if sdef is not None and sdef.sensor not in ("any",) and spec.signal != "wrist_path":
         need = sdef.sensor
-        have = {"pose": ("pose", "skeleton"), "imu": ("imu",), "angle": ("angle",), "hand": ()}[
-            need
-        ]
+        have = {
+            "pose": ("pose", "skeleton"),
+            "imu": ("imu",),
+            "angle": ("angle",),
+            "hand": ("pose",),
+        }[need]
         # An IMU worn on the moving segment turns with it: a body-pose signal (a joint angle,
         # a reach) is then counted from the IMU's own movement (automatic IMU mode, ROM as
         # the sensor's rotation in degrees). Hand signals are not: fingers hardly move a
@@ -358,8 +517,7 @@ def build_extractor(rec: Recording | tuple, spec: SignalSpec) -> Extractor:
         imu_for_body = kind == "imu" and need == "pose"
         if kind not in have and not (kind == "angle" and need == "pose") and not imu_for_body:
             what = {
-                "hand": "MediaPipe Hand landmarks (21 points per hand), which recordings "
-                "do not carry yet",
+                "hand": "MediaPipe Hand landmarks (21 points per hand)",
                 "imu": "an IMU (ax, ay, az, gx, gy, gz)",
                 "pose": "body pose landmarks or a skeleton",
                 "angle": "an 'angle' column",
@@ -368,6 +526,13 @@ def build_extractor(rec: Recording | tuple, spec: SignalSpec) -> Extractor:
                 path,
                 f"signal {spec.signal!r} needs {what[need]}; "
                 f"this is {'an' if kind[0] in 'aeiou' else 'a'} {kind} recording",
+            )
+        if need == "hand" and not any(hand_channel(s, "wrist", "x") in idx for s in HAND_SIDES):
+            raise RecordingError(
+                path,
+                f"signal {spec.signal!r} needs MediaPipe Hand landmarks (21 points per hand); "
+                "this landmark recording has none (a 'hands' key per frame, see "
+                "docs/recordings.md)",
             )
     # A goniometer column is the signal, whatever joint it measures.
     if kind == "angle" and (spec.signal == AUTO or (sdef and sdef.unit == "deg")):
@@ -458,18 +623,25 @@ def build_extractor(rec: Recording | tuple, spec: SignalSpec) -> Extractor:
         if sdef.sided and spec.side is None:
             fl, fr = _named(lay, sdef, "left"), _named(lay, sdef, "right")
             # Both sides: the online PCA weighs them (bilateral exercises average, one-sided
-            # ones follow the moving side).
+            # ones follow the moving side). Angles and hand signals are averaged, so a side
+            # out of view follows the other (usually only one hand is in the picture).
             return Extractor(
                 spec.signal,
                 unit,
                 2,
                 kind,
                 lambda d: np.column_stack([fl(d), fr(d)]),
-                min_amplitude=UNIT_FLOOR[unit],
+                min_amplitude=_min_amplitude(sdef, unit),
+                average_sides=unit == "deg" or sdef.sensor == "hand",
             )
         f1 = _named(lay, sdef, spec.side or "right")
         return Extractor(
-            spec.label(), unit, 1, kind, lambda d: f1(d)[:, None], min_amplitude=UNIT_FLOOR[unit]
+            spec.label(),
+            unit,
+            1,
+            kind,
+            lambda d: f1(d)[:, None],
+            min_amplitude=_min_amplitude(sdef, unit),
         )
     # generic numeric channels
     if spec.signal != AUTO:

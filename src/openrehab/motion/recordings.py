@@ -11,7 +11,12 @@ Two on-disk formats (documented for users in ``docs/recordings.md``):
   line, ``{"t": seconds, "landmarks": [[x, y, z, visibility] x 33]}`` in normalised image
   coordinates, or ``"landmarks": null`` when no pose was found. Optional
   ``"width"``/``"height"`` (pixels) or ``"aspect"`` (width / height) on a line give the
-  image aspect ratio; without them 16:9 is assumed (with a warning).
+  image aspect ratio; without them 16:9 is assumed (with a warning). An optional
+  ``"hands": {"left": [[x, y, z] x 21] | null, "right": ...}`` key carries MediaPipe Hand
+  landmarks (the person's own left and right hand); a file in which any line has it is read
+  with :data:`LANDMARK_CHANNELS` (pose then hands), otherwise with the 33 pose landmarks only.
+
+Live sessions build the same rows frame by frame with :func:`landmark_row`.
 
 Validation either *handles* a problem (and records a warning in :attr:`Recording.warnings`)
 or raises :class:`RecordingError`, whose message is one line naming file, row and problem.
@@ -25,10 +30,10 @@ import io
 import json
 import math
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -70,6 +75,63 @@ MEDIAPIPE_LANDMARKS: tuple[str, ...] = (
     "left_foot_index",
     "right_foot_index",
 )
+
+#: Pose channels of a landmark recording, as :func:`read_landmarks_jsonl` produces them:
+#: ``<landmark>_x, _y, _z, _v`` (``_v`` = visibility) for the 33 MediaPipe Pose landmarks.
+POSE_CHANNELS: tuple[str, ...] = tuple(
+    f"{n}_{a}" for n in MEDIAPIPE_LANDMARKS for a in ("x", "y", "z", "v")
+)
+
+#: MediaPipe Hand landmark names, in MediaPipe's order (21 per hand).
+HAND_LANDMARKS: tuple[str, ...] = (
+    "wrist",
+    "thumb_cmc",
+    "thumb_mcp",
+    "thumb_ip",
+    "thumb_tip",
+    "index_mcp",
+    "index_pip",
+    "index_dip",
+    "index_tip",
+    "middle_mcp",
+    "middle_pip",
+    "middle_dip",
+    "middle_tip",
+    "ring_mcp",
+    "ring_pip",
+    "ring_dip",
+    "ring_tip",
+    "pinky_mcp",
+    "pinky_pip",
+    "pinky_dip",
+    "pinky_tip",
+)
+
+#: The person's own hands (not the mirrored image's), in channel order.
+HAND_SIDES: tuple[str, ...] = ("left", "right")
+
+
+def hand_channel(side: str, landmark: str, axis: str) -> str:
+    """Channel name of one hand coordinate, e.g. ``left_hand_index_tip_x``."""
+    return f"{side}_hand_{landmark}_{axis}"
+
+
+#: Hand channels: ``<side>_hand_<landmark>_x, _y, _z`` (no visibility: MediaPipe Hand finds
+#: a hand or not), left hand then right hand.
+HAND_CHANNELS: tuple[str, ...] = tuple(
+    hand_channel(s, n, a) for s in HAND_SIDES for n in HAND_LANDMARKS for a in ("x", "y", "z")
+)
+
+#: Channels of a landmark recording or live stream with hands: the 33 pose landmarks
+#: (:data:`POSE_CHANNELS`) followed by both hands (:data:`HAND_CHANNELS`), 258 in all.
+LANDMARK_CHANNELS: tuple[str, ...] = POSE_CHANNELS + HAND_CHANNELS
+
+_N_POSE = len(POSE_CHANNELS)  # 132
+_N_HAND = 3 * len(HAND_LANDMARKS)  # 63
+#: Slice of each hand's channels in a :data:`LANDMARK_CHANNELS` row.
+HAND_SLICES: dict[str, slice] = {
+    s: slice(_N_POSE + k * _N_HAND, _N_POSE + (k + 1) * _N_HAND) for k, s in enumerate(HAND_SIDES)
+}
 
 STANDARD_GRAVITY = 9.80665  # m/s^2
 MIN_SAMPLES = 10
@@ -299,9 +361,11 @@ def _guess_kind(channels: Iterable[str]) -> RecordingKind:
 
 
 def read_landmarks_jsonl(path: str | Path, *, aspect: float | None = None) -> Recording:
-    """Read MediaPipe pose landmarks, one JSON frame per line (see module docstring).
+    """Read MediaPipe pose (and hand) landmarks, one JSON frame per line (see module docstring).
 
-    Frames with ``"landmarks": null`` become NaN rows (the engine skips them). ``aspect`` is
+    Frames with ``"landmarks": null`` become NaN rows (the engine skips them). If any line has
+    a ``"hands"`` key the channels are :data:`LANDMARK_CHANNELS` (pose, then the 21 landmarks
+    of each hand; a hand not found is NaN), otherwise :data:`POSE_CHANNELS`. ``aspect`` is
     the image width / height; default: from ``width``/``height`` (pixels) or ``aspect`` keys
     if a frame has them, else 16:9 with a warning (MediaPipe's x and y are fractions of the
     image's width and height, so angles need the ratio; landscape 16:9 is what webcams and
@@ -310,6 +374,8 @@ def read_landmarks_jsonl(path: str | Path, *, aspect: float | None = None) -> Re
     p = Path(path)
     ts: list[float] = []
     frames: list[list[float] | None] = []
+    hand_frames: list[dict[str, np.ndarray]] = []
+    with_hands = False
     width = height = file_aspect = None
     n_lm = len(MEDIAPIPE_LANDMARKS)
     with _open_text(p) as fh:
@@ -321,13 +387,25 @@ def read_landmarks_jsonl(path: str | Path, *, aspect: float | None = None) -> Re
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise RecordingError(p, f"invalid JSON ({exc.msg})", row=row) from None
-            if not isinstance(obj, dict) or "t" not in obj or "landmarks" not in obj:
+            if (
+                not isinstance(obj, dict)
+                or "t" not in obj
+                or ("landmarks" not in obj and "hands" not in obj)
+            ):
                 raise RecordingError(p, "expected an object with 't' and 'landmarks'", row=row)
             try:
                 t = float(obj["t"])
             except (TypeError, ValueError):
                 raise RecordingError(p, f"'t' is not a number: {obj['t']!r}", row=row) from None
-            lms = obj["landmarks"]
+            lms = obj.get("landmarks")
+            if "hands" in obj:
+                with_hands = True
+                try:
+                    hand_frames.append(_hand_arrays(obj["hands"], objects_ok=True))
+                except ValueError as exc:
+                    raise RecordingError(p, str(exc), row=row) from None
+            else:
+                hand_frames.append({})
             if (
                 isinstance(lms, list)
                 and lms
@@ -368,11 +446,14 @@ def read_landmarks_jsonl(path: str | Path, *, aspect: float | None = None) -> Re
             frames.append(flat)
     if not ts:
         raise RecordingError(p, "no frames", row=1)
-    data = np.full((len(ts), n_lm * 4), np.nan)
+    channels = LANDMARK_CHANNELS if with_hands else POSE_CHANNELS
+    data = np.full((len(ts), len(channels)), np.nan)
     for i, f in enumerate(frames):
         if f is not None:
-            data[i] = f
-    channels = tuple(f"{n}_{a}" for n in MEDIAPIPE_LANDMARKS for a in ("x", "y", "z", "v"))
+            data[i, :_N_POSE] = f
+    for i, hands in enumerate(hand_frames):
+        for side, arr in hands.items():
+            data[i, HAND_SLICES[side]] = arr.ravel()
     warn = None
     if aspect is None:
         try:
@@ -403,44 +484,185 @@ def read_landmarks_jsonl(path: str | Path, *, aspect: float | None = None) -> Re
     return validate(rec)
 
 
+#: One frame to write: ``(t_s, landmarks)`` or ``(t_s, landmarks, hands)``.
+LandmarkFrame = (
+    tuple[float, np.ndarray | None]
+    | tuple[float, np.ndarray | None, Mapping[str, np.ndarray | None] | None]
+)
+
+
 def write_landmarks_jsonl(
-    rec_or_frames: Recording | Iterable[tuple[float, np.ndarray | None]],
+    rec_or_frames: Recording | Iterable[LandmarkFrame],
     path: str | Path,
     *,
     digits: int = 5,
     aspect: float | None = None,
 ) -> Path:
-    """Write pose landmarks as JSON Lines (the format :func:`read_landmarks_jsonl` reads).
+    """Write pose (and hand) landmarks as JSON Lines (the format :func:`read_landmarks_jsonl`
+    reads).
 
-    Accepts a pose :class:`Recording` or an iterable of ``(t_s, landmarks)`` with landmarks
-    an array ``(33, 4)`` (or ``(33, 3)``) or ``None``. ``.gz`` paths are gzip-compressed.
-    The image aspect ratio (``aspect``, or the recording's) goes on the first line.
+    Accepts a pose :class:`Recording` (channels :data:`POSE_CHANNELS` or
+    :data:`LANDMARK_CHANNELS`) or an iterable of ``(t_s, landmarks)`` or ``(t_s, landmarks,
+    hands)``: landmarks an array ``(33, 4)`` (or ``(33, 3)``) or ``None``, hands ``None`` or
+    a mapping ``{"left"/"right": (21, 3) array or None}``. A frame with hands (a recording
+    with hand channels: every frame) gets a ``"hands"`` key, so the file reads back with the
+    same channels. ``.gz`` paths are gzip-compressed. The image aspect ratio (``aspect``, or
+    the recording's) goes on the first line.
     """
     p = Path(path)
+    frames: Iterable[LandmarkFrame]
     if isinstance(rec_or_frames, Recording):
-        rec = rec_or_frames
-        aspect = rec.aspect if aspect is None else aspect
-        if rec.kind != "pose":
-            raise ValueError("only pose recordings can be written as landmark JSONL")
-        frames: Iterable[tuple[float, np.ndarray | None]] = (
-            (float(t), None if np.isnan(row).all() else row.reshape(-1, 4))
-            for t, row in zip(rec.t_s, rec.data, strict=True)
-        )
+        aspect = rec_or_frames.aspect if aspect is None else aspect
+        frames = _recording_frames(rec_or_frames)
     else:
         frames = rec_or_frames
     opener = gzip.open if p.suffix == ".gz" else open
     with opener(p, "wt", encoding="utf-8") as fh:
-        for i, (t, lm) in enumerate(frames):
-            if lm is None:
-                payload = None
-            else:
-                a = np.asarray(lm, dtype=float)
-                payload = [[round(float(v), digits) for v in r] for r in a]
-            obj: dict = {"t": round(float(t), 6), "landmarks": payload}
+        for i, frame in enumerate(frames):
+            lm = frame[1]
+            obj: dict[str, Any] = {
+                "t": round(float(frame[0]), 6),
+                "landmarks": None if lm is None else _rounded(lm, digits),
+            }
+            if len(frame) > 2:
+                hands = frame[2]  # type: ignore[misc]
+                obj["hands"] = (
+                    None
+                    if hands is None
+                    else {
+                        s: None if hands.get(s) is None else _rounded(hands[s], digits)
+                        for s in HAND_SIDES
+                    }
+                )
             if i == 0 and aspect is not None:
                 obj["aspect"] = round(float(aspect), 6)
             fh.write(json.dumps(obj) + "\n")
     return p
+
+
+def _rounded(points: np.ndarray, digits: int) -> list[list[float]]:
+    """Landmark rows as nested lists of floats rounded to ``digits`` decimals."""
+    return [[round(float(v), digits) for v in r] for r in np.asarray(points, dtype=float)]
+
+
+def _recording_frames(rec: Recording) -> Iterator[LandmarkFrame]:
+    """The frames of a landmark recording: ``(t, pose or None)``, plus the hands (a side
+    whose landmarks are missing is ``None``) when it has hand channels."""
+    if rec.kind != "pose":
+        raise ValueError("only pose recordings can be written as landmark JSONL")
+    with_hands = rec.channels == LANDMARK_CHANNELS
+    if not with_hands and rec.channels != POSE_CHANNELS:
+        raise ValueError("landmark JSONL needs the channels POSE_CHANNELS or LANDMARK_CHANNELS")
+    for t, row in zip(rec.t_s, rec.data, strict=True):
+        body = row[:_N_POSE]
+        pose = None if np.isnan(body).all() else body.reshape(-1, 4)
+        if not with_hands:
+            yield float(t), pose
+            continue
+        hands = {s: row[HAND_SLICES[s]].reshape(-1, 3) for s in HAND_SIDES}
+        yield float(t), pose, {s: None if np.isnan(h).any() else h for s, h in hands.items()}
+
+
+# ------------------------------------------------------------------------- live frame rows
+
+
+#: Containers accepted as a list of landmarks (concrete types: checking them is fast).
+_SEQUENCES = (list, tuple, np.ndarray)
+
+
+def _points(value: object, n: int, widths: tuple[int, ...], what: str) -> np.ndarray:
+    """``value`` (untrusted, e.g. from JSON) as a numeric array ``(n, w)``, ``w`` in
+    ``widths``; :class:`ValueError` naming ``what`` otherwise (not a list of ``n`` points of
+    ``w`` numbers, strings or other non-numbers, NaN or infinity)."""
+
+    def bad(problem: str) -> ValueError:
+        w = " or ".join(map(str, widths))
+        return ValueError(f"{what}: expected a list of {n} points of {w} numbers, {problem}")
+
+    if not isinstance(value, _SEQUENCES):
+        raise bad(f"got {type(value).__name__}")
+    try:
+        a = np.asarray(value)
+    except (ValueError, TypeError, OverflowError):  # ragged nesting and the like
+        raise bad("got lists of different lengths") from None
+    if a.dtype.kind not in "fiu":
+        raise ValueError(f"{what}: coordinates must be numbers")
+    if a.ndim != 2 or a.shape[0] != n or a.shape[1] not in widths:
+        raise bad(f"got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{what}: coordinates must be finite (found NaN or infinity)")
+    return a
+
+
+_SIDE_SET = frozenset(HAND_SIDES)
+
+
+def _hand_arrays(hands: object, *, objects_ok: bool = False) -> dict[str, np.ndarray]:
+    """The hands found in a frame, ``{side: (21, 3) array}`` (a side that is ``None`` or
+    absent is left out). ``hands`` is ``None`` or a mapping ``{"left"/"right": 21 x [x, y,
+    z]}``; with ``objects_ok`` a landmark may also be ``{"x", "y", "z"}`` (MediaPipe Tasks'
+    JSON). :class:`ValueError` for anything else."""
+    if hands is None:
+        return {}
+    if not isinstance(hands, dict | Mapping):
+        raise ValueError(
+            f"hands: expected an object with 'left' and/or 'right', got {type(hands).__name__}"
+        )
+    if not hands.keys() <= _SIDE_SET:
+        key = next(k for k in hands if k not in _SIDE_SET)
+        raise ValueError(f"hands: unknown key {str(key)[:20]!r} (expected 'left', 'right')")
+    out = {}
+    for side in HAND_SIDES:
+        h = hands.get(side)
+        if h is None:
+            continue
+        if objects_ok and isinstance(h, list):
+            h = [[lm.get(a) for a in "xyz"] if isinstance(lm, dict) else lm for lm in h]
+        out[side] = _points(h, len(HAND_LANDMARKS), (3,), f"{side} hand")
+    return out
+
+
+def landmark_row(pose: object, hands: object, out: np.ndarray | None = None) -> np.ndarray:
+    """One camera frame as a row of :data:`LANDMARK_CHANNELS` (live sessions).
+
+    ``pose``: ``None`` (no body found) or 33 MediaPipe Pose landmarks ``[x, y, z,
+    visibility]`` (``[x, y, z]``: visibility 1) in normalised image coordinates. ``hands``:
+    ``None`` or a mapping ``{"left"/"right": 21 x [x, y, z] or None}`` with the person's own
+    left and right hand. Missing parts are NaN (the engine skips a frame whose signal needs
+    them). ``out`` (float64, shape ``(len(LANDMARK_CHANNELS),)``) is filled and returned
+    instead of a new array; do not reuse it while a consumer holds the previous row.
+
+    Built for untrusted network input: wrong shapes, non-numbers (strings, ``None`` inside a
+    landmark, booleans only), NaN and infinity raise :class:`ValueError` with a one-line
+    message naming the part (``out`` may then be partly written). Cost (CPU time, 2-core
+    machine): about 10 us for a pose or a hand alone, 17 us for a pose and a hand, 25 us for
+    a pose and both hands, more than half of it numpy's conversion of the nested lists.
+    """
+    if out is None:
+        row = np.empty(len(LANDMARK_CHANNELS))
+    elif (
+        not isinstance(out, np.ndarray)
+        or out.dtype != np.float64
+        or out.shape != (len(LANDMARK_CHANNELS),)
+    ):
+        raise ValueError(f"out: expected a float64 array of shape ({len(LANDMARK_CHANNELS)},)")
+    else:
+        row = out
+    body = row[:_N_POSE].reshape(len(MEDIAPIPE_LANDMARKS), 4)
+    if pose is None:
+        body[:] = np.nan
+    else:
+        a = _points(pose, len(MEDIAPIPE_LANDMARKS), (4, 3), "pose")
+        if a.shape[1] == 4:
+            body[:] = a
+        else:
+            body[:, :3] = a
+            body[:, 3] = 1.0
+    found = _hand_arrays(hands)
+    for side in HAND_SIDES:
+        h = found.get(side)
+        row[HAND_SLICES[side]] = np.nan if h is None else h.ravel()
+    return row
 
 
 # ------------------------------------------------------------------------------- validation
@@ -675,16 +897,36 @@ def _gyro_tilt_ratio(t_s: np.ndarray, acc: np.ndarray, gyro: np.ndarray) -> floa
     return float(np.median(0.5 * (g[1:] + g[:-1])[moving] / tilt[moving]))
 
 
+def _landmark_groups(channels: tuple[str, ...]) -> list[np.ndarray]:
+    """Column indices of the body pose and of each hand a landmark recording has: a frame
+    is usable when one of these groups is complete (a pose, or a hand)."""
+    hand = set(HAND_CHANNELS)
+    side_of = {c: c.partition("_")[0] for c in channels if c in hand}
+    groups = [
+        np.array([i for i, c in enumerate(channels) if side_of.get(c) == s]) for s in HAND_SIDES
+    ]
+    body = np.array([i for i, c in enumerate(channels) if c not in side_of])
+    return [g for g in (body, *groups) if g.size]
+
+
 def _validate_pose(rec: Recording) -> None:
-    valid = ~np.isnan(rec.data).any(axis=1)
+    groups = _landmark_groups(rec.channels)
+    if len(groups) == 1:
+        valid = ~np.isnan(rec.data).any(axis=1)
+        what = "a pose"
+    else:
+        valid = np.zeros(rec.n_samples, dtype=bool)
+        for g in groups:
+            valid |= ~np.isnan(rec.data[:, g]).any(axis=1)
+        what = "a pose or a hand"
     n_valid = int(valid.sum())
     if n_valid < MIN_SAMPLES:
         raise RecordingError(
-            rec.path, f"only {n_valid} frame(s) with a pose (need >= {MIN_SAMPLES})"
+            rec.path, f"only {n_valid} frame(s) with {what} (need >= {MIN_SAMPLES})"
         )
     if n_valid < rec.n_samples:
         rec.warnings.append(
-            f"{rec.n_samples - n_valid} of {rec.n_samples} frame(s) without a pose are skipped"
+            f"{rec.n_samples - n_valid} of {rec.n_samples} frame(s) without {what} are skipped"
         )
 
 
@@ -694,8 +936,10 @@ def _check_constant(rec: Recording) -> None:
     # the channels that have missing values.
     mx = d.max(axis=0)
     mn = d.min(axis=0)
-    bad = np.isnan(mx) | np.isnan(mn)
-    if bad.any():
+    bad = np.flatnonzero(np.isnan(mx) | np.isnan(mn))
+    # A channel without any value (a landmark file's hand that never appears) stays NaN.
+    bad = bad[~np.isnan(d[:, bad]).all(axis=0)]
+    if bad.size:
         with np.errstate(invalid="ignore"):
             mx[bad] = np.nanmax(d[:, bad], axis=0)
             mn[bad] = np.nanmin(d[:, bad], axis=0)
@@ -703,7 +947,9 @@ def _check_constant(rec: Recording) -> None:
     const = [c for c, s in zip(rec.channels, span, strict=True) if s == 0]
     if rec.kind == "pose":
         const = [c for c in const if not c.endswith("_v")]
-        coords = [c for c in rec.channels if not c.endswith("_v")]
+        coords = [
+            c for c, s in zip(rec.channels, span, strict=True) if not c.endswith("_v") and s == s
+        ]
     else:
         coords = list(rec.channels)
     if len(const) == len(coords):
@@ -727,9 +973,17 @@ def write_csv(rec: Recording, path: str | Path) -> Path:
 
 
 __all__ = [
+    "HAND_CHANNELS",
+    "HAND_LANDMARKS",
+    "HAND_SIDES",
+    "HAND_SLICES",
+    "LANDMARK_CHANNELS",
     "MEDIAPIPE_LANDMARKS",
+    "POSE_CHANNELS",
     "Recording",
     "RecordingError",
+    "hand_channel",
+    "landmark_row",
     "read_csv",
     "read_landmarks_jsonl",
     "read_recording",

@@ -13,7 +13,9 @@ Sensor kinds (``SensorKind``):
 - ``"pose"``: body skeleton, either MediaPipe Pose (33 landmarks) or a Kinect-style skeleton
   CSV (``<joint>_x/_y/_z`` in metres). Joint names below use the generic names of
   :data:`JOINTS`; the recording readers map both formats onto them.
-- ``"hand"``: MediaPipe Hand (21 landmarks per hand). Not yet readable from recordings.
+- ``"hand"``: MediaPipe Hand (21 landmarks per hand), carried by landmark recordings and live
+  rows with hands (``recordings.LANDMARK_CHANNELS``). Hand joints are written
+  ``"{side}_hand:<landmark>"`` (e.g. ``"left_hand:index_pip"``, the person's own left hand).
 - ``"imu"``: accelerometer ``ax, ay, az`` (m/s^2), optionally gyroscope ``gx, gy, gz`` (rad/s).
 - ``"angle"``: a goniometer column ``angle`` in degrees.
 
@@ -48,8 +50,8 @@ Method = Literal[
     "vertical_position",  # vertical coordinate of a landmark relative to the hips (up = +)
     "lateral_shift",  # horizontal midpoint of hips relative to ankles (weight shift)
     "shoulder_retraction",  # shoulder-to-shoulder width relative to torso (scapular retraction)
-    "hand_angle",  # angle from MediaPipe Hand landmarks
-    "hand_distance",  # distance between MediaPipe Hand landmarks
+    "hand_angle",  # angle from MediaPipe Hand landmarks (extra["angle"] says which)
+    "hand_distance",  # distance between two MediaPipe Hand landmarks / palm size
     "imu_orientation",  # an orientation angle from the IMU (gyro integration + gravity)
     "imu_auto",  # dominant principal component of the IMU channels, tracked online
     "auto",  # dominant principal component of whatever channels are present
@@ -113,6 +115,11 @@ class SignalDef:
         Whether the signal has a left/right side.
     description:
         One-line human description, including the angle convention.
+    extra:
+        Method options: IMU ``channels``; for ``hand_angle`` the ``angle``: ``"flexion"``
+        (mean of 180 - angle at the middle point of each joint triple), ``"extension"`` (the
+        mean angle itself) or ``"deviation"`` (see ``wrist_deviation``). Hand distances are
+        divided by the palm size (wrist to middle-finger MCP) and reported as ``"norm"``.
     """
 
     name: str
@@ -132,6 +139,14 @@ class SignalDef:
 
 
 _S = "{side}"
+
+#: MCP, PIP and DIP of the index, middle, ring and little fingers: the PIP joint angles
+#: (a goniometer's proximal-phalanx vs middle-phalanx angle) of ``finger_flexion``.
+_PIP_JOINTS: tuple[str, ...] = tuple(
+    f"{_S}_hand:{finger}_{joint}"
+    for finger in ("index", "middle", "ring", "pinky")
+    for joint in ("mcp", "pip", "dip")
+)
 
 _DEFS: tuple[SignalDef, ...] = (
     # --- upper limb, from body pose -------------------------------------------------------
@@ -215,8 +230,17 @@ _DEFS: tuple[SignalDef, ...] = (
         "hand",
         "deg",
         "hand_angle",
-        ("{side}_hand:wrist", "{side}_hand:index_mcp", "{side}_hand:pinky_mcp"),
-        description="Radial/ulnar deviation; needs MediaPipe Hand landmarks (21 points).",
+        (
+            f"{_S}_elbow",
+            f"{_S}_hand:wrist",
+            f"{_S}_hand:middle_mcp",
+            f"{_S}_hand:index_mcp",
+            f"{_S}_hand:pinky_mcp",
+        ),
+        description="Radial/ulnar deviation, + = towards the thumb: angle in the palm's "
+        "plane between the forearm (pose elbow -> wrist) and the hand axis (wrist -> middle "
+        "finger MCP). Needs MediaPipe Hand landmarks and the body pose's elbow.",
+        extra={"angle": "deviation"},
     ),
     SignalDef(
         "forearm_rotation",
@@ -233,17 +257,21 @@ _DEFS: tuple[SignalDef, ...] = (
         "hand",
         "deg",
         "hand_angle",
-        ("{side}_hand:index_mcp", "{side}_hand:index_pip", "{side}_hand:index_tip"),
-        description="Mean flexion of the finger PIP joints; needs MediaPipe Hand.",
+        _PIP_JOINTS,
+        description="Mean flexion of the PIP joints of the index, middle, ring and little "
+        "fingers: 180 deg minus the MCP-PIP-DIP angle, in 3-D; 0 = straight fingers. Needs "
+        "MediaPipe Hand.",
+        extra={"angle": "flexion"},
     ),
     SignalDef(
         "finger_extension",
         "hand",
         "deg",
         "hand_angle",
-        ("{side}_hand:index_mcp", "{side}_hand:index_pip", "{side}_hand:index_tip"),
-        description="Inverse of finger_flexion (extension from a fisted rest); needs "
-        "MediaPipe Hand.",
+        _PIP_JOINTS,
+        description="Inverse of finger_flexion (extension from a fisted rest): the mean "
+        "MCP-PIP-DIP angle of the four fingers, 180 = straight. Needs MediaPipe Hand.",
+        extra={"angle": "extension"},
     ),
     SignalDef(
         "pinch_aperture",

@@ -159,7 +159,8 @@ def judge_set(
     rep start) is at least ``target_range_pct`` of the exercise's rest -> target excursion,
     in the signal's unit; in stretch mode a rep faster than the velocity limit does not count
     as reaching it. Reps without a measured range (manual entry, or another unit) are judged
-    on their count only.
+    on their count only; missed rhythm-game notes (``metrics.judgement == "miss"``) are not
+    completed reps, and the share of notes hit stands for the share reaching the target.
     """
     level_number = max(1, min(exercise_set.level, exercise.max_level))
     level = exercise.level(level_number)
@@ -172,9 +173,14 @@ def judge_set(
         if abs(r.rom or 0.0) >= needed * (1 - 1e-9)
         and not (exercise_set.mode == "stretch" and r.too_fast)
     )
-    completed = len(repetitions)
-    # Without any measured range the set is judged on its count alone.
-    fraction = reached / len(measured) if measured else float(completed > 0)
+    # A rhythm-game note that was missed is stored (its timing matters) but is not a rep done.
+    missed = sum(1 for r in repetitions if (r.metrics or {}).get("judgement") == "miss")
+    completed = len(repetitions) - missed
+    # Without any measured range the set is judged on its count (and share of notes hit).
+    if measured:
+        fraction = reached / len(measured)
+    else:
+        fraction = completed / len(repetitions) if repetitions else 0.0
     reps_target = exercise_set.target_reps or level.reps_per_set
     result = SetResult(
         reps_target=max(1, reps_target),

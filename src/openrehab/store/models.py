@@ -246,6 +246,10 @@ class ExerciseSet(Base):
     #: When the progression ran on this set (set once, so ending twice never counts twice).
     progressed_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
     pain_reported: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: How the reps were counted: camera, tap, rhythm, demo, upload (None: older sets).
+    source: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    #: What is not a repetition, e.g. the rhythm game's score, streak and timing error.
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     session: Mapped[ExerciseSession] = relationship(back_populates="sets")
     repetitions: Mapped[list[Repetition]] = relationship(

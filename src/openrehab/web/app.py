@@ -26,10 +26,13 @@ from openrehab.web.routes import (
     auth,
     clinical,
     exercises,
+    live,
     pages,
     patients,
     program,
     records,
+    rhythm_pages,
+    session_pages,
 )
 
 PACKAGE_DIR = Path(__file__).parent
@@ -55,10 +58,17 @@ def create_app(
     app.state.session_factory = make_session_factory(engine)
     app.state.templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
     app.state.templates.env.filters["seconds"] = format_seconds
+    # The pose and hand model bundles live with the pose package (Python uses them too).
+    app.mount(
+        "/static/models",
+        StaticFiles(directory=PACKAGE_DIR.parent / "pose" / "models", check_dir=False),
+        name="models",
+    )
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
-    for module in (auth, patients, records, clinical, program, exercises, admin):
+    for module in (auth, patients, records, clinical, program, exercises, admin, live):
         app.include_router(module.router)
-    app.include_router(pages.router)
+    for module in (pages, session_pages, rhythm_pages):
+        app.include_router(module.router)
     _add_health(app)
     _add_error_handlers(app)
     return app

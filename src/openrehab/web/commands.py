@@ -98,8 +98,6 @@ def serve(
     ] = True,
 ) -> None:
     """Run the web app (migrates the database first; seeds demo data on first run)."""
-    import uvicorn
-
     from openrehab.services.demo import database_is_empty, seed_demo
     from openrehab.store.db import make_session_factory, session_scope
     from openrehab.web.app import create_app
@@ -125,10 +123,42 @@ def serve(
                 f"  {login.role.value:<10} username {login.username:<10} password {login.password}"
             )
     typer.echo(f"Prepared in {time.perf_counter() - started:.2f} s. Press Ctrl+C to stop.")
+    _run(app, host, port)
+
+
+def _run(app: object, host: str, port: int) -> None:
+    import uvicorn
+
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)  # type: ignore[arg-type]
     except SystemExit as exc:  # uvicorn exits when it cannot bind
         fail(f"The server stopped: could not listen on {host}:{port}.") if exc.code else None
+
+
+def demo(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+) -> None:
+    """Show a live exercise session without a camera: the app on a throw-away database with
+    the demo accounts, and a simulated patient whose movements are replayed (localhost only;
+    nothing is kept)."""
+    import tempfile
+
+    from openrehab.services.demo import seed_demo
+    from openrehab.store.db import make_session_factory, session_scope
+    from openrehab.web.app import create_app
+
+    host = "127.0.0.1"
+    _check_port_free(host, port)
+    with tempfile.TemporaryDirectory(prefix="openrehab-demo-") as folder:
+        settings = _settings(Path(folder), None)
+        engine = _ready_engine(settings)
+        with session_scope(make_session_factory(engine)) as db:
+            seed_demo(db)
+        app = create_app(settings, engine=engine, upgrade=False)
+        app.state.demo_login = "patient"  # enables /demo (one click to the simulated session)
+        typer.echo(f"OpenRehab demo: open http://localhost:{port}/demo  (Ctrl+C to stop)")
+        typer.echo("It logs you in as the demo patient and replays a simulated person exercising.")
+        _run(app, host, port)
 
 
 def _describe(settings: Settings) -> str:
@@ -274,5 +304,6 @@ def user_list(data_dir: DataDirOption = None, database_url: DatabaseUrlOption = 
 def register(app: typer.Typer) -> None:
     """Add ``serve``, ``db`` and ``user`` to the ``openrehab`` CLI."""
     app.command("serve")(serve)
+    app.command("demo")(demo)
     app.add_typer(db_app, name="db")
     app.add_typer(user_app, name="user")

@@ -198,6 +198,8 @@ class SetOut(BaseModel):
     started_at: datetime
     ended_at: datetime | None
     rep_count: int = 0
+    source: str | None = None
+    summary: dict[str, Any] = Field(default_factory=dict)
 
 
 class SetEnd(Strict):
@@ -276,6 +278,10 @@ class RepetitionOut(RepetitionIn):
     id: int
     set_id: int
     index: int
+    metrics: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Other measures, e.g. a rhythm-game note's judgement, error_ms and finger",
+    )
 
 
 class RepetitionBatch(Strict):

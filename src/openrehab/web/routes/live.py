@@ -1,0 +1,167 @@
+"""The live exercise WebSocket (protocol in docs/live-protocol.md) and the demo landmark stream.
+
+The route only moves messages: :class:`openrehab.live.session.LiveSession` validates, counts
+and stores. Database work runs in a worker thread so one slow commit does not stall every
+other patient's stream; the engine runs inline (about 0.1 ms a frame).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect, status
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from openrehab.accounts.access import Action, can_access
+from openrehab.accounts.service import COOKIE_TOKEN_LIFETIME, audit, issue_token, user_for_token
+from openrehab.exercises.library import load_library
+from openrehab.live.demo_stream import demo_available, demo_stream
+from openrehab.live.protocol import (
+    EndSet,
+    Frames,
+    Hit,
+    ProtocolError,
+    Simple,
+    Start,
+    Tap,
+    parse_client_message,
+)
+from openrehab.live.session import LiveSession
+from openrehab.services import program as program_service
+from openrehab.store.models import Role, User
+from openrehab.web.deps import COOKIE_NAME, CurrentUser, Db
+
+router = APIRouter(tags=["live"])
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+def _same_origin(websocket: WebSocket) -> bool:
+    """A cookie-authenticated socket must come from a page of this server."""
+    origin = websocket.headers.get("origin")
+    if origin is None:  # not a browser
+        return True
+    return urlsplit(origin).netloc == websocket.headers.get("host", "")
+
+
+def _authorise(websocket: WebSocket, patient_id: int) -> tuple[int, str] | None:
+    """None when the caller may record for the patient, else (close code, reason)."""
+    header = websocket.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    bearer = token.strip() if scheme.lower() == "bearer" else ""
+    secret = bearer or websocket.cookies.get(COOKIE_NAME, "")
+    if not bearer and secret and not _same_origin(websocket):
+        return CLOSE_FORBIDDEN, "This page is not from this server."
+    with websocket.app.state.session_factory() as db:
+        user = user_for_token(db, secret) if secret else None
+        if user is None:
+            return CLOSE_UNAUTHENTICATED, "Log in first."
+        patient = db.get(User, patient_id)
+        allowed = can_access(db, user, patient_id, Action.record)
+        if not allowed:
+            audit(db, user, "access.denied", "patient", patient_id, {"action": "live"})
+            db.commit()
+        if not allowed or patient is None or patient.role is not Role.patient:
+            return CLOSE_FORBIDDEN, f"You may not record exercise for patient {patient_id}."
+    return None
+
+
+@router.websocket("/api/patients/{patient_id}/live")
+async def live_socket(websocket: WebSocket, patient_id: int) -> None:
+    """Live exercise session: landmark frames in, repetition events out."""
+    await websocket.accept()
+    refused = await run_in_threadpool(_authorise, websocket, patient_id)
+    if refused:
+        await websocket.close(code=refused[0], reason=refused[1])
+        return
+    live = LiveSession(websocket.app.state.session_factory, patient_id)
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text") or message.get("bytes") or b""
+            try:
+                events = await _handle(live, text)
+            except ProtocolError as exc:
+                events = [exc.event()]
+            for event in events:
+                await websocket.send_json(event)
+            if events and events[-1]["type"] == "session_complete":
+                await websocket.close()
+                return
+    except WebSocketDisconnect:
+        return
+
+
+async def _handle(live: LiveSession, text: str | bytes) -> list[dict[str, Any]]:
+    msg = parse_client_message(text)
+    if isinstance(msg, Frames):
+        reps, events = live.count_frames(msg)
+        if reps:
+            events = events + await run_in_threadpool(live.store, reps)
+        return events
+    if isinstance(msg, Start):
+        return await run_in_threadpool(live.start, msg)
+    if isinstance(msg, Tap):
+        return await run_in_threadpool(live.store, live.tap(msg))
+    if isinstance(msg, Hit):
+        return await run_in_threadpool(live.store, live.hit(msg))
+    if isinstance(msg, EndSet):
+        return await run_in_threadpool(live.end_set, msg)
+    assert isinstance(msg, Simple)
+    if msg.type == "ping":
+        return [{"type": "pong"}]
+    if msg.type == "end_session":
+        return await run_in_threadpool(live.end_session)
+    return live.set_paused(msg.type == "pause")
+
+
+@router.get("/api/live/demo/{exercise_id}")
+def demo_landmarks(exercise_id: str, user: CurrentUser, side: str = "right") -> dict[str, Any]:
+    """A simulated person doing ``exercise_id`` as landmark frames (for a demo without a
+    camera): 30 frames/s, a few slow repetitions, in the shape the live page sends."""
+    library = load_library()
+    if exercise_id not in library:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No exercise {exercise_id!r}.")
+    if side not in ("left", "right"):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="side: left or right")
+    try:
+        return demo_stream(library.get(exercise_id), side)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
+
+
+@router.get("/demo", include_in_schema=False)
+def demo_entry(request: Request, db: Db) -> RedirectResponse:
+    """``openrehab demo`` only: log in as the demo patient and open a simulated session."""
+    username = getattr(request.app.state, "demo_login", None)
+    if not username:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Not found")
+    patient = db.scalar(select(User).where(User.username == username))
+    program = program_service.active_program(db, patient.id) if patient else None
+    library = load_library()
+    items = [
+        item
+        for item in (program.items if program else [])
+        if item.exercise_id in library and demo_available(library.get(item.exercise_id))
+    ]
+    if patient is None or not items:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="The demo patient has no program.")
+    secret = issue_token(db, patient, kind="cookie")
+    db.commit()
+    target = f"/patients/{patient.id}/session?item={items[0].id}&demo=1"
+    response = RedirectResponse(target, status.HTTP_303_SEE_OTHER)
+    response.set_cookie(
+        COOKIE_NAME,
+        secret,
+        max_age=int(COOKIE_TOKEN_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        path="/",
+    )
+    return response
