@@ -381,3 +381,32 @@ def test_demo_stream_endpoint(client: TestClient, world: World) -> None:
     assert missing.status_code == 404
     imu = client.get("/api/live/demo/forearm_pronation", headers=world.headers("patient_p"))
     assert imu.status_code == 422 and "no demo" in imu.json()["detail"]
+
+
+def test_a_demo_is_counted_and_judged_but_never_stored(
+    client: TestClient, world: World, db: Session
+) -> None:
+    with client.websocket_connect(url(world), headers=world.headers("patient_p")) as ws:
+        events = run_set(ws, "elbow_flexion", reps=3, source="demo", target_reps=3)
+        assert events[0]["set_id"] is None and events[0]["session_id"] is None
+        assert [e["count"] for e in of_type(events, "rep")] == [1, 2, 3]
+        ws.send_json({"type": "end_session"})
+        done = [ws.receive_json(), ws.receive_json()]
+    assert done[0]["type"] == "set_complete" and done[0]["count"] == 3
+    assert done[0]["judgement"]["success"] is True and done[0]["events"] == []
+    assert done[1] == {"type": "session_complete", "session_id": None, "sets": 0, "reps": 0}
+    db.expire_all()
+    assert db.scalar(select(func.count(ExerciseSet.id))) == 0
+    assert db.scalar(select(func.count(Repetition.id))) == 0
+
+
+def test_the_first_tap_after_resuming_counts(client: TestClient, world: World, db: Session) -> None:
+    with client.websocket_connect(url(world), headers=world.headers("patient_p")) as ws:
+        ready = exchange(ws, [start_msg(source="tap", t=1.0)])[0]
+        exchange(ws, [{"type": "tap", "t": 3.0}])
+    with client.websocket_connect(url(world), headers=world.headers("patient_p")) as ws:
+        exchange(ws, [start_msg(source="tap", set_id=ready["set_id"], t=50.0)])
+        events = exchange(ws, [{"type": "tap", "t": 52.5}])
+    assert [e["count"] for e in of_type(events, "rep")] == [2]
+    reps = stored_reps(db, ready["set_id"])
+    assert [(r.start_s, r.end_s) for r in reps] == [(0.0, 2.0), (2.0, 4.5)]

@@ -300,6 +300,10 @@ def test_blocked_camera_explains_and_offers_the_button(server: str, browser) -> 
 
 def test_demo_mode_counts_through_the_same_pipeline(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     page = _open(browser, server, width=390, height=844, scheme="dark")
+    token = _token(server)
+    patient_id = _api(server, "/api/me", token)["id"]  # type: ignore[index]
+    sessions_path = f"/api/patients/{patient_id}/sessions?limit=500"
+    sessions_before = len(_api(server, sessions_path, token))  # type: ignore[arg-type]
     _session(page, server, "exercise=elbow_flexion&side=left&sets=1&reps=2")
     # on a phone the switches are behind "Settings": turn high contrast on, it is remembered
     page.get_by_role("button", name="Settings").click()
@@ -322,10 +326,8 @@ def test_demo_mode_counts_through_the_same_pipeline(server: str, browser) -> Non
         assert box is not None and box["height"] >= 48 and box["x"] + box["width"] <= 390
     page.wait_for_function("document.body.dataset.screen === 'summary'", timeout=30_000)
     assert page.locator("#sum-reps").inner_text() == "2"
-    _, sets = _latest_sets(server, _token(server))
-    assert [(s["exercise_id"], s["source"], s["rep_count"]) for s in sets] == [
-        ("elbow_flexion", "demo", 2)
-    ]
+    # A simulated person's reps are counted and judged but never stored for the patient.
+    assert len(_api(server, sessions_path, token)) == sessions_before  # type: ignore[arg-type]
     _finish(page)
 
 
@@ -373,11 +375,6 @@ def _serve(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     raise AssertionError("the server did not start")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: the first tap after resuming a set is refused as 'duplicate' "
-    "(openrehab.live.session.LiveSession.tap: end_s == last_end_s); remove when fixed",
-)
 def test_reconnects_and_resumes_the_same_set(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     port = free_port()
     server = f"http://localhost:{port}"

@@ -130,3 +130,11 @@ def test_game_modules_are_served(client: TestClient) -> None:
         assert "javascript" in response.headers["content-type"]
         assert not re.search(r"https?://", response.text), f"{name}.js must not name other hosts"
     assert client.get("/static/rhythm.css").status_code == 200
+
+
+def test_today_page_links_to_the_rhythm_game(client, world) -> None:  # type: ignore[no-untyped-def]
+    patient = world.ids["patient_p"]
+    page = client.get(f"/patients/{patient}", headers=world.headers("caregiver_c"))
+    assert f'href="/patients/{patient}/rhythm"' in page.text
+    seen_only = client.get(f"/patients/{patient}", headers=world.headers("admin"))
+    assert seen_only.status_code == 200

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -38,8 +38,8 @@ MIN_TAP_INTERVAL_S = 0.3
 class _Open:
     """The set this connection writes into."""
 
-    session_id: int
-    set_id: int
+    session_id: int | None  # None: a demo, which is never stored
+    set_id: int | None
     exercise: Exercise
     start: Start
     count: int
@@ -50,7 +50,9 @@ class _Open:
     t_last: float = -math.inf
     seq: int = -1
     last_end_s: float = 0.0
+    t_tap: float = -math.inf  # client time of this connection's last tap
     rest_sent: bool = False
+    unstored: list[dict[str, Any]] = field(default_factory=list)  # a demo's reps
 
 
 class LiveSession:
@@ -79,6 +81,8 @@ class LiveSession:
             raise ProtocolError("unknown_exercise", f"There is no exercise {msg.exercise_id!r}.")
         exercise = self.library.get(msg.exercise_id)
         _check_choice(exercise, msg)
+        if msg.source == "demo":  # a simulated person: counted and shown, never stored
+            return self._opened(exercise, msg, None, None, 0, 0.0)
         with self._db() as db:
             if msg.set_id is not None:
                 exercise_set, offset = self._resumable(db, msg)
@@ -98,19 +102,30 @@ class LiveSession:
                 )
                 exercise_set_id, session_id, count, offset = exercise_set.id, session.id, 0, 0.0
             db.commit()
+        return self._opened(exercise, msg, session_id, exercise_set_id, count, offset)
+
+    def _opened(
+        self,
+        exercise: Exercise,
+        msg: Start,
+        session_id: int | None,
+        set_id: int | None,
+        count: int,
+        offset_s: float,
+    ) -> list[Event]:
         level = exercise.level(msg.level)
         needed = level.target_range_pct / 100 * abs(exercise.sensing.target - exercise.sensing.rest)
         counter = None
         if msg.source in ("camera", "demo"):
             counter = LandmarkCounter(exercise, msg.side, msg.mode, msg.level, msg.fps, msg.aspect)
-        self.open = _Open(
-            session_id, exercise_set_id, exercise, msg, count, offset, needed, counter
-        )
-        self.open.last_end_s = offset
+        op = _Open(session_id, set_id, exercise, msg, count, offset_s, needed, counter)
+        op.last_end_s = offset_s
         if msg.t is not None:
-            self.open.t0 = self.open.t_last = msg.t
-        self.session_id = session_id
-        self.open.rest_sent = count >= msg.target_reps
+            op.t0 = op.t_last = msg.t
+        op.rest_sent = count >= msg.target_reps
+        self.open = op
+        if session_id is not None:
+            self.session_id = session_id
         return [self._ready()]
 
     def _ready(self) -> Event:
@@ -221,9 +236,9 @@ class LiveSession:
         if math.isnan(op.t0):
             op.t0 = msg.t
         end_s = round(op.offset_s + msg.t - op.t0, 3)
-        if op.count and end_s - op.last_end_s < MIN_TAP_INTERVAL_S:
+        if msg.t - op.t_tap < MIN_TAP_INTERVAL_S:
             raise ProtocolError("duplicate", "That press came too soon after the last one.")
-        op.t_last = msg.t
+        op.t_last = op.t_tap = msg.t
         if self.paused:
             return []
         start_s = op.last_end_s
@@ -254,14 +269,17 @@ class LiveSession:
         op = self.open
         if op is None or not reps:
             return []
-        with self._db() as db:
-            exercise_set = db.get(ExerciseSet, op.set_id)
-            assert exercise_set is not None
-            try:
-                records.add_repetitions(db, exercise_set, reps)
-            except records.RecordError as exc:
-                raise ProtocolError("set_ended", str(exc)) from None
-            db.commit()
+        if op.set_id is None:
+            op.unstored += reps
+        else:
+            with self._db() as db:
+                exercise_set = db.get(ExerciseSet, op.set_id)
+                assert exercise_set is not None
+                try:
+                    records.add_repetitions(db, exercise_set, reps)
+                except records.RecordError as exc:
+                    raise ProtocolError("set_ended", str(exc)) from None
+                db.commit()
         events: list[Event] = []
         source = op.start.source
         for values in reps:
@@ -306,6 +324,9 @@ class LiveSession:
         events: list[Event] = []
         if op.counter is not None and not self.paused:
             events += self.store([self._values(r) for r in op.counter.finish()])
+        if op.set_id is None:
+            self.open, self.paused = None, False
+            return [*events, self._unstored_complete(op)]
         with self._db() as db:
             exercise_set = db.get(ExerciseSet, op.set_id)
             assert exercise_set is not None
@@ -340,6 +361,26 @@ class LiveSession:
         )
         return events
 
+    def _unstored_complete(self, op: _Open) -> Event:
+        """A demo set's end: judged like a real set, but nothing is stored or levelled."""
+        exercise_set = ExerciseSet(
+            exercise_id=op.exercise.id,
+            side=op.start.side,
+            mode=op.start.mode,
+            level=op.start.level,
+            target_reps=op.start.target_reps,
+        )
+        reps = [records.repetition_from(values) for values in op.unstored]
+        judgement = progress_service.judge_set(exercise_set, op.exercise, reps)
+        return {
+            "type": "set_complete",
+            "set_id": None,
+            "session_id": None,
+            "count": len(reps),
+            "judgement": judgement.to_dict(),
+            "events": [],
+        }
+
     def end_session(self) -> list[Event]:
         """End the session (open sets are finished with their progression)."""
         events: list[Event] = []
@@ -347,6 +388,11 @@ class LiveSession:
             events += self.end_set(EndSet(type="end_set"))
         session_id = self.session_id
         if session_id is None:
+            if events:  # a demo: nothing stored, nothing to close
+                return [
+                    *events,
+                    {"type": "session_complete", "session_id": None, "sets": 0, "reps": 0},
+                ]
             raise ProtocolError("not_started", "There is no session to end.")
         with self._db() as db:
             session = db.get(ExerciseSession, session_id)

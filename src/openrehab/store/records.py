@@ -75,15 +75,18 @@ def add_repetitions(
     next_index = rep_count(db, exercise_set.id)
     added = []
     for offset, values in enumerate(repetitions):
-        known = {key: values[key] for key in REPETITION_FIELDS if key in values}
-        extra = {key: value for key, value in values.items() if key not in REPETITION_FIELDS}
-        repetition = Repetition(
-            set_id=exercise_set.id, index=next_index + offset, metrics=extra, **known
-        )
+        repetition = repetition_from(values, set_id=exercise_set.id, index=next_index + offset)
         db.add(repetition)
         added.append(repetition)
     db.flush()
     return added
+
+
+def repetition_from(values: Mapping[str, Any], **fields: Any) -> Repetition:
+    """A (not yet added) repetition: known metrics in their columns, the rest in ``metrics``."""
+    known = {key: values[key] for key in REPETITION_FIELDS if key in values}
+    extra = {key: value for key, value in values.items() if key not in REPETITION_FIELDS}
+    return Repetition(metrics=extra, **known, **fields)
 
 
 def latest_for_patient(

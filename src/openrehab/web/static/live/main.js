@@ -272,7 +272,7 @@ function beginSet() {
     target_reps: it.reps,
     source: state.source,
     aspect: Math.round(sensing.aspect * 1000) / 1000,
-    fps: 30,
+    fps: sensing.fps,
     rest_s: it.rest_s,
   });
 }

@@ -56,7 +56,19 @@ export class Sensing {
     const aspect = stream.aspect || 16 / 9;
     this.frame(aspect, 1280, Math.round(1280 / aspect), true);
     this.video.hidden = true;
+    this.demoFps = stream.fps || 30;
     this.demo = playDemo(stream, (frame) => this.emit(frame));
+  }
+
+  // Frames per second the socket will see (the engine's nominal sample rate).
+  get fps() {
+    let fps = this.demoFps || 30;
+    if (!this.demo && this.cameraOn) {
+      const track = this.video.srcObject && this.video.srcObject.getVideoTracks()[0];
+      fps = (track && track.getSettings().frameRate) || 30;
+      if (this.tracker && this.tracker.meanMs > 0) fps = Math.min(fps, 1000 / this.tracker.meanMs);
+    }
+    return Math.round(Math.max(5, Math.min(120, fps)));
   }
 
   frame(aspect, width, height, backdrop) {

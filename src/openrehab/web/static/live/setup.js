@@ -16,6 +16,7 @@ export function renderSetup(item, index, total, walk, cameraOn) {
   const ex = item.exercise;
   $("setup-kicker").textContent = walk && total > 1 ? `Exercise ${index + 1} of ${total}` : "Get ready";
   $("setup-h").textContent = ex.name;
+  document.title = `${ex.name} · OpenRehab`;
   $("setup-detail").textContent = describe(item);
   const img = $("setup-diagram");
   img.src = ex.diagram_url;
