@@ -76,7 +76,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 def app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
     from openrehab.web.app import create_app
 
-    return create_app(settings, engine=engine)
+    app = create_app(settings, engine=engine)
+    # Tests replay recorded streams much faster than a camera; the frame budget has its own.
+    app.state.live_frames_per_s = None
+    return app
 
 
 @pytest.fixture

@@ -410,3 +410,91 @@ def test_the_first_tap_after_resuming_counts(client: TestClient, world: World, d
     assert [e["count"] for e in of_type(events, "rep")] == [2]
     reps = stored_reps(db, ready["set_id"])
     assert [(r.start_s, r.end_s) for r in reps] == [(0.0, 2.0), (2.0, 4.5)]
+
+
+# --- review findings ------------------------------------------------------------------------
+def test_frames_faster_than_a_camera_are_refused(client: TestClient, world: World, app) -> None:  # type: ignore[no-untyped-def]
+    app.state.live_frames_per_s = 30.0  # burst 900 frames, then 30 a second
+    batches = frame_batches(stream("elbow_flexion", reps=5), size=300)
+    with client.websocket_connect(url(world), headers=world.headers("patient_p")) as ws:
+        exchange(ws, [start_msg()])
+        accepted = exchange(ws, batches[:3])
+        assert not of_type(accepted, "error")
+        refused = exchange(ws, batches[3:4])
+    assert [e["code"] for e in refused] == ["rate_limited"]
+
+
+def test_origin_behind_a_reverse_proxy(client: TestClient, world: World) -> None:
+    client.cookies.set("openrehab_session", world.tokens["patient_p"])
+    proxied = {"origin": "https://rehab.example", "x-forwarded-host": "rehab.example"}
+    with client.websocket_connect(url(world), headers=proxied) as ws:
+        assert exchange(ws, [start_msg(source="tap")])[0]["type"] == "ready"
+
+
+def test_out_of_range_patient_ids_are_refused(client: TestClient, world: World) -> None:
+    with (
+        pytest.raises(WebSocketDisconnect),
+        client.websocket_connect(
+            "/api/patients/99999999999999999999/live", headers=world.headers("admin")
+        ) as ws,
+    ):
+        ws.receive_json()
+
+
+def test_two_connections_on_one_set_never_lose_or_double_a_rep(
+    client: TestClient, world: World, db: Session
+) -> None:
+    headers = world.headers("patient_p")
+    with (
+        client.websocket_connect(url(world), headers=headers) as a,
+        client.websocket_connect(url(world), headers=headers) as b,
+    ):
+        ready = exchange(a, [start_msg(source="tap", target_reps=50, t=0.0)])[0]
+        exchange(b, [start_msg(source="tap", target_reps=50, set_id=ready["set_id"], t=0.0)])
+        counts = []
+        for k in range(1, 6):
+            counts += [e["count"] for e in of_type(exchange(a, [{"type": "tap", "t": k}]), "rep")]
+            counts += [e["count"] for e in of_type(exchange(b, [{"type": "tap", "t": k}]), "rep")]
+    # Each announced count is the rep's own number in the stored set.
+    assert counts == list(range(1, 11))
+    assert [r.index for r in stored_reps(db, ready["set_id"])] == list(range(10))
+
+
+def test_a_resumed_set_keeps_its_own_level_and_target(client: TestClient, world: World) -> None:
+    with client.websocket_connect(url(world), headers=world.headers("patient_p")) as ws:
+        ready = exchange(ws, [start_msg(source="tap", level=1, target_reps=3)])[0]
+    with client.websocket_connect(url(world), headers=world.headers("patient_p")) as ws:
+        start = start_msg(source="camera", level=7, target_reps=200, set_id=ready["set_id"])
+        again = exchange(ws, [start])[0]
+    assert again["target_reps"] == 3
+    assert again["exercise"]["needed_excursion"] == ready["exercise"]["needed_excursion"]
+
+
+def test_a_set_ended_elsewhere_is_let_go(client: TestClient, world: World, db: Session) -> None:
+    headers = world.headers("patient_p")
+    with client.websocket_connect(url(world), headers=headers) as ws:
+        ready = exchange(ws, [start_msg(source="tap", t=0.0)])[0]
+        exchange(ws, [{"type": "tap", "t": 1.0}])
+        ended = client.post(
+            f"/api/patients/{world.ids['patient_p']}/sessions/{ready['session_id']}/end",
+            headers=headers,
+        )
+        assert ended.status_code == 200
+        refused = exchange(ws, [{"type": "tap", "t": 2.0}])
+        assert [e["code"] for e in refused] == ["set_ended"]
+        # The page goes on with its next set, naming the ended session: a new one is opened.
+        nxt = exchange(ws, [start_msg(source="tap", session_id=ready["session_id"])])[0]
+    assert nxt["type"] == "ready" and nxt["session_id"] != ready["session_id"]
+    assert len(stored_reps(db, ready["set_id"])) == 1
+
+
+def test_each_set_takes_its_own_kind_of_input(client: TestClient, world: World) -> None:
+    hit = {"type": "hit", "t": 1.0, "note_t": 1.0, "error_ms": 0, "judgement": "perfect"}
+    with client.websocket_connect(url(world), headers=world.headers("patient_p")) as ws:
+        exchange(ws, [start_msg(source="tap")])
+        assert exchange(ws, [hit])[0]["code"] == "bad_message"
+        exchange(ws, [{"type": "end_set"}])
+        exchange(ws, [start_msg("finger_tapping", source="rhythm")])
+        assert exchange(ws, [{"type": "tap", "t": 5.0}])[0]["code"] == "bad_message"
+        early = dict(hit, t=6.0, note_t=60.0)
+        assert exchange(ws, [early])[0]["code"] == "bad_message"

@@ -109,3 +109,28 @@ def test_rep_metrics_rom_velocity_and_too_fast() -> None:
         t, x, 100.0, unit="deg", start_s=0.0, end_s=2.0, peak_s=1.0, max_velocity=200.0
     )
     assert not slow.too_fast
+
+
+def test_stretch_speed_never_reads_above_the_real_speed() -> None:
+    # A 14 deg stretch at a constant 12 deg/s, then a 10 s hold (review finding: the edge of
+    # a Savitzky-Golay fit read 17.9 deg/s and flagged it as too fast for a 15 deg/s limit).
+    from openrehab.motion.metrics import rep_metrics
+
+    fs = 30.0
+    t = np.arange(0, 11.2, 1 / fs)
+    x = np.minimum(12.0 * t, 14.0)
+    m = rep_metrics(t, x, fs, unit="deg", start_s=0.0, end_s=t[-1], peak_s=1.2, max_velocity=15.0)
+    assert m.stretch_velocity <= 12.0 + 1e-6
+    assert not m.too_fast
+    fast = rep_metrics(
+        t,
+        np.minimum(40.0 * t, 40.0),
+        fs,
+        unit="deg",
+        start_s=0.0,
+        end_s=t[-1],
+        peak_s=1.0,
+        max_velocity=15.0,
+    )
+    # 40 deg in 1 s, averaged over the 2 s window: 20 deg/s, still above the limit.
+    assert 15.0 < fast.stretch_velocity <= 40.0 + 1e-6 and fast.too_fast

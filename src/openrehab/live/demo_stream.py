@@ -26,6 +26,7 @@ DEMO_REPS = 5
 _LEAD_IN_S = 2.0
 _PAUSE_S = 1.0
 _REACH = 1.15
+_DEMO_S = 60.0
 
 # A seated person facing the camera, in "square" image units (x already times the aspect),
 # y down; the person's left is on the image's right.
@@ -86,14 +87,17 @@ def demo_available(exercise: Exercise) -> bool:
 _NOT_SHOWN = frozenset({"wrist_deviation"})
 
 
-def demo_stream(exercise: Exercise, side: str = "right", reps: int = DEMO_REPS) -> dict[str, Any]:
-    """Frames ``{"t", "pose", "hands"}`` at 30 frames/s of ``reps`` slow repetitions."""
+def demo_stream(exercise: Exercise, side: str = "right", reps: int | None = None) -> dict[str, Any]:
+    """Frames ``{"t", "pose", "hands"}`` at 30 frames/s of ``reps`` repetitions at the
+    level-1 tempo (default: 5, or as many as fit in about a minute, at least 2)."""
     sdef = SIGNALS[exercise.sensing.signal]
     animate = _ANIMATORS.get(sdef.method)
     if animate is None or not demo_available(exercise):
         raise ValueError(f"There is no demo for {exercise.name} yet.")
     level = exercise.level(1)
     rep_s = max(2.0, rep_duration_s(level.tempo_bpm, level.beats_per_rep, level.hold_s))
+    if reps is None:
+        reps = max(2, min(DEMO_REPS, int(_DEMO_S // (rep_s + _PAUSE_S))))
     total_s = _LEAD_IN_S + reps * (rep_s + _PAUSE_S) + 1.0
     t = np.arange(0.0, total_s, 1 / FPS)
     phase = np.zeros_like(t)  # 0 at rest, 1 at the target

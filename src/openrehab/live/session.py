@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from openrehab.exercises.library import Library, load_library
@@ -32,6 +33,8 @@ from .protocol import PROTOCOL_VERSION, EndSet, Frames, Hit, ProtocolError, Star
 Event = dict[str, Any]
 #: Two taps closer than this are one press that bounced (or a double press).
 MIN_TAP_INTERVAL_S = 0.3
+#: A pinch may come this long before its note (the widest timing window is 0.4 s).
+MAX_EARLY_S = 1.0
 
 
 @dataclass
@@ -88,6 +91,14 @@ class LiveSession:
                 exercise_set, offset = self._resumable(db, msg)
                 exercise_set_id, session_id = exercise_set.id, exercise_set.session_id
                 count = records.rep_count(db, exercise_set_id)
+                # The set is judged against what it was opened with, whatever the page sends.
+                msg = msg.model_copy(
+                    update={
+                        "level": exercise_set.level,
+                        "mode": exercise_set.mode,
+                        "target_reps": exercise_set.target_reps or msg.target_reps,
+                    }
+                )
             else:
                 session = self._session_for(db, msg)
                 exercise_set = records.start_set(
@@ -165,8 +176,8 @@ class LiveSession:
         session = db.get(ExerciseSession, msg.session_id)
         if session is None or session.patient_id != self.patient_id:
             raise ProtocolError("forbidden", "That session is not this patient's.")
-        if session.ended_at is not None:
-            raise ProtocolError("set_ended", "That session has ended; start a new one.")
+        if session.ended_at is not None:  # ended elsewhere: the new set starts a new session
+            return records.start_session(db, self.patient_id, source=msg.source)
         return session
 
     def _resumable(self, db: Session, msg: Start) -> tuple[ExerciseSet, float]:
@@ -177,6 +188,8 @@ class LiveSession:
             raise ProtocolError("set_ended", "That set has ended; start a new set.")
         if exercise_set.exercise_id != msg.exercise_id or exercise_set.side != msg.side:
             raise ProtocolError("bad_message", "The set was opened for another exercise or side.")
+        if (exercise_set.source == "rhythm") != (msg.source == "rhythm"):
+            raise ProtocolError("bad_message", "A rhythm-game set resumes only as a game.")
         last_end = db.scalar(
             select(Repetition.end_s)
             .where(Repetition.set_id == exercise_set.id)
@@ -233,6 +246,8 @@ class LiveSession:
     def tap(self, msg: Tap) -> list[dict[str, Any]]:
         """A repetition logged by a button press: from the previous one to this press."""
         op = self._clock(msg.t)
+        if op.start.source == "rhythm":
+            raise ProtocolError("bad_message", "A rhythm-game set takes notes, not taps.")
         if math.isnan(op.t0):
             op.t0 = msg.t
         end_s = round(op.offset_s + msg.t - op.t0, 3)
@@ -247,6 +262,10 @@ class LiveSession:
     def hit(self, msg: Hit) -> list[dict[str, Any]]:
         """A judged rhythm-game note, stored as a repetition with its timing."""
         op = self._clock(msg.t)
+        if op.start.source != "rhythm":
+            raise ProtocolError("bad_message", "Notes belong to a rhythm-game set.")
+        if msg.note_t > msg.t + MAX_EARLY_S:
+            raise ProtocolError("bad_message", "A note cannot be judged long before it comes.")
         if math.isnan(op.t0):
             op.t0 = min(msg.t, msg.note_t)
         op.t_last = msg.t
@@ -271,19 +290,13 @@ class LiveSession:
             return []
         if op.set_id is None:
             op.unstored += reps
+            first = op.count + 1
         else:
-            with self._db() as db:
-                exercise_set = db.get(ExerciseSet, op.set_id)
-                assert exercise_set is not None
-                try:
-                    records.add_repetitions(db, exercise_set, reps)
-                except records.RecordError as exc:
-                    raise ProtocolError("set_ended", str(exc)) from None
-                db.commit()
+            first = self._commit(op.set_id, reps)
         events: list[Event] = []
         source = op.start.source
-        for values in reps:
-            op.count += 1
+        for number, values in enumerate(reps, start=first):
+            op.count = number
             op.last_end_s = max(op.last_end_s, values["end_s"])
             rom = values.get("rom")
             events.append(
@@ -308,6 +321,35 @@ class LiveSession:
             op.rest_sent = True
             events.append({"type": "rest", "seconds": op.start.rest_s})
         return events
+
+    def _commit(self, set_id: int, reps: list[dict[str, Any]]) -> int:
+        """Store ``reps`` and return the number of the first. Another connection writing to
+        the same set (a second tab, a half-open old socket) can take the same numbers first:
+        the insert then fails on the unique (set, index) and is retried once."""
+        for attempt in range(2):
+            with self._db() as db:
+                exercise_set = db.get(ExerciseSet, set_id)
+                assert exercise_set is not None
+                try:
+                    added = records.add_repetitions(db, exercise_set, reps)
+                    db.commit()
+                except records.RecordError as exc:
+                    self._closed_elsewhere(exercise_set)
+                    raise ProtocolError("set_ended", str(exc)) from None
+                except IntegrityError:
+                    db.rollback()
+                    if attempt:
+                        raise
+                    continue
+                return added[0].index + 1
+        raise AssertionError("unreachable")
+
+    def _closed_elsewhere(self, exercise_set: ExerciseSet) -> None:
+        """The set (or its session) was ended by another client: forget it here."""
+        self.open = None
+        self.paused = False
+        if exercise_set.session.ended_at is not None:
+            self.session_id = None
 
     # -- control -------------------------------------------------------------------------
     def set_paused(self, paused: bool) -> list[Event]:

@@ -7,11 +7,14 @@ other patient's stream; the engine runs inline (about 0.1 ms a frame).
 
 from __future__ import annotations
 
+import functools
+import json
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect, status
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -19,6 +22,7 @@ from openrehab.accounts.access import Action, can_access
 from openrehab.accounts.service import COOKIE_TOKEN_LIFETIME, audit, issue_token, user_for_token
 from openrehab.exercises.library import load_library
 from openrehab.live.demo_stream import demo_available, demo_stream
+from openrehab.live.limits import FRAMES_PER_S, FrameBudget
 from openrehab.live.protocol import (
     EndSet,
     Frames,
@@ -32,20 +36,26 @@ from openrehab.live.protocol import (
 from openrehab.live.session import LiveSession
 from openrehab.services import program as program_service
 from openrehab.store.models import Role, User
-from openrehab.web.deps import COOKIE_NAME, CurrentUser, Db
+from openrehab.web.deps import COOKIE_NAME, CurrentUser, Db, PatientId
 
 router = APIRouter(tags=["live"])
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+INTERNAL_ERROR = "Something went wrong on the server; what was counted before is kept."
+RATE_LIMITED = "Frames are coming faster than a camera sends them; these were not counted."
+logger = logging.getLogger(__name__)
 
 
 def _same_origin(websocket: WebSocket) -> bool:
-    """A cookie-authenticated socket must come from a page of this server."""
+    """A cookie-authenticated socket must come from a page of this server (behind a reverse
+    proxy, the host the browser asked for is in X-Forwarded-Host: a page on another site
+    cannot set that header on a WebSocket handshake)."""
     origin = websocket.headers.get("origin")
     if origin is None:  # not a browser
         return True
-    return urlsplit(origin).netloc == websocket.headers.get("host", "")
+    hosts = {websocket.headers.get("host", ""), websocket.headers.get("x-forwarded-host", "")}
+    return urlsplit(origin).netloc in hosts - {""}
 
 
 def _authorise(websocket: WebSocket, patient_id: int) -> tuple[int, str] | None:
@@ -71,7 +81,7 @@ def _authorise(websocket: WebSocket, patient_id: int) -> tuple[int, str] | None:
 
 
 @router.websocket("/api/patients/{patient_id}/live")
-async def live_socket(websocket: WebSocket, patient_id: int) -> None:
+async def live_socket(websocket: WebSocket, patient_id: PatientId) -> None:
     """Live exercise session: landmark frames in, repetition events out."""
     await websocket.accept()
     refused = await run_in_threadpool(_authorise, websocket, patient_id)
@@ -79,6 +89,8 @@ async def live_socket(websocket: WebSocket, patient_id: int) -> None:
         await websocket.close(code=refused[0], reason=refused[1])
         return
     live = LiveSession(websocket.app.state.session_factory, patient_id)
+    rate = getattr(websocket.app.state, "live_frames_per_s", FRAMES_PER_S)
+    budget = FrameBudget(rate) if rate else None
     try:
         while True:
             message = await websocket.receive()
@@ -86,9 +98,12 @@ async def live_socket(websocket: WebSocket, patient_id: int) -> None:
                 return
             text = message.get("text") or message.get("bytes") or b""
             try:
-                events = await _handle(live, text)
+                events = await _handle(live, text, budget)
             except ProtocolError as exc:
                 events = [exc.event()]
+            except Exception:  # a fault of ours: say so, keep the socket and what is stored
+                logger.exception("live session of patient %s", patient_id)
+                events = [ProtocolError("internal", INTERNAL_ERROR).event()]
             for event in events:
                 await websocket.send_json(event)
             if events and events[-1]["type"] == "session_complete":
@@ -98,9 +113,13 @@ async def live_socket(websocket: WebSocket, patient_id: int) -> None:
         return
 
 
-async def _handle(live: LiveSession, text: str | bytes) -> list[dict[str, Any]]:
+async def _handle(
+    live: LiveSession, text: str | bytes, budget: FrameBudget | None
+) -> list[dict[str, Any]]:
     msg = parse_client_message(text)
     if isinstance(msg, Frames):
+        if budget is not None and not budget.take(len(msg.frames)):
+            raise ProtocolError("rate_limited", RATE_LIMITED, seq=msg.seq)
         reps, events = live.count_frames(msg)
         if reps:
             events = events + await run_in_threadpool(live.store, reps)
@@ -122,7 +141,7 @@ async def _handle(live: LiveSession, text: str | bytes) -> list[dict[str, Any]]:
 
 
 @router.get("/api/live/demo/{exercise_id}")
-def demo_landmarks(exercise_id: str, user: CurrentUser, side: str = "right") -> dict[str, Any]:
+def demo_landmarks(exercise_id: str, user: CurrentUser, side: str = "right") -> Response:
     """A simulated person doing ``exercise_id`` as landmark frames (for a demo without a
     camera): 30 frames/s, a few slow repetitions, in the shape the live page sends."""
     library = load_library()
@@ -131,9 +150,15 @@ def demo_landmarks(exercise_id: str, user: CurrentUser, side: str = "right") -> 
     if side not in ("left", "right"):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="side: left or right")
     try:
-        return demo_stream(library.get(exercise_id), side)
+        return Response(_demo_json(exercise_id, side), media_type="application/json")
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
+
+
+@functools.lru_cache(maxsize=16)
+def _demo_json(exercise_id: str, side: str) -> bytes:
+    """The demo stream, computed once per exercise and side (a stretch's is about 2 MB)."""
+    return json.dumps(demo_stream(load_library().get(exercise_id), side)).encode()
 
 
 @router.get("/demo", include_in_schema=False)

@@ -31,8 +31,14 @@ export class LiveSocket {
     this.ready = false;
     this.pending = [];
     this.wanted = true;
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(this.start));
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.sendStart(this.ws);
     else this.connect();
+  }
+
+  // The start (or resume) message, stamped with the client clock: set time 0 for a new set,
+  // the moment of resuming for a resumed one (the server continues after its last rep).
+  sendStart(ws) {
+    ws.send(JSON.stringify({ ...this.start, t: performance.now() / 1000 }));
   }
 
   connect() {
@@ -45,7 +51,7 @@ export class LiveSocket {
     const ws = new WebSocket(this.url);
     this.ws = ws;
     ws.onopen = () => {
-      if (this.start) ws.send(JSON.stringify(this.start));
+      if (this.start) this.sendStart(ws);
     };
     ws.onmessage = (event) => {
       let message;
@@ -63,8 +69,11 @@ export class LiveSocket {
     if (message.type === "ready") {
       this.ready = true;
       this.attempt = 0;
-      this.sessionId = message.session_id;
-      this.start = { ...this.start, set_id: message.set_id, session_id: message.session_id };
+      // A demo is never stored (ids are null): keep the real session for the sets after it.
+      if (message.session_id !== null) this.sessionId = message.session_id;
+      if (message.set_id !== null) {
+        this.start = { ...this.start, set_id: message.set_id, session_id: message.session_id };
+      }
       this.onState("ready");
       this.keepAlive();
       const pending = this.pending;
