@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -57,12 +59,15 @@ class RunningServer:
 
 
 @contextmanager
-def running_server(data_dir: Path, timeout_s: float = 30) -> Iterator[RunningServer]:
+def running_server(
+    data_dir: Path, timeout_s: float = 30, port: int | None = None
+) -> Iterator[RunningServer]:
     """Run ``openrehab serve`` as a user would, wait for /health, stop it afterwards.
 
-    ``output`` holds what the server printed, once the block has ended.
+    ``port``: a fixed one (e.g. to start the server again where a page expects it); default,
+    a free one. ``output`` holds what the server printed, once the block has ended.
     """
-    port = free_port()
+    port = free_port() if port is None else port
     process = subprocess.Popen(
         [
             sys.executable,
@@ -92,3 +97,29 @@ def running_server(data_dir: Path, timeout_s: float = 30) -> Iterator[RunningSer
     finally:
         process.terminate()
         server.output, _ = process.communicate(timeout=10)
+
+
+# --- browser tests (tests/web/conftest.py has their fixtures) ---------------------------------
+CHROMIUM = os.environ.get("OPENREHAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+#: Headless Chromium as a patient's browser, without Google's background services.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+NO_GPU = "--disable-gpu"
+#: Audio plays without a click (tests start sessions and games from scripts too).
+AUTOPLAY = "--autoplay-policy=no-user-gesture-required"
+#: Chromium's fake camera, allowed without asking (add --use-file-for-fake-video-capture=...).
+FAKE_CAMERA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+
+def log_in(page: Any, server: str, username: str = "patient") -> None:
+    """Log ``page`` in as one of the demo accounts (password ``demo-<username>``)."""
+    page.goto(server + "/login")
+    page.fill("#username", username)
+    page.fill("#password", f"demo-{username}")
+    page.keyboard.press("Enter")
+    page.wait_for_url(server + "/")

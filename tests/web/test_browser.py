@@ -4,47 +4,15 @@ keyboard only, sees the day, reports pain, logs out. Skips when Chromium is not 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from openrehab.exercises.library import load_library
-from support import running_server
+from support import log_in
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("OPENREHAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_server(tmp_path_factory.mktemp("browser-data")) as running:
-        assert running.health is not None, "the server did not start"
-        yield running.base_url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 def test_patient_keyboard_only_flow(server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -98,11 +66,7 @@ def test_library_by_keyboard(server: str, browser, tmp_path: Path) -> None:  # t
     page.on(
         "request", lambda r: None if r.url.startswith(server) else external_requests.append(r.url)
     )
-    page.goto(server + "/login")
-    page.fill("#username", "caregiver")
-    page.fill("#password", "demo-caregiver")
-    page.keyboard.press("Enter")
-    page.wait_for_url(server + "/")
+    log_in(page, server, "caregiver")
     page.get_by_role("link", name="Exercises").focus()
     page.keyboard.press("Enter")
     page.wait_for_url(server + "/exercises")
@@ -127,11 +91,7 @@ def test_exercise_page_plays_the_beat(server: str, browser) -> None:  # type: ig
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(server + "/login")
-    page.fill("#username", "patient")
-    page.fill("#password", "demo-patient")
-    page.keyboard.press("Enter")
-    page.wait_for_url(server + "/")
+    log_in(page, server)
     page.goto(server + "/exercises/elbow_extension")
     toggle = page.locator("#beat-toggle")
     assert toggle.inner_text() == "Play the beat"

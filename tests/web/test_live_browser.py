@@ -18,18 +18,23 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from support import free_port, running_server
+from support import (
+    AUTOPLAY,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    FAKE_CAMERA,
+    free_port,
+    log_in,
+    running_server,
+)
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("OPENREHAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SHARED_DIR = Path(
     os.environ.get("OPENREHAB_SHARED_DIR", Path(__file__).resolve().parents[2] / ".." / "shared")
 ).resolve()
@@ -37,38 +42,15 @@ SHARED_DIR = Path(
 CLIP = SHARED_DIR / "videos" / "squat_correct_001.avi"
 COUNTED = "Number(document.getElementById('count').textContent) >= 1"
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1.min.js"
-BASE_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_server(tmp_path_factory.mktemp("live-browser-data")) as running:
-        assert running.health is not None, "the server did not start"
-        yield running.base_url
+def chromium_args() -> list[str]:
+    """The GPU as it is (software in a VM: MediaPipe then runs on the CPU); sound autoplays.
 
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as instance:
-        yield instance
-
-
-@pytest.fixture(scope="module")
-def browser(playwright) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    """No camera permission: getUserMedia is refused, as when a person says no."""
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
-    yield browser
-    browser.close()
+    ``browser`` has no camera permission: getUserMedia is refused, as when a person says no.
+    """
+    return [*CHROMIUM_ARGS, AUTOPLAY]
 
 
 @pytest.fixture(scope="module")
@@ -100,16 +82,11 @@ def squat_y4m(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def camera_browser(playwright, squat_y4m: Path) -> Iterator[object]:  # type: ignore[no-untyped-def]
+def camera_browser(playwright, chromium_args: list[str], squat_y4m: Path) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """A fake camera that shows the squat clip over and over."""
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM,
-        args=[
-            *BASE_ARGS,
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={squat_y4m}",
-        ],
+        args=[*chromium_args, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={squat_y4m}"],
     )
     yield browser
     browser.close()
@@ -149,11 +126,7 @@ def _open(browser, server: str, width: int = 1280, height: int = 900, scheme: st
     page.errors = []
     page.on("request", lambda r: None if r.url.startswith(server) else page.external.append(r.url))
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    page.goto(server + "/login")
-    page.fill("#username", "patient")
-    page.fill("#password", "demo-patient")
-    page.keyboard.press("Enter")
-    page.wait_for_url(server + "/")
+    log_in(page, server)
     return page
 
 
@@ -347,39 +320,11 @@ def test_today_start_button_opens_the_session(server: str, browser) -> None:  # 
     _finish(page)
 
 
-def _serve(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
-    """``openrehab serve`` on a fixed port (to restart it where the page expects it)."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "openrehab",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "OPENREHAB_TEST_FAST_HASH": "1"},
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://localhost:{port}/health", timeout=1):
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("the server did not start")
-
-
 def test_reconnects_and_resumes_the_same_set(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    port = free_port()
+    port = free_port()  # the server starts again where the page expects it
     server = f"http://localhost:{port}"
-    process = _serve(port, tmp_path / "data")
-    try:
+    with running_server(tmp_path / "data", port=port) as first:
+        assert first.health is not None, "the server did not start"
         page = _open(browser, server)
         _session(page, server, "exercise=forearm_pronation&side=left&sets=1&reps=3")
         page.get_by_role("button", name="Count with a button").click()
@@ -387,13 +332,14 @@ def test_reconnects_and_resumes_the_same_set(browser, tmp_path: Path) -> None:  
         page.wait_for_timeout(600)
         page.keyboard.press("Space")
         page.wait_for_function("document.getElementById('count').textContent === '1'")
-        process.terminate()  # the server goes away mid-set
-        process.wait(timeout=10)
+        first.process.terminate()  # the server goes away mid-set
+        first.process.wait(timeout=10)
         page.wait_for_function(
             "document.getElementById('coach').textContent.includes('Reconnecting')",
             timeout=10_000,
         )
-        process = _serve(port, tmp_path / "data")
+    with running_server(tmp_path / "data", port=port) as second:
+        assert second.health is not None, "the server did not start again"
         page.wait_for_function(
             "document.getElementById('coach').textContent.includes('Connected again')",
             timeout=30_000,
@@ -407,6 +353,3 @@ def test_reconnects_and_resumes_the_same_set(browser, tmp_path: Path) -> None:  
         _, sets = _latest_sets(server, _token(server))
         assert [(s["source"], s["rep_count"]) for s in sets] == [("tap", 3)]
         _finish(page)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)

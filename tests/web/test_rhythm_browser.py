@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,55 +18,18 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from support import running_server
+from support import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS, FAKE_CAMERA, NO_GPU, log_in
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("OPENREHAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 #: Set to a folder (e.g. /tmp/shots) to keep the screenshots of test_screenshots.
 SHOTS = os.environ.get("OPENREHAB_SHOTS")
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    data = tmp_path_factory.mktemp("rhythm-data")
-    with running_server(data) as running:
-        assert running.health is not None, "the server did not start"
-        yield running.base_url, data
-
-
-@pytest.fixture(scope="module")
-def server(served: tuple[str, Path]) -> str:
-    return served[0]
-
-
-#: Headless Chromium as a patient's browser; audio plays without a click (tests start games
-#: from scripts too).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Any) -> Iterator[Any]:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
+def chromium_args() -> list[str]:
+    """No GPU; audio plays without a click (tests start games from scripts too)."""
+    return [*CHROMIUM_ARGS, NO_GPU, AUTOPLAY]
 
 
 class Game:
@@ -82,11 +44,7 @@ class Game:
         self.page.on("request", lambda r: self._check(r.url))
         self.page.on("websocket", lambda ws: self._check(ws.url))
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.goto(server + "/login")
-        self.page.fill("#username", "patient")
-        self.page.fill("#password", "demo-patient")
-        self.page.keyboard.press("Enter")
-        self.page.wait_for_url(server + "/")
+        log_in(self.page, server)
         self.patient_id = self.api("/api/me")["id"]
 
     def _check(self, url: str) -> None:
@@ -492,13 +450,14 @@ def test_screenshots(browser: Any, server: str, tmp_path: Path) -> None:
     assert len(list(folder.glob("rhythm-*.png"))) >= 3 * len(combos)
 
 
-def test_camera_and_hand_tracker_run_locally(server: str, playwright: Any) -> None:
+def test_camera_and_hand_tracker_run_locally(
+    server: str, playwright: Any, chromium_args: list[str]
+) -> None:
     """With Chromium's fake camera (a test pattern, no hand), the served MediaPipe bundle,
     wasm and hand model load from this server, the tracker runs on the frames, and the page
     asks for a hand; nothing is fetched from elsewhere."""
-    fake_camera = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
     browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *fake_camera]
+        executable_path=CHROMIUM, args=[*chromium_args, *FAKE_CAMERA]
     )
     try:
         game = Game(browser, server, permissions=["camera"])

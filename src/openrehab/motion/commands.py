@@ -11,6 +11,8 @@ import importlib.util
 import json
 import math
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -152,16 +154,26 @@ def count_command(
     ),
 ) -> None:
     """Count repetitions in a recording and measure each one."""
-    import numpy as np
-
     from .engine import analyse_recording
-    from .recordings import RecordingError, read_recording
+    from .recordings import read_recording
 
     spec = resolve_spec(exercise)
     aspect = _parse_image_size(image_size) if image_size else None
-    try:
+    with analysis_errors(path):
         rec = read_recording(path, aspect=aspect)
         result = analyse_recording(rec, spec)
+    print_result(result.to_dict(), as_json)
+
+
+@contextmanager
+def analysis_errors(path: Path) -> Iterator[None]:
+    """Reading or analysing the recording at ``path`` fails with one line, never a traceback."""
+    import numpy as np
+
+    from .recordings import RecordingError
+
+    try:
+        yield
     except RecordingError as exc:
         raise _fail(str(exc)) from None
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
@@ -169,10 +181,15 @@ def count_command(
         raise _fail(
             f"{path}: cannot analyse this recording ({type(exc).__name__}: {exc})"
         ) from None
-    out = result.to_dict()
+
+
+def print_result(out: dict, as_json: bool, heading: str | None = None) -> None:
+    """A result as exactly one JSON object, or as a table (under ``heading``)."""
     if as_json:
         typer.echo(json.dumps(out, allow_nan=False))
     else:
+        if heading is not None:
+            typer.echo(heading)
         typer.echo(_table(out))
 
 

@@ -9,7 +9,6 @@ when a command runs.
 from __future__ import annotations
 
 import importlib.util
-import json
 import sys
 from pathlib import Path
 
@@ -46,9 +45,7 @@ def analyze_video_command(
     ),
 ) -> None:
     """Find the pose in every frame of a video (offline), then count repetitions."""
-    import numpy as np
-
-    from openrehab.motion.commands import _table
+    from openrehab.motion.commands import analysis_errors, print_result
     from openrehab.motion.engine import analyse_recording
     from openrehab.motion.recordings import RecordingError, write_landmarks_jsonl
 
@@ -69,26 +66,17 @@ def analyze_video_command(
             write_landmarks_jsonl(rec, landmarks_out)
         except OSError as exc:
             raise _fail(f"--landmarks-out {landmarks_out}: {exc.strerror or exc}") from None
-    try:
+    with analysis_errors(path):
         result = analyse_recording(rec, spec)
-    except RecordingError as exc:
-        raise _fail(str(exc)) from None
-    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
-        raise _fail(
-            f"{path}: cannot analyse this recording ({type(exc).__name__}: {exc})"
-        ) from None
     out = result.to_dict()
     out["frames"] = stats.frames
     out["frames_with_pose"] = stats.frames_with_pose
-    if as_json:
-        typer.echo(json.dumps(out, allow_nan=False))
-    else:
-        typer.echo(
-            f"video: {stats.frames} frames at {stats.fps:g} fps, {stats.width}x{stats.height}, "
-            f"pose found in {stats.frames_with_pose} ({model} model, "
-            f"{stats.ms_per_frame:.1f} ms/frame)"
-        )
-        typer.echo(_table(out))
+    heading = (
+        f"video: {stats.frames} frames at {stats.fps:g} fps, {stats.width}x{stats.height}, "
+        f"pose found in {stats.frames_with_pose} ({model} model, "
+        f"{stats.ms_per_frame:.1f} ms/frame)"
+    )
+    print_result(out, as_json, heading)
 
 
 def find_bench_video() -> Path | None:

@@ -12,13 +12,13 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from openrehab.accounts.access import Action, can_access
 from openrehab.exercises.library import load_library
 from openrehab.services import program as program_service
 from openrehab.services import progress as progress_service
-from openrehab.store.models import Role, User
+from openrehab.store.models import User
 from openrehab.web.deps import Db, ObjectId
 from openrehab.web.routes.pages import MaybeUser, _login_redirect, error_page, render
+from openrehab.web.routes.session_pages import patient_to_record
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,13 +92,9 @@ def rhythm_page(
     exercise: str | None = Query(default=None, max_length=80),
     side: str | None = Query(default=None, max_length=10),
 ) -> Response:
-    if user is None:
-        return _login_redirect(request)
-    if not can_access(db, user, patient_id, Action.record):
-        return error_page(request, user, 403, "You cannot record exercises for this person.")
-    patient = db.get(User, patient_id)
-    if patient is None or patient.role is not Role.patient:
-        return error_page(request, user, 404, "There is no such patient.")
+    patient = patient_to_record(request, user, db, patient_id, _login_redirect)
+    if isinstance(patient, Response):
+        return patient
     config = game_config(db, patient)
     if not config["exercises"]:
         return error_page(request, user, 404, "The rhythm game's exercises are not installed.")

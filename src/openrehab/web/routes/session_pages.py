@@ -9,6 +9,7 @@ in one JSON blob, and the counting happens over the WebSocket in docs/live-proto
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -277,15 +278,30 @@ def _int_param(value: str | None, low: int, high: int) -> int | None:
     return number if number is not None and low <= number <= high else None
 
 
-@router.get("/patients/{patient_id}/session", response_class=HTMLResponse)
-def session_page(request: Request, patient_id: ObjectId, user: MaybeUser, db: Db) -> Response:
+def patient_to_record(
+    request: Request,
+    user: User | None,
+    db: Db,
+    patient_id: int,
+    login_redirect: Callable[[Request], Response] = _login_redirect_with_query,
+) -> User | Response:
+    """The patient whose exercises ``user`` records on this page, or the page to show instead:
+    the login (``login_redirect``), 403 when not allowed, 404 when there is no such patient."""
     if user is None:
-        return _login_redirect_with_query(request)
+        return login_redirect(request)
     if not can_access(db, user, patient_id, Action.record):
         return error_page(request, user, 403, "You cannot record exercises for this person.")
     patient = db.get(User, patient_id)
     if patient is None or patient.role is not Role.patient:
         return error_page(request, user, 404, "There is no such patient.")
+    return patient
+
+
+@router.get("/patients/{patient_id}/session", response_class=HTMLResponse)
+def session_page(request: Request, patient_id: ObjectId, user: MaybeUser, db: Db) -> Response:
+    patient = patient_to_record(request, user, db, patient_id)
+    if isinstance(patient, Response):
+        return patient
     params = request.query_params
     library = load_library()
     items: list[dict[str, Any]] = []

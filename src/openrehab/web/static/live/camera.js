@@ -1,5 +1,9 @@
 // The camera: ask for it, explain plainly when it cannot be used. The video stays here.
 
+import { openCamera, problemOf as cameraProblemOf, stopCamera } from "../shared/camera.js";
+
+export { stopCamera };
+
 export const CAMERA_PROBLEMS = {
   denied:
     "The camera is blocked for this page. To use it, allow the camera in the browser's " +
@@ -15,49 +19,15 @@ export const CAMERA_PROBLEMS = {
 };
 
 export function problemOf(error) {
-  switch (error && error.name) {
-    case "NotAllowedError":
-    case "SecurityError":
-      return "denied";
-    case "NotFoundError":
-    case "OverconstrainedError":
-      return "none";
-    case "NotReadableError":
-    case "AbortError":
-      return "busy";
-    case "InsecureError":
-      return "insecure";
-    default:
-      return "other";
-  }
+  return error && error.name === "InsecureError" ? "insecure" : cameraProblemOf(error);
 }
 
 // Start the camera into `video`. Resolves with the stream; rejects with {problem}.
 export async function startCamera(video) {
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-    throw { problem: "insecure" };
-  }
-  let stream;
-  try {
-    stream = await navigator.mediaDevices.getUserMedia({
-      audio: false,
-      video: { facingMode: "user", width: { ideal: 1280 }, height: { ideal: 720 } },
-    });
-  } catch (error) {
-    throw { problem: problemOf(error), error };
-  }
-  video.srcObject = stream;
-  video.muted = true;
-  video.playsInline = true;
-  await video.play();
+  const size = { width: { ideal: 1280 }, height: { ideal: 720 } };
+  const stream = await openCamera(video, { facingMode: "user", ...size }, problemOf);
   if (!video.videoWidth) {
     await new Promise((resolve) => video.addEventListener("loadeddata", resolve, { once: true }));
   }
   return stream;
-}
-
-export function stopCamera(video) {
-  const stream = video.srcObject;
-  if (stream) stream.getTracks().forEach((track) => track.stop());
-  video.srcObject = null;
 }

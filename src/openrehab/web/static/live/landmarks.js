@@ -2,6 +2,8 @@
 // Only landmarks leave this module. The video is not mirrored here: the page mirrors it with
 // CSS for the person, but the landmarks stay in the camera's own coordinates.
 
+import { SLOW_GPU_MS, firstDelegate, withCpuFallback } from "../shared/camera.js";
+
 const SLOW_MS = 40; // slower than this per frame on average: use the lighter pose model
 const round = (v) => Math.round(v * 10000) / 10000;
 
@@ -9,22 +11,6 @@ export function isHandheld() {
   if (navigator.userAgentData && navigator.userAgentData.mobile) return true;
   const coarse = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
   return coarse || /Android|iPhone|iPad|iPod|Mobile/i.test(navigator.userAgent);
-}
-
-// A "GPU" that is really software (SwiftShader, llvmpipe: virtual machines, no graphics
-// driver) is far slower than MediaPipe's own CPU path: skip it.
-export function softwareGpu() {
-  try {
-    const gl = document.createElement("canvas").getContext("webgl2");
-    if (!gl) return true;
-    const info = gl.getExtension("WEBGL_debug_renderer_info");
-    const renderer = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
-    const lose = gl.getExtension("WEBGL_lose_context");
-    if (lose) lose.loseContext();
-    return /swiftshader|llvmpipe|softpipe|software|basic render/i.test(String(renderer));
-  } catch {
-    return true;
-  }
 }
 
 export class Tracker {
@@ -46,7 +32,7 @@ export class Tracker {
     this.tasks = tasks;
     this.fileset = await tasks.FilesetResolver.forVisionTasks(this.vision.wasm);
     const model = this.sensor === "hand" ? "hand" : isHandheld() ? "pose_lite" : "pose_full";
-    this.landmarker = await this.create(model, softwareGpu() ? "CPU" : "GPU");
+    this.landmarker = await this.create(model, firstDelegate());
   }
 
   // A landmarker for `model` on the GPU if it can (else the CPU).
@@ -60,15 +46,11 @@ export class Tracker {
         ? { numHands: 2, minHandDetectionConfidence: 0.5 }
         : { numPoses: 1, minPoseDetectionConfidence: 0.5 }),
     });
-    let landmarker;
-    try {
-      landmarker = await Kind.createFromOptions(this.fileset, options(delegate));
-      this.delegate = delegate;
-    } catch (error) {
-      if (delegate === "CPU") throw error;
-      landmarker = await Kind.createFromOptions(this.fileset, options("CPU"));
-      this.delegate = "CPU";
-    }
+    const landmarker = await withCpuFallback(async (use) => {
+      const made = await Kind.createFromOptions(this.fileset, options(use));
+      this.delegate = use;
+      return made;
+    }, delegate);
     this.model = model;
     return landmarker;
   }
@@ -91,7 +73,7 @@ export class Tracker {
     if (this.frames <= 2) return; // the first frames include the warm-up
     this.meanMs = this.meanMs ? this.meanMs * 0.8 + ms * 0.2 : ms;
     if (this.switching || this.frames < 6) return;
-    if (this.delegate === "GPU" && this.meanMs > 120) this.replace(this.model, "CPU");
+    if (this.delegate === "GPU" && this.meanMs > SLOW_GPU_MS) this.replace(this.model, "CPU");
     else if (this.model === "pose_full" && this.meanMs > SLOW_MS) this.replace("pose_lite", this.delegate);
   }
 

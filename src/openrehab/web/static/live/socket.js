@@ -1,25 +1,18 @@
 // The live-session WebSocket (docs/live-protocol.md): start or resume a set, send landmark
 // batches and taps, reconnect with exponential backoff and resume the same set.
 
-const REFUSED = new Set([4401, 4403]);
+import { REFUSED, ReconnectingSocket } from "../shared/socket.js";
 
-export class LiveSocket {
+export class LiveSocket extends ReconnectingSocket {
   // onEvent(message) for every server message; onState(state) with
   // "connecting" | "ready" | "reconnecting" | "refused" | "closed".
   constructor(path, { onEvent, onState }) {
-    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    this.url = `${scheme}//${window.location.host}${path}`;
-    this.onEvent = onEvent;
-    this.onState = onState;
-    this.ws = null;
+    super(path, { onEvent, onState });
     this.start = null; // the start message of the current set (set_id added once known)
     this.sessionId = null;
     this.ready = false;
-    this.wanted = false; // reconnect if the socket drops
-    this.attempt = 0;
     this.seq = 0;
     this.pending = []; // taps and control messages waiting for `ready`
-    this.retryTimer = null;
     this.pingTimer = null;
   }
 
@@ -41,28 +34,8 @@ export class LiveSocket {
     ws.send(JSON.stringify({ ...this.start, t: performance.now() / 1000 }));
   }
 
-  connect() {
-    window.clearTimeout(this.retryTimer);
-    if (this.ws) {
-      this.ws.onclose = null;
-      this.ws.close();
-    }
-    this.onState(this.attempt ? "reconnecting" : "connecting");
-    const ws = new WebSocket(this.url);
-    this.ws = ws;
-    ws.onopen = () => {
-      if (this.start) this.sendStart(ws);
-    };
-    ws.onmessage = (event) => {
-      let message;
-      try {
-        message = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      this.handle(message);
-    };
-    ws.onclose = (event) => this.closed(event);
+  opened(ws) {
+    if (this.start) this.sendStart(ws);
   }
 
   handle(message) {
@@ -100,10 +73,7 @@ export class LiveSocket {
       this.onState("closed");
       return;
     }
-    const delay = Math.min(8000, 500 * 2 ** this.attempt);
-    this.attempt += 1;
-    this.onState("reconnecting");
-    this.retryTimer = window.setTimeout(() => this.connect(), delay);
+    this.retry();
   }
 
   keepAlive() {

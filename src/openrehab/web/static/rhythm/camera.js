@@ -3,6 +3,7 @@
 // (requestVideoFrameCallback) goes to the pinch detector, so a pinch is timed by when the
 // frame was taken, not by when the model finished with it.
 
+import { SLOW_GPU_MS, firstDelegate, openCamera, stopCamera, withCpuFallback } from "../shared/camera.js";
 import { PinchDetector, pickHand } from "./pinch.js";
 
 export const VISION_BUNDLE = "/static/vendor/tasks-vision-0.10.21/vision_bundle.mjs";
@@ -17,41 +18,6 @@ export const CAMERA_PROBLEMS = {
   model: "The hand tracker could not be loaded.",
   other: "The camera could not start.",
 };
-
-export function problemOf(error) {
-  switch (error && error.name) {
-    case "NotAllowedError":
-    case "SecurityError":
-      return "denied";
-    case "NotFoundError":
-    case "OverconstrainedError":
-      return "none";
-    case "NotReadableError":
-    case "AbortError":
-      return "busy";
-    default:
-      return "other";
-  }
-}
-
-/**
- * Whether WebGL is really a software renderer (SwiftShader, llvmpipe: virtual machines, no
- * graphics driver). MediaPipe's GPU path is then far slower than its CPU (wasm) path.
- */
-export function softwareGpu() {
-  try {
-    const gl = document.createElement("canvas").getContext("webgl2");
-    if (!gl) return true;
-    const info = gl.getExtension("WEBGL_debug_renderer_info");
-    const renderer = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
-    gl.getExtension("WEBGL_lose_context")?.loseContext();
-    return /swiftshader|llvmpipe|softpipe|software|basic render/i.test(String(renderer));
-  } catch {
-    return true;
-  }
-}
-
-const SLOW_GPU_MS = 120; // a GPU this slow per frame is worse than the CPU: switch
 
 export class CameraPinches {
   /**
@@ -76,30 +42,12 @@ export class CameraPinches {
 
   /** Start the camera and the tracker; rejects with {problem} (see CAMERA_PROBLEMS). */
   async start() {
-    if (!navigator.mediaDevices?.getUserMedia) throw { problem: "insecure" };
-    let stream;
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({
-        audio: false,
-        video: { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } },
-      });
-    } catch (error) {
-      throw { problem: problemOf(error), error };
-    }
-    this.video.srcObject = stream;
-    this.video.muted = true;
-    this.video.playsInline = true;
-    await this.video.play();
+    const size = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } };
+    await openCamera(this.video, { facingMode: "user", ...size });
     try {
       this.vision = await import(VISION_BUNDLE);
       this.files = await this.vision.FilesetResolver.forVisionTasks(VISION_WASM);
-      const delegate = softwareGpu() ? "CPU" : "GPU";
-      try {
-        this.landmarker = await this._create(delegate);
-      } catch (error) {
-        if (delegate === "CPU") throw error;
-        this.landmarker = await this._create("CPU");
-      }
+      this.landmarker = await withCpuFallback((delegate) => this._create(delegate), firstDelegate());
     } catch (error) {
       this.stop();
       throw { problem: "model", error };
@@ -124,9 +72,7 @@ export class CameraPinches {
 
   stop() {
     this.running = false;
-    const stream = this.video.srcObject;
-    if (stream) stream.getTracks().forEach((track) => track.stop());
-    this.video.srcObject = null;
+    stopCamera(this.video);
     this.landmarker?.close?.();
     this.landmarker = null;
   }

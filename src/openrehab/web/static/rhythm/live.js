@@ -5,29 +5,23 @@
 // reconnects, resumes the same set (`start` with its set_id), and sends again the hits the
 // server had not stored yet (its `ready` says how many it has).
 
-const REFUSED = new Set([4401, 4403]);
+import { REFUSED, ReconnectingSocket } from "../shared/socket.js";
 
-export class RhythmSocket {
+export class RhythmSocket extends ReconnectingSocket {
   /**
    * @param {string} path e.g. /api/patients/3/live
    * @param {{onEvent?: Function, onState?: Function, log?: Array}} options
    *   onState("connecting" | "ready" | "reconnecting" | "refused" | "closed" | "failed")
    */
   constructor(path, { onEvent = () => {}, onState = () => {}, log = null } = {}) {
-    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    this.url = `${scheme}//${window.location.host}${path}`;
-    this.onEvent = onEvent;
-    this.onState = onState;
+    super(path, { onEvent, onState });
     this.log = log; // messages sent, for tests and troubleshooting
-    this.ws = null;
     this.startMessage = null;
     this.hits = [];
     this.sent = 0; // hits sent on this connection
     this.stored = 0; // hits the server confirmed
     this.ready = false;
     this.ending = null; // the end_set message once the game is over
-    this.wanted = false;
-    this.attempt = 0;
     this.lastT = 0;
   }
 
@@ -35,7 +29,7 @@ export class RhythmSocket {
   open(start) {
     this.startMessage = { type: "start", v: 1, mode: "active", source: "rhythm", ...start };
     this.wanted = true;
-    this._connect();
+    this.connect();
   }
 
   /** One judged note (t and note_t on the performance clock, seconds). */
@@ -70,35 +64,25 @@ export class RhythmSocket {
     if (this.ws) this.ws.close();
   }
 
-  _connect() {
-    if (this.ws) {
-      this.ws.onclose = null;
-      this.ws.close();
-    }
+  connect() {
     this.ready = false;
-    this.onState(this.attempt ? "reconnecting" : "connecting");
-    let ws;
-    try {
-      ws = new WebSocket(this.url);
-    } catch {
-      this._closed({ code: 0 });
-      return;
-    }
-    this.ws = ws;
-    ws.onopen = () => this._send(this.startMessage);
-    ws.onmessage = (event) => {
-      let message;
-      try {
-        message = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      this._handle(message);
-    };
-    ws.onclose = (event) => this._closed(event);
+    super.connect();
   }
 
-  _handle(message) {
+  newSocket() {
+    try {
+      return super.newSocket();
+    } catch {
+      this.closed({ code: 0 });
+      return null;
+    }
+  }
+
+  opened() {
+    this._send(this.startMessage);
+  }
+
+  handle(message) {
     if (message.type === "ready") {
       this.ready = true;
       this.attempt = 0;
@@ -142,7 +126,7 @@ export class RhythmSocket {
     this.ws.send(JSON.stringify(message));
   }
 
-  _closed(event) {
+  closed(event) {
     this.ready = false;
     this.endSent = false;
     if (REFUSED.has(event.code)) {
@@ -161,10 +145,7 @@ export class RhythmSocket {
       this.onComplete?.(null);
       return;
     }
-    const delay = Math.min(8000, 500 * 2 ** this.attempt);
-    this.attempt += 1;
-    this.onState("reconnecting");
-    this.retry = window.setTimeout(() => this._connect(), delay);
+    this.retry();
   }
 }
 
