@@ -8,6 +8,7 @@ other patient's stream; the engine runs inline (about 0.1 ms a frame).
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import logging
 from typing import Any
@@ -80,6 +81,22 @@ def _authorise(websocket: WebSocket, patient_id: int) -> tuple[int, str] | None:
     return None
 
 
+_long_lived_frozen = False
+
+
+def _freeze_long_lived() -> None:
+    """Once per process, at its first live session: take everything alive (the app, its modules,
+    caches and the exercise library, ~200 000 objects) out of the garbage collector's full
+    collections (:func:`gc.freeze`). A full collection of them stopped the event loop, and so
+    every patient's stream, for about 150 ms every half minute under load (bench/results/
+    live.md); objects made later are collected as before."""
+    global _long_lived_frozen
+    if not _long_lived_frozen:
+        _long_lived_frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 @router.websocket("/api/patients/{patient_id}/live")
 async def live_socket(websocket: WebSocket, patient_id: PatientId) -> None:
     """Live exercise session: landmark frames in, repetition events out."""
@@ -88,6 +105,7 @@ async def live_socket(websocket: WebSocket, patient_id: PatientId) -> None:
     if refused:
         await websocket.close(code=refused[0], reason=refused[1])
         return
+    _freeze_long_lived()
     live = LiveSession(websocket.app.state.session_factory, patient_id)
     rate = getattr(websocket.app.state, "live_frames_per_s", FRAMES_PER_S)
     budget = FrameBudget(rate) if rate else None
