@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 import typer
 
@@ -203,6 +204,16 @@ def find_bench_dir() -> Path | None:
     return None
 
 
+def load_bench(path: Path) -> ModuleType:
+    """Import a benchmark harness from the checkout's ``bench/`` folder."""
+    spec = importlib.util.spec_from_file_location(f"openrehab_bench_{path.stem}", path)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses in the harness look their module up
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def bench_count_command(
     data: Path | None = typer.Option(
         None,
@@ -216,11 +227,7 @@ def bench_count_command(
     bench = find_bench_dir()
     if bench is None:
         raise _fail("bench/ not found: run `openrehab bench count` from a source checkout")
-    spec = importlib.util.spec_from_file_location("openrehab_bench_count", bench / "count.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses in the harness look their module up
-    spec.loader.exec_module(mod)
+    mod = load_bench(bench / "count.py")
     try:
         mod.main(data, as_json=as_json)
     except FileNotFoundError as exc:
@@ -246,11 +253,7 @@ def bench_live_command(
     bench = find_bench_dir()
     if bench is None:
         raise _fail("bench/ not found: run `openrehab bench live` from a source checkout")
-    spec = importlib.util.spec_from_file_location("openrehab_bench_live", bench / "live.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
+    mod = load_bench(bench / "live.py")
     try:
         counts = mod.parse_sessions(sessions)
         mod.run(

@@ -8,13 +8,11 @@ when a command runs.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import typer
 
-from openrehab.motion.commands import EXIT_BAD_INPUT, resolve_spec
+from openrehab.motion.commands import EXIT_BAD_INPUT, load_bench, resolve_spec
 
 
 def _fail(message: str) -> typer.Exit:
@@ -108,11 +106,7 @@ def bench_video_command(
     bad = [m for m in chosen if m not in POSE_MODELS]
     if bad or not chosen:
         raise _fail(f"--models {models!r}: expected a comma-separated list of lite, full")
-    spec = importlib.util.spec_from_file_location("openrehab_bench_video", bench)
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
+    mod = load_bench(bench)
     try:
         mod.main(data, models=chosen, as_json=as_json)
     except (FileNotFoundError, MediaPipeUnavailableError) as exc:

@@ -39,16 +39,6 @@ VISION = {
     "pose_full": "/static/models/pose_landmarker_full-0.10.21.task",
     "hand": "/static/models/hand_landmarker-0.10.21.task",
 }
-HAND_SIGNALS = frozenset(
-    {
-        "finger_flexion",
-        "finger_extension",
-        "pinch_aperture",
-        "thumb_opposition",
-        "finger_tapping",
-        "wrist_deviation",
-    }
-)
 #: Signal computations the page can redo for its live gauge (display only; the server counts).
 GAUGE_METHODS = frozenset(
     {
@@ -72,7 +62,7 @@ def _login_redirect_with_query(request: Request) -> RedirectResponse:
 
 def sensor_for(exercise: Exercise) -> str:
     """How the page senses the exercise: ``pose``, ``hand`` or ``tap`` (no camera can)."""
-    if exercise.sensing.signal in HAND_SIGNALS:
+    if SIGNALS[exercise.sensing.signal].sensor == "hand":
         return "hand"
     if exercise.sensing.camera_view is None or SIGNALS[exercise.sensing.signal].sensor == "imu":
         return "tap"
