@@ -299,6 +299,7 @@ def test_demo_mode_counts_through_the_same_pipeline(server: str, browser) -> Non
         assert box is not None and box["height"] >= 48 and box["x"] + box["width"] <= 390
     page.wait_for_function("document.body.dataset.screen === 'summary'", timeout=30_000)
     assert page.locator("#sum-reps").inner_text() == "2"
+    assert "nothing was saved" in page.locator("#sum-saved").inner_text()
     # A simulated person's reps are counted and judged but never stored for the patient.
     assert len(_api(server, sessions_path, token)) == sessions_before  # type: ignore[arg-type]
     _finish(page)

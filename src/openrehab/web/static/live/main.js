@@ -387,7 +387,7 @@ function summary() {
   sensing.stop();
   releaseWake();
   const elapsed = state.started ? performance.now() - state.started : 0;
-  const { reps } = renderSummary(state.results, elapsed);
+  const { reps } = renderSummary(state.results, elapsed, state.source === "demo");
   show("summary");
   if (reps) voice.say(`Well done. ${reps} repetitions today.`);
 }

@@ -22,7 +22,8 @@ function minutes(ms) {
 }
 
 // results: [{name, side, unit, needed, reps, best, sets, last, events}]
-export function renderSummary(results, elapsedMs) {
+// demo: the reps were a simulated person's, counted but never stored (docs/live-protocol.md).
+export function renderSummary(results, elapsedMs, demo = false) {
   const done = results.filter((r) => r.sets > 0);
   const reps = done.reduce((sum, r) => sum + r.reps, 0);
   $("sum-reps").textContent = String(reps);
@@ -37,6 +38,9 @@ export function renderSummary(results, elapsedMs) {
   $("sum-events-h").hidden = events.length === 0;
   $("sum-events").replaceChildren(...events.map(eventLine));
   $("sum-saved").hidden = reps === 0;
+  $("sum-saved").textContent = demo
+    ? "This was a demo: nothing was saved to your record."
+    : "Everything is saved.";
   if (reps === 0) $("summary-h").textContent = "See you next time";
   return { reps, events };
 }
