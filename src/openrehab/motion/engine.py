@@ -31,6 +31,7 @@ from typing import Literal
 import numpy as np
 from scipy import signal as sps
 
+from .auto_body import REP_CONFIDENCE, BodyPeriodic, Candidate
 from .features import Extractor, build_extractor
 from .filters import sos_step
 from .metrics import RepMetrics, rep_metrics
@@ -564,6 +565,12 @@ class MotionEngine:
                     noise_q=NOISE_Q if ex.noise_weighted else None,
                 )
             n_ring = int((self.config.max_rep_s + self.config.max_settle_s + 2.0) * self.fs) + 4
+        #: Automatic mode on body landmarks: a period-based counter on landmark features
+        #: and the gate that decides which reps count (auto_body.py).
+        self.body: BodyPeriodic | None = None
+        if ex.label == "auto:body":
+            self.body = BodyPeriodic.build(tuple(channels), kind, aspect, self.fs)
+        self._deferred: list[tuple] | None = None  # file path: gate candidates, in order
         self.integrate = ex.unit == "deg" and ex.kind == "imu"  # gyro -> angle
         self._angle = 0.0
         self._t_last = math.nan
@@ -583,6 +590,14 @@ class MotionEngine:
         if self.periodic is not None:
             return self._push_periodic(t_s, np.asarray(row, dtype=float))
         r = np.asarray(row, dtype=float).reshape(1, -1)
+        evs = self._push_signal(t_s, r)
+        if self.body is not None:
+            reps = self.body.push(t_s, r[0])
+            if reps:
+                evs += self._gate_periodic(reps, t_s)
+        return evs
+
+    def _push_signal(self, t_s: float, r: np.ndarray) -> list[Event]:
         sig = self.extractor.rows(r)[0]
         has_data = not np.isnan(r).all()
         self.n_frames += has_data
@@ -746,18 +761,80 @@ class MotionEngine:
             if m.state == 2:
                 evs.append(c._complete(m, c.t_prev))
                 m.state = 0
-        return self._handle(evs, c.t_prev)
+        out = self._handle(evs, c.t_prev)
+        if self.body is not None and self._deferred is None:
+            t_end = max(c.t_prev, self.body.counter.t_prev)
+            out += self._gate_periodic(self.body.counter.finish(), t_end)
+            out += self._release(self.body.gate.finish(), t_end)
+        return out
 
     # -- events --------------------------------------------------------------------------
     def _handle(self, items: list[tuple[str, dict]], t_now: float) -> list[Event]:
         events: list[Event] = []
         for kind, info in items:
+            if self.body is not None and kind != "rep":  # the gate follows reps in progress
+                t_open = info["t_start"] if kind == "start" else None
+                if self._deferred is not None:
+                    self._deferred.append((t_now, 0, len(self._deferred), t_open))
+                else:
+                    self.body.gate.lc_started(t_open)
             if kind == "start":
                 events.append(Event("rep_started", t_now, len(self.reps)))
             elif kind == "rep":
                 for part in self._split_long(info):
-                    events.append(self._emit(self._metrics(part), t_now))
+                    rep = self._metrics(part)
+                    if self.body is None:
+                        events.append(self._emit(rep, t_now))
+                        continue
+                    cand = Candidate(rep.start_s, rep.end_s, "lc", rep)
+                    if self._deferred is not None:
+                        self._deferred.append((t_now, 0, len(self._deferred), cand))
+                    else:
+                        events += self._release(self.body.gate.lc(cand), t_now)
         return events
+
+    # -- automatic mode on body landmarks (auto_body.py) ---------------------------------------
+    def _gate_periodic(self, reps: list[dict], t_now: float) -> list[Event]:
+        assert self.body is not None
+        out: list[Event] = []
+        for info in reps:
+            out += self._release(self.body.gate.periodic(self.body.candidate(info)), info["t_emit"])
+        return out
+
+    def _release(self, cands: list[Candidate], t_now: float) -> list[Event]:
+        """Report the candidates the gate let through, with their confidence."""
+        out: list[Event] = []
+        for c in cands:
+            if c.src == "lc":
+                rep = c.payload
+            else:  # a period-counted rep: measured on the same signal as the others
+                assert self.counter is not None
+                d = self.counter.delay_s
+                p = self.body.counter.delay_s if self.body is not None else 0.0
+                info = c.payload
+                rep = self._metrics({k: info[k] - p + d for k in ("t_start", "t_end", "t_peak")})
+            out.append(self._emit(replace(rep, confidence=REP_CONFIDENCE[c.how]), t_now))
+        return out
+
+    def _settle_deferred(self, periodic: tuple[list[dict], float]) -> None:
+        """File path: feed the gate the level-crossing and periodic candidates in the order
+        a stream would have (by emission time, level-crossing first), then end it."""
+        assert self.body is not None and self._deferred is not None and self.counter is not None
+        periodic_reps, t_last = periodic
+        items = self._deferred
+        self._deferred = None
+        base = len(items)
+        items += [(r["t_emit"], 1, base + i, r) for i, r in enumerate(periodic_reps)]
+        items.sort(key=lambda it: it[:3])
+        t_end = max(self.counter.t_prev, t_last)
+        for t_now, src, _i, obj in items:
+            if src == 0 and not isinstance(obj, Candidate):
+                self.body.gate.lc_started(obj)
+            elif src == 0:
+                self._release(self.body.gate.lc(obj), t_now)
+            else:
+                self._gate_periodic([obj], t_now)
+        self._release(self.body.gate.finish(), t_end)
 
     def _split_long(self, info: dict) -> list[dict]:
         """Split a rep about twice as long as the set's tempo at a clear mid return.
@@ -993,6 +1070,11 @@ def analyse_recording(
         y[a:b] = c.lp.filter_array(x[a:b])
     keep_rows = eng._keep_rows
     eng._raw_src = raw
+    if eng.body is not None:
+        # The gate is fed after the loop (with the periodic counter's reps), so periodic
+        # reps are measured from a ring that keeps the whole recording.
+        eng._deferred = []
+        eng.ring = deque(eng.ring)
     ring = eng.ring
     step = c.step
     handle = eng._handle
@@ -1009,6 +1091,8 @@ def analyse_recording(
         if items:
             handle(items, ti)
     eng.finish()
+    if eng.body is not None:
+        eng._settle_deferred(eng.body.analyse(rec.t_s, rec.data))
     return eng.result(rec.warnings)
 
 

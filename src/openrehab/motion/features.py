@@ -430,9 +430,44 @@ def _named(lay: _Layout, sdef: SignalDef, side: str) -> Callable[[np.ndarray], n
     return f
 
 
-def _body_channels(lay: _Layout, rec_channels: tuple[str, ...]) -> tuple[Callable, int, str]:
-    """All joint coordinates relative to the hip midpoint (removes whole-body translation
-    and camera drift); image coordinates are divided by the torso length."""
+#: Landmarks of the period-based counter in automatic mode (:func:`periodic_body_features`):
+#: the limbs' ends and middles and the head, enough for any whole-body or limb exercise;
+#: fewer channels than ``_body_channels`` keep its per-window statistics cheap.
+PERIODIC_JOINTS = (
+    "nose",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+)
+_SKELETON_HEAD = {"nose": "head"}
+
+
+def periodic_body_features(
+    rec_channels: tuple[str, ...], kind: str, aspect: float
+) -> tuple[Callable[[np.ndarray], np.ndarray], int] | None:
+    """Features of the period-based counter in automatic mode on body landmarks: the
+    :data:`PERIODIC_JOINTS` relative to the hip midpoint (image coordinates divided by the
+    torso length, as ``auto:body``); ``None`` when the recording lacks one of them."""
+    if kind not in ("pose", "skeleton"):
+        return None
+    lay = _Layout(rec_channels, kind, aspect)
+    joints = [j if kind == "pose" else _SKELETON_HEAD.get(j, j) for j in PERIODIC_JOINTS]
+    center = ("left_hip", "right_hip") if kind == "pose" else ("waist",)
+    if any(f"{j}_x" not in lay.index for j in (*joints, *center)):
+        return None
+    f, n, _unit = _body_channels(lay, rec_channels, joints, center)
+    return f, n
+
+
+def _all_body_joints(lay: _Layout, rec_channels: tuple[str, ...]) -> tuple[list[str], tuple]:
+    """Every body joint (MediaPipe: without the face details) and the centre joints."""
     if lay.kind == "pose":
         joints = [
             n
@@ -440,11 +475,22 @@ def _body_channels(lay: _Layout, rec_channels: tuple[str, ...]) -> tuple[Callabl
             if n not in ("left_hip", "right_hip")
             and not n.startswith(("left_eye", "right_eye", "mouth", "left_ear", "right_ear"))
         ]
-        center = ("left_hip", "right_hip")
-    else:
-        joints = sorted({c[:-2] for c in rec_channels if c.endswith("_x")})
-        center = ("waist",) if "waist_x" in lay.index else tuple(joints[:1])
-        joints = [j for j in joints if j not in center]
+        return joints, ("left_hip", "right_hip")
+    names = sorted({c[:-2] for c in rec_channels if c.endswith("_x")})
+    center = ("waist",) if "waist_x" in lay.index else tuple(names[:1])
+    return [j for j in names if j not in center], center
+
+
+def _body_channels(
+    lay: _Layout,
+    rec_channels: tuple[str, ...],
+    joints: list[str] | None = None,
+    center: tuple[str, ...] | None = None,
+) -> tuple[Callable, int, str]:
+    """All joint coordinates (or ``joints``) relative to the hip midpoint (removes whole-body
+    translation and camera drift); image coordinates are divided by the torso length."""
+    if joints is None or center is None:
+        joints, center = _all_body_joints(lay, rec_channels)
     n_out = len(joints) * len(lay.dims)
 
     # One fancy index for all joints (a pose frame is read in a single gather: this runs
@@ -665,4 +711,11 @@ def nan_to_skip(x: np.ndarray) -> bool:
     return bool(np.isnan(x).any())
 
 
-__all__ = ["UNIT_FLOOR", "Extractor", "build_extractor", "nan_to_skip"]
+__all__ = [
+    "PERIODIC_JOINTS",
+    "UNIT_FLOOR",
+    "Extractor",
+    "build_extractor",
+    "nan_to_skip",
+    "periodic_body_features",
+]

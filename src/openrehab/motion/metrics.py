@@ -192,6 +192,9 @@ class RepMetrics:
     #: Peak speed sustained over :data:`STRETCH_WINDOW_S` (rom_unit/s), measured when a
     #: velocity limit applies (slow stretches); ``too_fast`` compares it with the limit.
     stretch_velocity: float = math.nan
+    #: How sure the counter is that this is a repetition (0..1; NaN where not estimated).
+    #: See docs/motion.md "Confidence".
+    confidence: float = math.nan
 
     def to_dict(self, digits: int = 4) -> dict[str, float | int | str | bool | None]:
         """JSON-ready dict (NaN becomes ``None``)."""

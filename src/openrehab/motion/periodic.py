@@ -100,6 +100,13 @@ class PeriodicConfig:
     max_cycle_frac: float = 2.5
     accel_floor: float = 0.15  # m/s^2 RMS of band-passed acceleration to count as motion
     gyro_floor: float = 0.1  # rad/s RMS of band-passed angular velocity (about 6 deg/s)
+    # Landmark features (pose automatic mode, see periodic_pose.py): every channel is its
+    # own group (its own energy normalisation, floor ``accel_floor`` in its unit) ...
+    per_channel: bool = False
+    # ... weighted by its own periodicity: weight = (its autocorrelation peak) ** power, so
+    # the channels that repeat choose the period and the direction, not the ones that
+    # merely move (0: equal weights, the IMU's accelerometer and gyroscope groups).
+    periodicity_power: float = 0.0
     gap_reset_s: float = 1.0
     # A data gap up to this long (Bluetooth dropout) inside a set is bridged, not a reset:
     # the missing rows are interpolated and the cycle spanning it counts by its duration.
@@ -133,7 +140,9 @@ class WindowStats:
     rms: float
 
 
-def _groups(n_acc: int, n_gyr: int) -> list[np.ndarray]:
+def _groups(n_acc: int, n_gyr: int, per_channel: bool = False) -> list[np.ndarray]:
+    if per_channel:
+        return [np.array([i]) for i in range(n_acc + n_gyr)]
     g = [np.arange(n_acc)]
     if n_gyr:
         g.append(np.arange(n_acc, n_acc + n_gyr))
@@ -162,27 +171,30 @@ def stats_from_sums(
     m = n.shape[0]
     n_lag = lag[0].shape[1] - 1
     lmin = max(1, math.ceil(cfg.min_period_s * fa))
-    floors = (cfg.accel_floor, cfg.gyro_floor)
     n_ch = cov.shape[1]
     nf = n.astype(float)
     rho = np.zeros((m, n_lag + 1))
     n_act = np.zeros(m)
     scale = np.zeros((m, n_ch))
     taus = np.arange(n_lag + 1)
+    power = cfg.periodicity_power
     for gi, (g, lg) in enumerate(zip(groups, lag, strict=True)):
         e0 = lg[:, 0]
-        act = e0 >= (floors[gi] ** 2) * len(g) * np.maximum(nf, 1.0)
+        floor = cfg.gyro_floor if gi and not cfg.per_channel else cfg.accel_floor
+        act = e0 >= (floor**2) * len(g) * np.maximum(nf, 1.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             # unbiased autocorrelation normalised by the energy (1 at lag 0)
             r = lg * (nf[:, None] / np.maximum(nf[:, None] - taus, 1.0)) / e0[:, None]
         r[~act] = 0.0
-        rho += r
-        n_act += act
-        scale[:, g] = np.where(act, np.sqrt(np.maximum(nf, 1.0) / np.maximum(e0, 1e-300)), 0.0)[
-            :, None
-        ]
+        wg = act.astype(float)
+        if power:
+            wg *= _peak_corr(r, lmin) ** power
+        rho += r * wg[:, None]
+        n_act += wg
+        norm = np.sqrt(wg * np.maximum(nf, 1.0) / np.maximum(e0, 1e-300))
+        scale[:, g] = np.where(act, norm, 0.0)[:, None]
     active = n_act > 0
-    rho /= np.maximum(n_act, 1.0)[:, None]
+    rho /= np.where(active, n_act, 1.0)[:, None]
     # Period: smallest lag whose local maximum is within harmonic_frac of the best one,
     # searched in [min_period, min(max_period, window / 2)].
     lmax = np.minimum(n_lag, n // 2)
@@ -226,6 +238,16 @@ def stats_from_sums(
                 )
             )
     return out
+
+
+def _peak_corr(r: np.ndarray, lmin: int) -> np.ndarray:
+    """Highest local maximum (clipped to 0..1) of each row of autocorrelations ``r`` at lags
+    ``>= lmin``: how periodic a channel is, whatever its period."""
+    seg = r[:, lmin - 1 :]
+    if seg.shape[1] < 3:
+        return np.zeros(r.shape[0])
+    ismax = (seg[:, 1:-1] > seg[:, :-2]) & (seg[:, 1:-1] >= seg[:, 2:])
+    return np.clip(np.where(ismax, seg[:, 1:-1], 0.0).max(axis=1), 0.0, 1.0)
 
 
 class CycleTracker:
@@ -811,7 +833,7 @@ class PeriodicCounter:
         # Block averaging delays by half a block; the filters' shift depends on the rep
         # frequency and is corrected per cycle (CycleTracker.phase_delay).
         self.delay_s = (self.k - 1) / (2.0 * fs_hz)
-        self.groups = _groups(n_acc, n_gyr)
+        self.groups = _groups(n_acc, n_gyr, cfg.per_channel)
         self.C = n_acc + n_gyr
         self.n_acc = n_acc
         # Angular velocity is integrated (leaky) to an orientation-like signal, so that like
