@@ -102,6 +102,15 @@ def _median(xs: list[float]) -> float:
     return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
 
 
+def _cv(xs: list[float]) -> float:
+    """Coefficient of variation (0 for fewer than two values)."""
+    if len(xs) < 2:
+        return 0.0
+    mean = sum(xs) / len(xs)
+    var = sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)
+    return math.sqrt(var) / mean if mean > 0 else math.inf
+
+
 @dataclass
 class _PeriodicSet:
     reps: list[Candidate] = field(default_factory=list)
@@ -194,15 +203,24 @@ class SetGate:
         return out
 
     def _agrees(self, ps: _PeriodicSet) -> bool:
-        """Level-crossing reps over the periodic set's span (those held, reported or in
-        progress) number about as many as its periodic reps."""
+        """Whether the level-crossing reps over the periodic set's span (those held, reported
+        or in progress) stand: they number within one of its periodic reps, or, when the two
+        counts differ more, within ``agree_low`` .. ``agree_high`` of them and at least as
+        regular (rep durations' coefficient of variation) as the periodic reps."""
         cfg = self.cfg
         span = ps.span(0.0)
-        lcs = (r for r in (*self.held, *self.reported) if r.src == "lc")
-        m = sum(_overlaps(r, span, cfg.overlap) for r in lcs)
-        m += self.lc_open is not None and span[0] <= self.lc_open < span[1]
+        lcs = [
+            r
+            for r in (*self.held, *self.reported)
+            if r.src == "lc" and _overlaps(r, span, cfg.overlap)
+        ]
+        m = len(lcs) + (self.lc_open is not None and span[0] <= self.lc_open < span[1])
         k = len(ps.reps)
-        return abs(m - k) <= 1 or cfg.agree_low * k <= m <= cfg.agree_high * k
+        if abs(m - k) <= 1:
+            return True
+        if not cfg.agree_low * k <= m <= cfg.agree_high * k:
+            return False
+        return _cv([r.duration_s for r in lcs]) <= _cv([r.duration_s for r in ps.reps])
 
     def _take_held(self, ps: _PeriodicSet, how: str) -> list[Candidate]:
         span = ps.span(self.cfg.span_periods)

@@ -32,6 +32,7 @@ import numpy as np
 from scipy import signal as sps
 
 from .auto_body import REP_CONFIDENCE, BodyPeriodic, Candidate
+from .confidence import rep_confidence, set_confidence
 from .features import Extractor, build_extractor
 from .filters import sos_step
 from .metrics import RepMetrics, rep_metrics
@@ -447,6 +448,8 @@ class AnalysisResult:
     sample_rate_hz: float
     warnings: list[str] = field(default_factory=list)
     latencies_s: list[float] = field(default_factory=list)
+    #: Estimated probability that the count is within one rep of the truth (confidence.py).
+    confidence: float = math.nan
 
     @property
     def count(self) -> int:
@@ -457,6 +460,7 @@ class AnalysisResult:
         return {
             "reps": self.count,
             "repetitions": [_rep_json(r) for r in self.reps],
+            "confidence": None if self.confidence != self.confidence else self.confidence,
             "signal": self.signal,
             "sample_rate_hz": round(self.sample_rate_hz, 3),
             "warnings": list(self.warnings),
@@ -479,6 +483,7 @@ REP_JSON_KEYS = (
     "ldlj_kind",
     "velocity_peaks",
     "too_fast",
+    "confidence",
 )
 
 
@@ -909,6 +914,9 @@ class MotionEngine:
                 duration_s=rep.end_s - t_first,
                 time_to_peak_velocity_s=rep.time_to_peak_velocity_s - cut,
             )
+        if rep.confidence != rep.confidence:  # not set by the gate: fit to the set so far
+            prev = [r.duration_s for r in self.reps[-5:] if rep.start_s - r.end_s < SET_BREAK_S]
+            rep = replace(rep, confidence=rep_confidence(rep.duration_s, prev))
         self.reps.append(rep)
         self.latencies_s.append(t_now - rep.end_s)
         return Event("rep_completed", t_now, len(self.reps), rep)
@@ -958,13 +966,15 @@ class MotionEngine:
                 f"signal {self.extractor.label!r} could not be computed in {self.n_unusable} "
                 f"of {self.n_frames} frames (its joints were not visible); those are skipped"
             )
+        reps = sorted(self.reps, key=lambda r: r.start_s)
         return AnalysisResult(
-            sorted(self.reps, key=lambda r: r.start_s),
+            reps,
             self.extractor.label,
             self.extractor.unit,
             self.fs,
             notes,
             list(self.latencies_s),
+            set_confidence([r.confidence for r in reps], [r.duration_s for r in reps]),
         )
 
 
@@ -972,6 +982,9 @@ class MotionEngine:
 #: variance) is this much counts half (see OnlinePCA). UI-PRMD and the videos score the same
 #: for 0.15-1.0 (OBO 0.98, exact 0.91-0.92 on UI-PRMD); 0.5 is the middle.
 NOISE_Q = 0.5
+
+#: A pause this long (s) between reps starts a new set (rep confidence compares within a set).
+SET_BREAK_S = 30.0
 
 #: Warn when a signal cannot be computed in more than this share of the frames with data.
 UNUSABLE_WARN_FRAC = 0.2
