@@ -510,12 +510,14 @@ def _body_channels(
         sc[0] = lay.aspect
         sc[1] = -1.0
 
+    cw = sc / len(ccols)  # mean of the centre joints (sum, then one multiply: per frame)
+
     def f(data: np.ndarray) -> np.ndarray:
         d = np.asarray(data, dtype=float)
-        c = d[:, ccols].mean(axis=1) * sc  # (n, nd)
+        c = d[:, ccols].sum(axis=1) * cw  # (n, nd)
         out = d[:, jcols] * sc - c[:, None, :]  # (n, joints, nd)
         if scols is not None:
-            sh = d[:, scols].mean(axis=1) * sc
+            sh = d[:, scols].sum(axis=1) * (0.5 * sc)
             torso = np.sqrt(((sh - c) ** 2).sum(axis=1))
             out = out / torso[:, None, None]
         return out.reshape(d.shape[0], len(joints) * nd)

@@ -173,26 +173,33 @@ def stats_from_sums(
     lmin = max(1, math.ceil(cfg.min_period_s * fa))
     n_ch = cov.shape[1]
     nf = n.astype(float)
-    rho = np.zeros((m, n_lag + 1))
-    n_act = np.zeros(m)
-    scale = np.zeros((m, n_ch))
     taus = np.arange(n_lag + 1)
-    power = cfg.periodicity_power
-    for gi, (g, lg) in enumerate(zip(groups, lag, strict=True)):
-        e0 = lg[:, 0]
-        floor = cfg.gyro_floor if gi and not cfg.per_channel else cfg.accel_floor
-        act = e0 >= (floor**2) * len(g) * np.maximum(nf, 1.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            # unbiased autocorrelation normalised by the energy (1 at lag 0)
-            r = lg * (nf[:, None] / np.maximum(nf[:, None] - taus, 1.0)) / e0[:, None]
-        r[~act] = 0.0
-        wg = act.astype(float)
-        if power:
-            wg *= _peak_corr(r, lmin) ** power
-        rho += r * wg[:, None]
-        n_act += wg
-        norm = np.sqrt(wg * np.maximum(nf, 1.0) / np.maximum(e0, 1e-300))
-        scale[:, g] = np.where(act, norm, 0.0)[:, None]
+    # All groups at once: (m, groups, lags).
+    lags = np.stack(lag, axis=1)
+    e0 = lags[:, :, 0]
+    floors = np.array(
+        [
+            cfg.gyro_floor if gi and not cfg.per_channel else cfg.accel_floor
+            for gi in range(len(groups))
+        ]
+    )
+    sizes = np.array([len(g) for g in groups])
+    act = e0 >= (floors**2 * sizes)[None, :] * np.maximum(nf, 1.0)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # unbiased autocorrelation normalised by the energy (1 at lag 0)
+        r = lags * (nf[:, None] / np.maximum(nf[:, None] - taus, 1.0))[:, None, :] / e0[:, :, None]
+    r[~act] = 0.0
+    wg = act.astype(float)
+    if cfg.periodicity_power:
+        pk = _peak_corr(r.reshape(-1, n_lag + 1), lmin).reshape(wg.shape)
+        wg *= pk**cfg.periodicity_power
+    rho = np.einsum("mgl,mg->ml", r, wg)
+    n_act = wg.sum(axis=1)
+    norm = np.sqrt(wg * np.maximum(nf, 1.0)[:, None] / np.maximum(e0, 1e-300))
+    group_of = np.empty(n_ch, dtype=int)
+    for gi, g in enumerate(groups):
+        group_of[g] = gi
+    scale = np.where(act, norm, 0.0)[:, group_of]
     active = n_act > 0
     rho /= np.where(active, n_act, 1.0)[:, None]
     # Period: smallest lag whose local maximum is within harmonic_frac of the best one,
@@ -918,7 +925,10 @@ class PeriodicCounter:
         nfft = 1 << (2 * n - 1).bit_length()
         spec = np.fft.rfft(w, nfft, axis=0)
         power = spec.real**2 + spec.imag**2
-        gp = np.stack([power[:, g].sum(axis=1) for g in self.groups])
+        if self.cfg.per_channel:
+            gp = power.T
+        else:
+            gp = np.stack([power[:, g].sum(axis=1) for g in self.groups])
         # sum over t of z(t) . z(t - tau) with both samples inside the window
         lag = np.fft.irfft(gp, nfft, axis=1)[:, : n_lag + 1]
         if n <= n_lag:
