@@ -354,3 +354,44 @@ def test_reconnects_and_resumes_the_same_set(browser, tmp_path: Path) -> None:  
         _, sets = _latest_sets(server, _token(server))
         assert [(s["source"], s["rep_count"]) for s in sets] == [("tap", 3)]
         _finish(page)
+
+
+def test_an_unsure_rep_is_not_announced_as_a_number(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    # The server's first rep event is rewritten to a low confidence (as the engine reports
+    # for a rep much longer or shorter than the set's): the page asks to keep going instead
+    # of announcing the number, and later (sure) reps are announced as usual.
+    page = _open(browser, server)
+
+    def rewrite(ws) -> None:  # type: ignore[no-untyped-def]
+        upstream = ws.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            msg = json.loads(message)
+            if msg.get("type") == "rep" and msg.get("count") == 1:
+                msg["rep"]["confidence"] = 0.3
+                message = json.dumps(msg)
+            ws.send(message)
+
+        upstream.on_message(from_server)
+        ws.on_message(lambda message: upstream.send(message))
+
+    page.route_web_socket(re.compile(r".*/live/demo/.*|.*/live$"), rewrite)
+    _session(page, server, "exercise=elbow_flexion&side=left&sets=1&reps=3")
+    page.evaluate(
+        """() => {
+          window.__spoken = [];
+          const synth = window.speechSynthesis;
+          const speak = synth.speak.bind(synth);
+          synth.speak = (u) => { window.__spoken.push(u.text); speak(u); };
+        }"""
+    )
+    page.get_by_role("button", name="Watch a demo").click()
+    page.wait_for_function(
+        "document.getElementById('coach').textContent.includes('not sure')", timeout=30_000
+    )
+    assert page.locator("#count").inner_text() == "1"  # counted, only not announced
+    page.wait_for_function("Number(document.getElementById('count').textContent) >= 2")
+    spoken = page.evaluate("window.__spoken")
+    assert "Keep going" in spoken and "one" not in [s.lower() for s in spoken]
+    assert "two" in [s.lower() for s in spoken]
+    _finish(page)

@@ -29,8 +29,8 @@ import numpy as np
 
 #: Rep confidence by duration ratio to the set's median so far: within these factors.
 _FIT_BANDS = ((1.5, 0.9), (2.0, 0.75))
-FIRST_REP_CONFIDENCE = 0.5
-OUTLIER_REP_CONFIDENCE = 0.5
+FIRST_REP_CONFIDENCE = 0.6
+OUTLIER_REP_CONFIDENCE = 0.4
 
 #: Set confidence of a count of 0, and of 1 or 2 reps (any count of 0-2 is within one rep
 #: of a small truth, so for them the rep scores say little): the share counted within one

@@ -17,6 +17,8 @@ import { renderSummary, shownEvents } from "./summary.js";
 import { numberWord, Voice } from "./voice.js";
 
 const $ = (id) => document.getElementById(id);
+// Reps with a confidence below this are announced as "keep going" (docs/motion.md "Confidence").
+const UNSURE_BELOW = 0.6;
 const data = JSON.parse($("live-data").textContent);
 const items = data.items;
 const voice = new Voice();
@@ -181,12 +183,18 @@ function rep(msg) {
     gauge.rep(msg.rep);
   }
   const goal = item().reps;
-  voice.say(numberWord(msg.count), { interrupt: true });
+  // The counter is unsure of this rep (much longer or shorter than the others: perhaps two
+  // merged, or half of one): no number is spoken, the person is asked to keep going.
+  const confidence = msg.rep && msg.rep.confidence;
+  const unsure = typeof confidence === "number" && confidence < UNSURE_BELOW;
+  voice.say(unsure ? "Keep going" : numberWord(msg.count), { interrupt: true });
   announce(`${msg.count} of ${goal}`);
   music.chime(false);
   bump();
   if (msg.count >= goal) return goalReached();
-  if (rom !== null && rom !== undefined && state.source !== "tap") {
+  if (unsure) {
+    coach("Keep going. I'm not sure I saw all of that one.");
+  } else if (rom !== null && rom !== undefined && state.source !== "tap") {
     const stretch = item().mode === "stretch";
     if (msg.target_reached) coach(stretch ? "Good. Slow and gentle." : "Good one! You reached the goal.");
     else coach(stretch ? "Gently, only as far as is comfortable." : "Good. A little further if you can.");
