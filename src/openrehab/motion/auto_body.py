@@ -72,7 +72,7 @@ class GateConfig:
     agree_low: float = 0.7
     agree_high: float = 1.4
     span_periods: float = 1.0
-    replace_reps: int = 3  # a disagreeing periodic set needs this many reps to count instead
+    judge_reps: int = 3  # periodic reps before the counts are compared
     overlap: float = 0.5  # a rep overlapping a span or a reported rep by more than this
 
 
@@ -114,7 +114,7 @@ def _cv(xs: list[float]) -> float:
 @dataclass
 class _PeriodicSet:
     reps: list[Candidate] = field(default_factory=list)
-    agree: bool | None = None  # None: fewer than 2 reps, not judged yet
+    agree: bool | None = None  # None: too few reps to judge yet
 
     @property
     def period_s(self) -> float:
@@ -196,7 +196,7 @@ class SetGate:
             ps = self.pset = _PeriodicSet()
         ps.reps.append(c)
         ps.reps.sort(key=lambda r: r.start_s)  # a set's leading edge rep comes at its end
-        if len(ps.reps) >= 2:
+        if len(ps.reps) >= self.cfg.judge_reps:
             ps.agree = self._agrees(ps)
             if ps.agree:
                 out += self._take_held(ps, "agreed")
@@ -242,13 +242,12 @@ class SetGate:
         """The periodic set ended: if it still disagrees with the level-crossing reps, its
         own reps count over its span (those not overlapping a reported rep)."""
         ps, self.pset = self.pset, None
-        if ps is None or ps.agree is None:
+        if ps is None or len(ps.reps) < 2:
             return []
-        ps.agree = self._agrees(ps)
-        if ps.agree:
+        if self._agrees(ps):
             return self._take_held(ps, "agreed")
-        if len(ps.reps) < self.cfg.replace_reps:
-            return []  # too short to overrule: held reps wait for a chain or the end
+        if len(ps.reps) < self.cfg.judge_reps:
+            return []  # too short to overrule: its held reps wait for a chain or the end
         self._take_held(ps, "")
         # Its count over its span: the level-crossing reps already reported there stay,
         # periodic reps they do not cover make up the difference.
@@ -286,7 +285,7 @@ class SetGate:
     def _report(self, cands: list[Candidate], how: str) -> list[Candidate]:
         for c in cands:
             c.how = how
-        if cands and how != "unconfirmed":
+        if cands:
             self.confirmed = True
         self.reported.extend(cands)
         del self.reported[:-64]  # overlap checks only look back a few sets

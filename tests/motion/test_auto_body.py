@@ -1,0 +1,277 @@
+"""Automatic mode on body landmarks: the set gate (which reps count), the period-based
+counter on landmark features, and the engine that runs both (streaming = file path)."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import numpy as np
+import pytest
+from motion_synth import min_jerk_bump
+
+import openrehab.motion.engine as engine_mod
+from openrehab.motion.auto_body import (
+    REP_CONFIDENCE,
+    Candidate,
+    GateConfig,
+    SetGate,
+    _PeriodicSet,
+)
+from openrehab.motion.engine import analyse_recording
+from openrehab.motion.features import periodic_body_features
+from openrehab.motion.periodic import PeriodicConfig, PeriodicCounter
+from openrehab.motion.recordings import MEDIAPIPE_LANDMARKS, Recording
+
+
+def lc(s: float, e: float) -> Candidate:
+    return Candidate(s, e, "lc", f"lc {s:g}")
+
+
+def per(s: float, e: float) -> Candidate:
+    return Candidate(s, e, "p", f"p {s:g}")
+
+
+def feed(gate: SetGate, events: list[Candidate]) -> list[Candidate]:
+    out: list[Candidate] = []
+    for c in events:
+        out += gate.lc(c) if c.src == "lc" else gate.periodic(c)
+    return out + gate.finish()
+
+
+# -- the gate ---------------------------------------------------------------------------------
+def test_a_lone_rep_counts_only_when_nothing_else_is_a_set() -> None:
+    out = feed(SetGate(), [lc(1.0, 2.5)])
+    assert [(c.start_s, c.how) for c in out] == [(1.0, "unconfirmed")]
+    # The same rep before a set the periodic counter agrees with is a stray movement.
+    set_reps = [lc(10.0 + 2 * i, 11.5 + 2 * i) for i in range(5)]
+    periodic = [per(10.0 + 2 * i, 12.0 + 2 * i) for i in range(5)]
+    events = [lc(1.0, 2.5), *sorted(set_reps + periodic, key=lambda c: (c.end_s, c.src))]
+    out = feed(SetGate(), events)
+    assert sorted(c.start_s for c in out) == [10.0, 12.0, 14.0, 16.0, 18.0]
+    assert {c.how for c in out} == {"agreed"} and {c.src for c in out} == {"lc"}
+
+
+def test_without_a_set_the_longest_run_of_similar_reps_counts() -> None:
+    # Two similar deliberate reps, then a stray twitch much shorter: no set is recognised
+    # (too few, too fast for a chain); the run of the two counts.
+    out = feed(SetGate(), [lc(0.0, 2.0), lc(2.5, 4.5), lc(9.0, 9.3)])
+    assert [c.start_s for c in out] == [0.0, 2.5]
+
+
+@pytest.mark.parametrize(("cycle_s", "confirmed"), [(3.4, False), (3.6, True)])
+def test_a_chain_of_slow_similar_reps_confirms_itself(cycle_s: float, confirmed: bool) -> None:
+    # Reps slower than the periodic counter can judge (cycle >= chain_min_cycle_s, 3.5 s):
+    # three in a row with similar durations confirm each other at the third, and a fourth
+    # like them is reported as soon as it ends.
+    gate = SetGate()
+    reps = [lc(i * cycle_s, i * cycle_s + 2.5) for i in range(4)]
+    assert gate.lc(reps[0]) == [] and gate.lc(reps[1]) == []
+    third = gate.lc(reps[2])
+    fourth = gate.lc(reps[3])
+    if confirmed:
+        assert [c.start_s for c in third] == [0.0, cycle_s, 2 * cycle_s]
+        assert [(c.start_s, c.how) for c in fourth] == [(3 * cycle_s, "chain")]
+    else:
+        assert third == [] and fourth == []
+
+
+def test_a_chain_breaks_on_a_rep_twice_as_long() -> None:
+    gate = SetGate()
+    for i in range(3):
+        gate.lc(lc(4.0 * i, 4.0 * i + 2.5))
+    assert gate.lc(lc(12.0, 17.1)) == []  # 5.1 s > 2 x 2.5 s: not the same movement
+
+
+def test_a_disagreeing_periodic_set_counts_its_own_reps_when_it_ends() -> None:
+    # The level-crossing counter merged a set of 6 into 2 long reps (one glitch set its
+    # amplitude reference); the periodic counter counts 6 reps of 2 s.
+    merged = [lc(0.0, 6.0), lc(6.0, 12.0)]
+    periodic = [per(2.0 * i, 2.0 * i + 2.0) for i in range(6)]
+    gate = SetGate()
+    out = []
+    for c in sorted(merged + periodic, key=lambda c: (c.end_s, c.src)):
+        out += gate.lc(c) if c.src == "lc" else gate.periodic(c)
+    assert out == []  # in doubt: nothing reported while the set goes on
+    out = gate.finish()
+    assert [c.start_s for c in out] == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+    assert {c.how for c in out} == {"periodic"}
+    assert REP_CONFIDENCE["periodic"] < REP_CONFIDENCE["agreed"]
+
+
+@pytest.mark.parametrize(
+    ("durations", "agrees"),
+    [
+        ([12 / 7] * 7, True),  # 7 against 6: within one rep
+        ([12 / 8] * 8, True),  # 8 against 6, as regular: within the band, it stands
+        (list(np.resize([0.9, 2.6, 1.1, 2.2], 8) * 12 / 13.6), False),  # 8, irregular
+        ([12 / 9] * 9, False),  # 9 against 6: beyond agree_high (1.4 x)
+        ([12 / 4] * 4, False),  # 4 against 6: below agree_low (0.7 x)
+    ],
+)
+def test_when_the_counts_agree(durations: list[float], agrees: bool) -> None:
+    ends = np.cumsum(durations)
+    gate = SetGate()
+    gate.held = [lc(float(e - d), float(e)) for d, e in zip(durations, ends, strict=True)]
+    ps = _PeriodicSet(reps=[per(2.0 * i, 2.0 * i + 2.0) for i in range(6)])
+    assert gate._agrees(ps) is agrees
+
+
+def test_the_more_regular_counter_stands_when_counts_differ() -> None:
+    # 8 level-crossing reps, all 1.5 s, against 6 irregular periodic reps over the same
+    # 12 s (its first cycles at a harmonic): the regular level-crossing count stands.
+    lcs = [lc(1.5 * i, 1.5 * i + 1.5) for i in range(8)]
+    bounds = [0.0, 1.0, 2.0, 5.0, 8.0, 10.0, 12.0]
+    periodic = [per(a, b) for a, b in itertools.pairwise(bounds)]
+    out = feed(SetGate(), sorted(lcs + periodic, key=lambda c: (c.end_s, c.src)))
+    assert len(out) == 8 and {c.src for c in out} == {"lc"}
+
+
+def test_a_rep_is_never_counted_twice() -> None:
+    # Two level-crossing reps were reported (a chain of slow reps) where the periodic set
+    # that then disagrees counts 5: it adds 3, not 5.
+    gate = SetGate(GateConfig(chain_min_cycle_s=0.0))
+    out = []
+    for c in [lc(0.0, 2.0), lc(2.0, 4.0), lc(4.0, 6.0)]:
+        out += gate.lc(c)
+    assert len(out) == 3
+    for i in range(8):
+        out += gate.periodic(per(2.0 * i, 2.0 * i + 2.0))
+    out += gate.finish()
+    assert len(out) == 8
+    starts = sorted(c.start_s for c in out)
+    assert starts == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0]
+
+
+def test_the_periodic_count_is_the_total_over_its_span() -> None:
+    # Three short level-crossing reps were reported (a chain) inside the first periodic
+    # reps but cover under half of each; the periodic set then counts 8 and disagrees: the
+    # total over its span is 8 (3 already reported + 5), not 3 + 8.
+    gate = SetGate(GateConfig(chain_min_cycle_s=0.0))
+    out = []
+    for s0 in (0.2, 2.2, 4.2):
+        out += gate.lc(lc(s0, s0 + 0.7))
+    assert len(out) == 3
+    for i in range(8):
+        out += gate.periodic(per(2.0 * i, 2.0 * i + 2.0))
+    out += gate.finish()
+    assert len(out) == 8
+    assert [c.src for c in out].count("p") == 5
+
+
+def test_the_last_rep_of_an_agreed_set_counts_after_the_periodic_counter_stopped() -> None:
+    # The periodic counter often ends a set one rep early; the level-crossing rep after it
+    # continues the agreed reps like a chain.
+    lcs = [lc(2.0 * i, 2.0 * i + 1.8) for i in range(5)]
+    periodic = [per(2.0 * i, 2.0 * i + 2.0) for i in range(4)]
+    events = [*sorted(lcs + periodic, key=lambda c: (c.end_s, c.src)), lc(10.5, 12.3)]
+    out = feed(SetGate(), events)
+    assert [c.start_s for c in out] == [0.0, 2.0, 4.0, 6.0, 8.0, 10.5]
+    assert out[-1].how == "chain"
+
+
+def test_a_sets_leading_edge_rep_reported_last_joins_its_set() -> None:
+    # The periodic counter reports a set's first (edge) rep at the set's end.
+    edge_last = [per(2.0, 4.0), per(4.0, 6.0), per(6.0, 8.0), per(0.0, 2.0)]
+    out = feed(SetGate(), [lc(0.0, 8.0), *edge_last])  # one merged rep: the set's 4 count
+    assert [(c.start_s, c.src) for c in out] == [(0.0, "p"), (2.0, "p"), (4.0, "p"), (6.0, "p")]
+    # three level-crossing reps agree with the set once its edge rep (0-2 s) has come
+    late = [per(2.0, 4.0), per(4.0, 6.0), per(0.0, 2.0)]
+    out = feed(SetGate(), [lc(2.0 * i, 2.0 * i + 1.9) for i in range(3)] + late)
+    assert [(c.start_s, c.src) for c in out] == [(0.0, "lc"), (2.0, "lc"), (4.0, "lc")]
+
+
+# -- the period-based counter on landmark features --------------------------------------------
+def test_periodicity_weighting_finds_a_small_periodic_limb_among_big_drift() -> None:
+    # One feature repeats (0.3 units, 2 s period); three others drift 3x more, without a
+    # period. Energy-weighted (the IMU's groups) the drift hides the period; weighted by
+    # each channel's own periodicity, the window is periodic at 2 s.
+    fs = 30.0
+    t = np.arange(0, 30, 1 / fs)
+    rng = np.random.default_rng(3)
+    drift = np.cumsum(rng.normal(0, 0.05, (t.size, 3)), axis=0)
+    x = np.column_stack([0.3 * np.sin(2 * np.pi * t / 2.0), drift])
+    plain = PeriodicConfig(accel_floor=0.02)
+    weighted = dataclasses.replace(plain, per_channel=True, periodicity_power=4.0)
+    found = {}
+    for name, cfg in (("plain", plain), ("weighted", weighted)):
+        pc = PeriodicCounter(fs, 4, 0, cfg)
+        for ti, row in zip(t, x, strict=True):
+            pc.push(float(ti), row)
+        found[name] = pc._stats()
+    assert found["weighted"] is not None
+    assert found["weighted"].period_s == pytest.approx(2.0, abs=0.1)
+    assert found["weighted"].corr > 0.75
+    assert found["plain"] is not None and found["plain"].corr < found["weighted"].corr - 0.3
+
+
+def test_periodic_features_need_the_limbs() -> None:
+    chans = tuple(f"{n}_{a}" for n in MEDIAPIPE_LANDMARKS for a in "xyzv")
+    _fn, n = periodic_body_features(chans, "pose", 1.0)  # type: ignore[misc]
+    assert n == 22  # 11 landmarks, x and y
+    assert periodic_body_features(tuple(c for c in chans if "ankle" not in c), "pose", 1.0) is None
+    assert periodic_body_features(("ax", "ay", "az"), "imu", 1.0) is None
+
+
+# -- the engine --------------------------------------------------------------------------------
+def _pose_set_with_fidgeting(seed: int = 0) -> Recording:
+    """A person fidgets (3 irregular arm moves of different sizes and lengths) for 12 s,
+    then flexes the right elbow 8 times at 2.2 s per rep, then stands still."""
+    fs = 30.0
+    t = np.arange(0, 36, 1 / fs)
+    rng = np.random.default_rng(seed)
+    flex = np.zeros_like(t)
+    for start, dur, amp in ((1.0, 0.7, 60), (4.0, 3.2, 35), (8.5, 1.1, 80)):
+        flex += min_jerk_bump(t, start, dur, np.radians(amp))
+    for k in range(8):
+        flex += min_jerk_bump(t, 13.0 + 2.2 * k, 2.0, np.radians(110))
+    idx = {n: i for i, n in enumerate(MEDIAPIPE_LANDMARKS)}
+    base = np.zeros((33, 4))
+    base[:, 3] = 0.99
+    for n, x, y in [
+        ("nose", 0.5, 0.2),
+        ("left_shoulder", 0.6, 0.35),
+        ("right_shoulder", 0.4, 0.35),
+        ("left_elbow", 0.62, 0.5),
+        ("left_wrist", 0.63, 0.65),
+        ("right_elbow", 0.38, 0.5),
+        ("left_hip", 0.57, 0.65),
+        ("right_hip", 0.43, 0.65),
+        ("left_knee", 0.57, 0.8),
+        ("right_knee", 0.43, 0.8),
+        ("left_ankle", 0.57, 0.95),
+        ("right_ankle", 0.43, 0.95),
+    ]:
+        base[idx[n], :2] = (x, y)
+    rows = np.empty((t.size, 33 * 4))
+    for i, f in enumerate(flex):
+        fr = base.copy()
+        ex, ey = fr[idx["right_elbow"], :2]
+        fr[idx["right_wrist"], :2] = (ex - 0.15 * np.sin(f), ey + 0.15 * np.cos(f))
+        fr[:, :2] += rng.normal(0, 0.002, (33, 2))
+        rows[i] = fr.reshape(-1)
+    chans = tuple(f"{n}_{a}" for n in MEDIAPIPE_LANDMARKS for a in "xyzv")
+    return Recording(t, rows, chans, "pose")
+
+
+def test_fidgeting_before_a_set_is_not_counted(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    rec = _pose_set_with_fidgeting()
+    res = analyse_recording(rec)
+    assert res.count == 8
+    assert all(r.start_s > 12.0 for r in res.reps)
+    assert all(r.confidence == REP_CONFIDENCE["agreed"] for r in res.reps)
+    assert res.confidence >= 0.9
+    # Without the gate (level crossing alone) the fidgets count too.
+    monkeypatch.setattr(engine_mod.BodyPeriodic, "build", classmethod(lambda cls, *a: None))
+    assert analyse_recording(rec).count >= 10
+
+
+def test_streaming_and_file_path_report_the_same_reps() -> None:
+    rec = _pose_set_with_fidgeting(seed=3)
+    a = analyse_recording(rec)
+    b = analyse_recording(rec, streaming=True)
+    key = [(round(r.start_s, 6), round(r.end_s, 6), r.confidence) for r in a.reps]
+    assert key == [(round(r.start_s, 6), round(r.end_s, 6), r.confidence) for r in b.reps]
+    assert a.confidence == b.confidence
+    # once the set is established, reps are reported within 0.3 s of their end
+    assert sorted(b.latencies_s)[len(b.latencies_s) // 2] <= 0.3
