@@ -308,6 +308,10 @@ def run_speed(shared: Path, log: Callable[[str], None]) -> dict:
             for i, r in enumerate(data):
                 eng.push(i / 30.0, r)
             out[f"pose33_{sig}_stream_us_per_frame"] = (time.perf_counter() - t0) / len(data) * 1e6
+        out["pose33_auto_vs_joint_angle_ratio"] = (
+            out["pose33_auto_stream_us_per_frame"]
+            / out["pose33_knee_extension_stream_us_per_frame"]
+        )
     # One hour of 100 Hz IMU from a file: read + analyse (file path).
     hour = _synthetic_imu(360_000, 100.0, seed=1)
     tmp = BENCH_DIR / "results" / "_hour_imu.csv"
