@@ -53,7 +53,10 @@ from .periodic import PeriodicConfig, PeriodicCounter, analyse_array
 #: The period-based counter on body-landmark features: every feature its own group,
 #: weighted by its periodicity (a limb that repeats, not one that jitters, sets the period);
 #: a feature moving less than 0.02 torso lengths RMS (metres for a Kinect skeleton) is still.
-BODY_PERIODIC = PeriodicConfig(accel_floor=0.02, per_channel=True, periodicity_power=4.0)
+#: No resuming after a pause (``resume_s``): on Countix it counted movement after sets.
+BODY_PERIODIC = PeriodicConfig(
+    accel_floor=0.02, per_channel=True, periodicity_power=4.0, resume_s=0.0
+)
 
 #: Confidence of a rep by how it was confirmed (0..1, see docs/motion.md "Confidence"):
 #: agreed by both counters, a chain of similar reps, counted by the periodic counter where
