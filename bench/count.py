@@ -209,6 +209,8 @@ def run_accuracy(
         row["pred"] = res.count
         row["confidence"] = res.confidence
         latencies[it.dataset].extend(res.latencies_s)
+        if res is not auto:
+            latencies[f"{it.dataset} (automatic)"].extend(auto.latencies_s)
         if it.boundaries:
             row["hit"] = boundary_hit(res.reps, it.boundaries)
         rows.append(row)
