@@ -10,19 +10,22 @@ coarser on slow, clean sets (rep edges, pauses between reps). :class:`SetGate` c
 so that a repetition counts only as part of a *set*:
 
 1. a level-crossing rep is held until it is confirmed;
-2. it is confirmed by a *chain*: ``chain_reps`` consecutive reps whose durations are within
-   a factor ``duration_ratio`` of their median and whose pauses are at most
-   ``max(pause_s, median duration)``; once a chain is established, each following rep of
-   the same kind is reported as soon as it ends (the extension check is the same);
-3. or by a *periodic set* (at least 2 period-based reps, each within one period of the
-   previous) that agrees with it: over the periodic set's span (extended by ``span_periods``
-   periods on each side), the level-crossing reps number within ``agree_low`` ..
-   ``agree_high`` times the periodic reps (or differ by at most one);
-4. if the counts disagree, the periodic set *owns* its span: its reps are counted (those not
-   overlapping a rep already reported), held level-crossing reps in the span are dropped,
-   and later level-crossing reps inside it are ignored until the periodic set ends;
-5. at the end of the stream, held reps are reported only if nothing was ever confirmed: a
-   recording of one or two deliberate reps (a short clip) still counts them.
+2. it is confirmed by a *chain*: ``chain_reps`` consecutive reps too slow for the periodic
+   counter (median cycle >= ``chain_min_cycle_s``), or ``long_chain_reps`` at any pace,
+   whose durations are within a factor ``duration_ratio`` of their median and whose pauses
+   are at most ``max(pause_s, median duration)``; once a chain is established, each
+   following rep like it is reported as soon as it ends;
+3. or by a *periodic set* (at least ``judge_reps`` period-based reps, each within one
+   period of the previous) that agrees with it (:meth:`SetGate._agrees`): at the same pace
+   the counts differ by at most one, or by ``agree_low`` .. ``agree_high`` times with the
+   level-crossing reps at least as regular; at another pace the more regular counter
+   stands;
+4. if they disagree, the periodic set's reps count over its span when it ends (those not
+   covered by a rep already reported, up to its count), and the held level-crossing reps
+   in it are dropped;
+5. at the end of the stream, held reps are reported only if nothing was ever confirmed
+   (those like the longest run of similar reps): a recording of one or two deliberate
+   reps (a short clip) still counts them.
 
 So the first reps of a set are reported when the set is recognised (the third rep, or the
 periodic counter's confirmation), later ones at most the level-crossing latency after they
@@ -31,7 +34,7 @@ is decided from the sequence of candidates alone, so the streaming and the file 
 (which feeds the same candidates in the same order) report the same reps.
 
 Countix-Fitness-pose (real-world videos) was where the rule was chosen: level-crossing
-alone scores OBO 0.51, periodic alone 0.64, the gate 0.6-0.7 (``openrehab bench count``);
+alone scores OBO 0.51, periodic alone 0.64, the gate 0.66 (``openrehab bench count``);
 UI-PRMD and the recorded clips keep their scores. References: Dwibedi et al., *Counting
 out time: class agnostic video repetition counting in the wild*, CVPR 2020 (counting the
 periodic part of real-world videos); Morris et al., RecoFit, CHI 2014 (period-based sets).
@@ -70,6 +73,7 @@ class GateConfig:
 
     chain_reps: int = 3
     chain_min_cycle_s: float = 3.5  # ... of reps slower than this (start to start)
+    long_chain_reps: int = 6  # a chain this long confirms itself at any pace
     duration_ratio: float = 2.0
     pause_s: float = 2.0
     agree_low: float = 0.7
@@ -182,12 +186,12 @@ class SetGate:
             return out + self._report([c], "chain")
         self.chain = []
         self.held.append(c)
-        n = self.cfg.chain_reps
-        tail = self.held[-n:]
-        if len(tail) == n and self._is_chain(tail) and self._slow(tail):
-            self.chain = list(tail)
-            self.held = self.held[:-n]
-            out += self._report(tail, "chain")
+        for n, slow_only in ((self.cfg.chain_reps, True), (self.cfg.long_chain_reps, False)):
+            tail = self.held[-n:]
+            if len(tail) == n and self._is_chain(tail) and (self._slow(tail) or not slow_only):
+                self.chain = list(tail)
+                self.held = self.held[:-n]
+                return out + self._report(tail, "chain")
         return out
 
     # -- periodic candidates ----------------------------------------------------------------
@@ -219,11 +223,20 @@ class SetGate:
         ]
         m = len(lcs) + (self.lc_open is not None and span[0] <= self.lc_open < span[1])
         k = len(ps.reps)
-        if abs(m - k) <= 1:
+        same_pace = True
+        if len(lcs) >= 3 and k >= 3:
+            # A counter that counts each rep twice (or every other one) does so at twice
+            # (half) the other's rate from its first reps on, before the counts differ.
+            starts = sorted(r.start_s for r in lcs)
+            cycle = _median([b - a for a, b in itertools.pairwise(starts)])
+            same_pace = cfg.agree_low <= cycle / ps.period_s <= cfg.agree_high
+        if same_pace and abs(m - k) <= 1:
             return True
-        if not cfg.agree_low * k <= m <= cfg.agree_high * k:
+        if same_pace and not cfg.agree_low * k <= m <= cfg.agree_high * k:
             return False
-        return _cv([r.duration_s for r in lcs]) <= _cv([r.duration_s for r in ps.reps])
+        # Close counts at another pace, or counts apart at the same pace: the more regular
+        # counter stands (the periodic one may be at a harmonic while it settles).
+        return bool(_cv([r.duration_s for r in lcs]) <= _cv([r.duration_s for r in ps.reps]))
 
     def _take_held(self, ps: _PeriodicSet, how: str) -> list[Candidate]:
         span = ps.span(self.cfg.span_periods)
@@ -272,18 +285,23 @@ class SetGate:
         held, self.held = self.held, []
         if self.confirmed:
             return out
-        return out + self._report(self._longest_run(held), "unconfirmed")
+        return out + self._report(self._like_longest_run(held), "unconfirmed")
 
-    def _longest_run(self, reps: list[Candidate]) -> list[Candidate]:
-        """No set was recognised: the longest run of consecutive similar reps (one or two
-        deliberate reps of a short clip; not the stray movements around them)."""
+    def _like_longest_run(self, reps: list[Candidate]) -> list[Candidate]:
+        """No set was recognised: the reps like the longest run of consecutive similar reps
+        (durations within ``duration_ratio`` of its median): one or two deliberate reps of a
+        short clip, or an unrecognised set, without the stray movements around them."""
         best: list[Candidate] = reps[:1]
         run: list[Candidate] = []
         for c in reps:
             run = [*run, c] if run and self._similar(run, c) else [c]
             if len(run) > len(best):
                 best = run
-        return best
+        if not best:
+            return []
+        med = _median([c.duration_s for c in best])
+        r = self.cfg.duration_ratio
+        return [c for c in reps if med / r <= c.duration_s <= med * r]
 
     def _report(self, cands: list[Candidate], how: str) -> list[Candidate]:
         for c in cands:
