@@ -199,6 +199,31 @@ def test_the_last_rep_of_an_agreed_set_counts_after_the_periodic_counter_stopped
     assert out[-1].how == "chain"
 
 
+def test_a_short_periodic_set_vouches_only_for_about_its_own_reps() -> None:
+    # Two periodic reps agree with the two level-crossing reps around them: they count.
+    two = [lc(0.0, 1.3), lc(2.0, 6.2), per(0.8, 3.1), per(3.3, 6.2), lc(40.0, 40.4)]
+    out = feed(SetGate(), two)
+    assert [c.start_s for c in out] == [0.0, 2.0] and {c.how for c in out} == {"agreed"}
+    # ... but not for eight quick movements of all sizes around them (nothing counts
+    # but the run of similar ones at the end).
+    quick = [lc(0.4, 1.2), lc(1.4, 3.5), lc(3.7, 4.7), lc(4.9, 6.1), lc(6.6, 8.7)]
+    quick += [lc(8.8, 9.2), lc(9.2, 9.7), lc(9.8, 10.4)]
+    events = sorted([*quick, per(3.0, 6.4), per(6.4, 8.0)], key=lambda c: (c.end_s, c.src))
+    out = feed(SetGate(), [*events, lc(30.0, 31.0)])
+    assert len(out) < 8 and "agreed" not in {c.how for c in out}
+
+
+def test_a_rep_at_the_edge_of_an_agreed_set_continues_it() -> None:
+    # The next rep starts inside the periodic set's reach (its last rep's end + a period)
+    # but mostly after it: like the agreed reps, it continues them.
+    lcs = [lc(0.0, 1.8), lc(2.0, 3.8), lc(4.0, 5.8)]
+    periodic = [per(0.0, 2.0), per(2.0, 4.0), per(4.0, 6.0)]
+    events = sorted(lcs + periodic, key=lambda c: (c.end_s, c.src))
+    out = feed(SetGate(), [*events, lc(7.2, 9.0)])
+    assert [(c.start_s, c.how) for c in out][-1] == (7.2, "chain")
+    assert len(out) == 4
+
+
 def test_a_sets_leading_edge_rep_reported_last_joins_its_set() -> None:
     # The periodic counter reports a set's first (edge) rep at the set's end.
     edge_last = [per(2.0, 4.0), per(4.0, 6.0), per(6.0, 8.0), per(0.0, 2.0)]

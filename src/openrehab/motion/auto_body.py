@@ -20,6 +20,8 @@ so that a repetition counts only as part of a *set*:
    the counts differ by at most one, or by ``agree_low`` .. ``agree_high`` times with the
    level-crossing reps at least as regular; at another pace the more regular counter
    stands;
+   (a periodic set that ends with fewer reps confirms held reps only if they are no more
+   than one more than its own);
 4. if they disagree, the periodic set's reps count over its span when it ends (those not
    covered by a rep already reported, up to its count), and the held level-crossing reps
    in it are dropped;
@@ -179,8 +181,12 @@ class SetGate:
         if ps is not None and ps.agree is not None and in_set:
             self.held.append(c)
             ps.agree = self._agrees(ps)
-            # Agreeing: reported now; otherwise the periodic set decides when it ends.
-            return out + (self._take_held(ps, "agreed") if ps.agree else [])
+            if not ps.agree:
+                return out  # the periodic set decides when it ends
+            out += self._take_held(ps, "agreed")
+            if c not in self.held:
+                return out
+            self.held.remove(c)  # at the set's edge: it may continue the agreed reps
         if self.chain and self._similar(self.chain, c):
             self.chain = [*self.chain[-(self.cfg.chain_reps + 2) :], c]
             return out + self._report([c], "chain")
@@ -260,10 +266,16 @@ class SetGate:
         ps, self.pset = self.pset, None
         if ps is None or len(ps.reps) < 2:
             return []
+        if len(ps.reps) < self.cfg.judge_reps:
+            # A short periodic set confirms no more held reps than its own (about): it
+            # must not vouch for a stretch of other movement around it.
+            span = ps.span(self.cfg.span_periods)
+            near = sum(_overlaps(r, span, self.cfg.overlap) for r in self.held)
+            if near <= len(ps.reps) + 1 and self._agrees(ps):
+                return self._take_held(ps, "agreed")
+            return []  # its held reps wait for a chain or the end
         if self._agrees(ps):
             return self._take_held(ps, "agreed")
-        if len(ps.reps) < self.cfg.judge_reps:
-            return []  # too short to overrule: its held reps wait for a chain or the end
         self._take_held(ps, "")
         # Its count over its span: the level-crossing reps already reported there stay,
         # periodic reps they do not cover make up the difference.
