@@ -18,10 +18,11 @@ from openrehab.motion.auto_body import (
     SetGate,
     _PeriodicSet,
 )
-from openrehab.motion.engine import analyse_recording
+from openrehab.motion.engine import MotionEngine, analyse_recording
 from openrehab.motion.features import periodic_body_features
 from openrehab.motion.periodic import PeriodicConfig, PeriodicCounter
 from openrehab.motion.recordings import MEDIAPIPE_LANDMARKS, Recording
+from openrehab.motion.signals import SignalSpec
 
 
 def lc(s: float, e: float) -> Candidate:
@@ -318,6 +319,20 @@ def test_fidgeting_before_a_set_is_not_counted(monkeypatch) -> None:  # type: ig
     # Without the gate (level crossing alone) the fidgets count too.
     monkeypatch.setattr(engine_mod.BodyPeriodic, "build", classmethod(lambda cls, *a: None))
     assert analyse_recording(rec).count >= 10
+
+
+def test_a_named_body_signal_in_a_file_counts_only_the_set() -> None:
+    # With --exercise (elbow flexion) a file is gated the same way; a live session's
+    # engine (sets_only=False, the default of MotionEngine) counts every rep at once.
+    rec = _pose_set_with_fidgeting(seed=1)
+    spec = SignalSpec(signal="elbow_flexion", side="right")
+    gated = analyse_recording(rec, spec)
+    assert gated.count == 8 and all(r.start_s > 12.0 for r in gated.reps)
+    assert analyse_recording(rec, spec, sets_only=False).count >= 10
+    live = MotionEngine(rec.channels, rec.kind, rec.sample_rate_hz, spec)
+    assert live.body is None
+    streamed = analyse_recording(rec, spec, streaming=True)
+    assert [r.start_s for r in streamed.reps] == [r.start_s for r in gated.reps]
 
 
 def test_streaming_and_file_path_report_the_same_reps() -> None:

@@ -519,6 +519,7 @@ class MotionEngine:
         config: CounterConfig | None = None,
         aspect: float = 1.0,
         path: object = None,
+        sets_only: bool = False,
     ):
         if not MIN_RATE_HZ <= fs_hz <= 10 * MAX_RATE_HZ:
             raise ValueError(
@@ -570,10 +571,13 @@ class MotionEngine:
                     noise_q=NOISE_Q if ex.noise_weighted else None,
                 )
             n_ring = int((self.config.max_rep_s + self.config.max_settle_s + 2.0) * self.fs) + 4
-        #: Automatic mode on body landmarks: a period-based counter on landmark features
-        #: and the gate that decides which reps count (auto_body.py).
+        #: Automatic mode on body landmarks (and with ``sets_only``, a named body signal): a
+        #: period-based counter on landmark features and the gate that decides which reps
+        #: count, only those of a set (auto_body.py).
         self.body: BodyPeriodic | None = None
-        if ex.label == "auto:body":
+        sdef = self.spec.definition
+        named_body = sets_only and sdef is not None and sdef.sensor == "pose"
+        if ex.label == "auto:body" or (named_body and ex.kind in ("pose", "skeleton")):
             self.body = BodyPeriodic.build(tuple(channels), kind, aspect, self.fs)
         self._deferred: list[tuple] | None = None  # file path: gate candidates, in order
         self.integrate = ex.unit == "deg" and ex.kind == "imu"  # gyro -> angle
@@ -1026,15 +1030,29 @@ def analyse_recording(
     config: CounterConfig | None = None,
     *,
     streaming: bool = False,
+    sets_only: bool = True,
 ) -> AnalysisResult:
     """Count repetitions and measure each one in a recording.
 
     ``streaming=True`` feeds the samples one by one through :meth:`MotionEngine.push`
     (the live path); the default runs the same state machine on vectorised
     pre-processing, which gives the same repetitions much faster.
+
+    ``sets_only`` (default): on a camera recording, a named body signal's reps count only
+    as part of a set, as in automatic mode (auto_body.py): a file holds whatever happened
+    around the set. Live sessions count every rep at once (the person started the set).
     """
     fs = rec.sample_rate_hz
-    eng = MotionEngine(rec.channels, rec.kind, fs, spec, config, aspect=rec.aspect, path=rec.path)
+    eng = MotionEngine(
+        rec.channels,
+        rec.kind,
+        fs,
+        spec,
+        config,
+        aspect=rec.aspect,
+        path=rec.path,
+        sets_only=sets_only,
+    )
     if rec.n_samples:
         eng._t_first = float(rec.t_s[0])
     if streaming:
