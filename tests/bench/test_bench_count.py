@@ -3,13 +3,12 @@ baseline, and the confidence calibration table, on a small fake shared folder.""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from openrehab.motion.commands import load_bench
 from openrehab.motion.recordings import MEDIAPIPE_LANDMARKS, Recording, write_csv
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "count.py"
@@ -17,12 +16,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "count.py"
 
 @pytest.fixture(scope="module")
 def bench():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("openrehab_bench_count_test", BENCH)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench(BENCH)
 
 
 def _imu(n_reps: int, seed: int = 0) -> Recording:

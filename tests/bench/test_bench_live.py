@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from openrehab.cli import app
+from openrehab.motion.commands import load_bench
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "live.py"
 
 
 def _bench_module():
-    spec = importlib.util.spec_from_file_location("openrehab_bench_live_test", BENCH)
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench(BENCH)
 
 
 def _number(value: object) -> bool:

@@ -91,23 +91,12 @@ def imu_session(
     return Recording(t, np.column_stack([acc, gyr]), ("ax", "ay", "az", "gx", "gy", "gz"), "imu")
 
 
-def pose_elbow_session(
-    fs: float = 30.0, n_reps: int = 4, seed: int = 0
-) -> tuple[np.ndarray, list[np.ndarray | None]]:
-    """MediaPipe-style frames (33 x 4) of a person flexing the right elbow n times."""
-    rng = np.random.default_rng(seed)
-    dur = 2 + 2.5 * n_reps + 2
-    t = np.arange(0, dur, 1 / fs)
-    flex = np.zeros_like(t)
-    for k in range(n_reps):
-        flex += min_jerk_bump(t, 2 + 2.5 * k, 2.0, np.radians(110))
+def elbow_pose_frames(flex: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """MediaPipe-style frames ``(n, 33, 4)`` of a standing person whose right forearm, hanging
+    down at 0, rotates forward and up by ``flex`` radians (landmark jitter 0.002)."""
     base = np.zeros((33, 4))
     base[:, 3] = 0.99
     idx = {n: i for i, n in enumerate(MEDIAPIPE_LANDMARKS)}
-
-    def put(name: str, x: float, y: float) -> None:
-        base[idx[name], :2] = (x, y)
-
     # Image coordinates: y grows downwards.
     for n, x, y in [
         ("nose", 0.5, 0.2),
@@ -123,16 +112,29 @@ def pose_elbow_session(
         ("right_ankle", 0.43, 0.95),
         ("right_elbow", 0.38, 0.5),
     ]:
-        put(n, x, y)
-    frames: list[np.ndarray | None] = []
-    for i, f in enumerate(flex):
-        fr = base.copy()
-        ex, ey = fr[idx["right_elbow"], :2]
-        # Forearm hangs down (angle 0) and rotates forward/up by f radians.
-        fr[idx["right_wrist"], :2] = (ex - 0.15 * np.sin(f), ey + 0.15 * np.cos(f))
+        base[idx[n], :2] = (x, y)
+    frames = np.repeat(base[None], flex.size, axis=0)
+    ex, ey = base[idx["right_elbow"], :2]
+    frames[:, idx["right_wrist"], 0] = ex - 0.15 * np.sin(flex)
+    frames[:, idx["right_wrist"], 1] = ey + 0.15 * np.cos(flex)
+    for fr in frames:  # one draw per frame, in order (the recordings tests were made with)
         fr[:, :2] += rng.normal(0, 0.002, (33, 2))
-        frames.append(None if i in (40, 41) else fr)  # two frames without a pose
-    return t, frames
+    return frames
+
+
+def pose_elbow_session(
+    fs: float = 30.0, n_reps: int = 4, seed: int = 0
+) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """MediaPipe-style frames (33 x 4) of a person flexing the right elbow n times."""
+    rng = np.random.default_rng(seed)
+    dur = 2 + 2.5 * n_reps + 2
+    t = np.arange(0, dur, 1 / fs)
+    flex = np.zeros_like(t)
+    for k in range(n_reps):
+        flex += min_jerk_bump(t, 2 + 2.5 * k, 2.0, np.radians(110))
+    frames = elbow_pose_frames(flex, rng)
+    # two frames without a pose
+    return t, [None if i in (40, 41) else fr for i, fr in enumerate(frames)]
 
 
 def _imu_from_angles(

@@ -8,7 +8,7 @@ import itertools
 
 import numpy as np
 import pytest
-from motion_synth import min_jerk_bump
+from motion_synth import elbow_pose_frames, min_jerk_bump
 
 import openrehab.motion.engine as engine_mod
 from openrehab.motion.auto_body import (
@@ -280,31 +280,7 @@ def _pose_set_with_fidgeting(seed: int = 0) -> Recording:
         flex += min_jerk_bump(t, start, dur, np.radians(amp))
     for k in range(8):
         flex += min_jerk_bump(t, 13.0 + 2.2 * k, 2.0, np.radians(110))
-    idx = {n: i for i, n in enumerate(MEDIAPIPE_LANDMARKS)}
-    base = np.zeros((33, 4))
-    base[:, 3] = 0.99
-    for n, x, y in [
-        ("nose", 0.5, 0.2),
-        ("left_shoulder", 0.6, 0.35),
-        ("right_shoulder", 0.4, 0.35),
-        ("left_elbow", 0.62, 0.5),
-        ("left_wrist", 0.63, 0.65),
-        ("right_elbow", 0.38, 0.5),
-        ("left_hip", 0.57, 0.65),
-        ("right_hip", 0.43, 0.65),
-        ("left_knee", 0.57, 0.8),
-        ("right_knee", 0.43, 0.8),
-        ("left_ankle", 0.57, 0.95),
-        ("right_ankle", 0.43, 0.95),
-    ]:
-        base[idx[n], :2] = (x, y)
-    rows = np.empty((t.size, 33 * 4))
-    for i, f in enumerate(flex):
-        fr = base.copy()
-        ex, ey = fr[idx["right_elbow"], :2]
-        fr[idx["right_wrist"], :2] = (ex - 0.15 * np.sin(f), ey + 0.15 * np.cos(f))
-        fr[:, :2] += rng.normal(0, 0.002, (33, 2))
-        rows[i] = fr.reshape(-1)
+    rows = elbow_pose_frames(flex, rng).reshape(t.size, 33 * 4)
     chans = tuple(f"{n}_{a}" for n in MEDIAPIPE_LANDMARKS for a in "xyzv")
     return Recording(t, rows, chans, "pose")
 

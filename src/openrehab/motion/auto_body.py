@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from .confidence import coefficient_of_variation
 from .features import periodic_body_features
 from .periodic import PeriodicConfig, PeriodicCounter, analyse_array
 
@@ -109,15 +110,6 @@ def _median(xs: list[float]) -> float:
     s = sorted(xs)
     n = len(s)
     return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
-
-
-def _cv(xs: list[float]) -> float:
-    """Coefficient of variation (0 for fewer than two values)."""
-    if len(xs) < 2:
-        return 0.0
-    mean = sum(xs) / len(xs)
-    var = sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)
-    return math.sqrt(var) / mean if mean > 0 else math.inf
 
 
 @dataclass
@@ -183,7 +175,7 @@ class SetGate:
             ps.agree = self._agrees(ps)
             if not ps.agree:
                 return out  # the periodic set decides when it ends
-            out += self._take_held(ps, "agreed")
+            out += self._agreed(ps)
             if c not in self.held:
                 return out
             self.held.remove(c)  # at the set's edge: it may continue the agreed reps
@@ -212,7 +204,7 @@ class SetGate:
         if len(ps.reps) >= self.cfg.judge_reps:
             ps.agree = self._agrees(ps)
             if ps.agree:
-                out += self._take_held(ps, "agreed")
+                out += self._agreed(ps)
         return out
 
     def _agrees(self, ps: _PeriodicSet) -> bool:
@@ -242,17 +234,23 @@ class SetGate:
             return False
         # Close counts at another pace, or counts apart at the same pace: the more regular
         # counter stands (the periodic one may be at a harmonic while it settles).
-        return bool(_cv([r.duration_s for r in lcs]) <= _cv([r.duration_s for r in ps.reps]))
+        lc_cv = coefficient_of_variation([r.duration_s for r in lcs])
+        return bool(lc_cv <= coefficient_of_variation([r.duration_s for r in ps.reps]))
 
-    def _take_held(self, ps: _PeriodicSet, how: str) -> list[Candidate]:
+    def _pop_held(self, ps: _PeriodicSet) -> list[Candidate]:
+        """Remove and return the held reps within the periodic set's (extended) span."""
         span = ps.span(self.cfg.span_periods)
         inside = [r for r in self.held if _overlaps(r, span, self.cfg.overlap)]
         self.held = [r for r in self.held if r not in inside]
-        if not how:
-            return []
-        if inside:  # an agreed set's last reps (the periodic counter often ends early)
+        return inside
+
+    def _agreed(self, ps: _PeriodicSet) -> list[Candidate]:
+        """Report the held reps of an agreeing periodic set; they continue as a chain (the
+        periodic counter often ends a set one rep early)."""
+        inside = self._pop_held(ps)
+        if inside:
             self.chain = [*self.chain, *inside][-(self.cfg.chain_reps + 2) :]
-        return self._report(inside, how)
+        return self._report(inside, "agreed")
 
     def _close_if_past(self, t_s: float) -> list[Candidate]:
         ps = self.pset
@@ -272,11 +270,11 @@ class SetGate:
             span = ps.span(self.cfg.span_periods)
             near = sum(_overlaps(r, span, self.cfg.overlap) for r in self.held)
             if near <= len(ps.reps) + 1 and self._agrees(ps):
-                return self._take_held(ps, "agreed")
+                return self._agreed(ps)
             return []  # its held reps wait for a chain or the end
         if self._agrees(ps):
-            return self._take_held(ps, "agreed")
-        self._take_held(ps, "")
+            return self._agreed(ps)
+        self._pop_held(ps)  # dropped: the periodic count stands
         # Its count over its span: the level-crossing reps already reported there stay,
         # periodic reps they do not cover make up the difference.
         span = ps.span(0.0)

@@ -80,10 +80,18 @@ def set_score(confidences: Sequence[float], durations_s: Sequence[float]) -> flo
     score = sum(conf) / len(conf)
     d = [x for x in durations_s if x == x and x > 0]
     if len(d) >= 2:
-        mean = sum(d) / len(d)
-        cv = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1)) / mean
-        score *= 1.0 - min(0.5, max(0.0, cv - 0.25))
+        score *= 1.0 - min(0.5, max(0.0, coefficient_of_variation(d) - 0.25))
     return score
+
+
+def coefficient_of_variation(xs: Sequence[float]) -> float:
+    """Sample standard deviation over mean (0 for fewer than two values; infinite for a
+    mean <= 0): how irregular a set's rep durations are."""
+    if len(xs) < 2:
+        return 0.0
+    mean = sum(xs) / len(xs)
+    var = sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)
+    return math.sqrt(var) / mean if mean > 0 else math.inf
 
 
 def calibrate(score: float) -> float:
@@ -106,6 +114,7 @@ __all__ = [
     "EMPTY_CONFIDENCE",
     "SMALL_SET_CONFIDENCE",
     "calibrate",
+    "coefficient_of_variation",
     "rep_confidence",
     "set_confidence",
     "set_score",

@@ -10,7 +10,9 @@ The same :class:`MotionEngine` serves live sessions (``push``/``finish``) and fi
 (:func:`analyse_recording`). In IMU automatic mode the signal selection, filtering and
 detection stages are those of the period-based counter (:mod:`.periodic`), with a
 gravity-tilt counter for slow rehabilitation-speed sets (:mod:`.slow`) and an arbiter so a
-rep is never counted by both. The file path
+rep is never counted by both. On camera landmarks (automatic mode, and files counted with a
+named body signal) the period-based counter also runs on landmark features and a gate
+counts only the reps of a set (:mod:`.auto_body`). The file path
 runs the identical state machine on a vectorised pre-processing of the same linear stages
 (extraction, PCA blocks, ``scipy.signal.sosfilt``; window statistics from cumulative sums
 for the period-based counter); ``tests/motion/test_engine.py`` and ``test_periodic.py``
@@ -782,11 +784,7 @@ class MotionEngine:
         events: list[Event] = []
         for kind, info in items:
             if self.body is not None and kind != "rep":  # the gate follows reps in progress
-                t_open = info["t_start"] if kind == "start" else None
-                if self._deferred is not None:
-                    self._deferred.append((t_now, 0, len(self._deferred), t_open))
-                else:
-                    self.body.gate.lc_started(t_open)
+                events += self._to_gate(info["t_start"] if kind == "start" else None, t_now)
             if kind == "start":
                 events.append(Event("rep_started", t_now, len(self.reps)))
             elif kind == "rep":
@@ -795,14 +793,23 @@ class MotionEngine:
                     if self.body is None:
                         events.append(self._emit(rep, t_now))
                         continue
-                    cand = Candidate(rep.start_s, rep.end_s, "lc", rep)
-                    if self._deferred is not None:
-                        self._deferred.append((t_now, 0, len(self._deferred), cand))
-                    else:
-                        events += self._release(self.body.gate.lc(cand), t_now)
+                    events += self._to_gate(Candidate(rep.start_s, rep.end_s, "lc", rep), t_now)
         return events
 
-    # -- automatic mode on body landmarks (auto_body.py) ---------------------------------------
+    # -- only reps of a set (auto_body.py) ------------------------------------------------------
+    def _to_gate(self, obj: Candidate | float | None, t_now: float) -> list[Event]:
+        """A level-crossing rep (or the start time of one in progress, ``None`` when it was
+        dropped) for the gate: at once when streaming; in order after the loop in the file
+        path (:meth:`_settle_deferred`)."""
+        if self._deferred is not None:
+            self._deferred.append((t_now, 0, len(self._deferred), obj))
+            return []
+        assert self.body is not None
+        if not isinstance(obj, Candidate):
+            self.body.gate.lc_started(obj)
+            return []
+        return self._release(self.body.gate.lc(obj), t_now)
+
     def _gate_periodic(self, reps: list[dict], t_now: float) -> list[Event]:
         assert self.body is not None
         out: list[Event] = []
@@ -817,11 +824,11 @@ class MotionEngine:
             if c.src == "lc":
                 rep = c.payload
             else:  # a period-counted rep: measured on the same signal as the others
-                assert self.counter is not None
-                d = self.counter.delay_s
-                p = self.body.counter.delay_s if self.body is not None else 0.0
+                assert self.counter is not None and self.body is not None
+                # _metrics takes times before the level-crossing low-pass's delay correction
+                shift = self.counter.delay_s - self.body.counter.delay_s
                 info = c.payload
-                rep = self._metrics({k: info[k] - p + d for k in ("t_start", "t_end", "t_peak")})
+                rep = self._metrics({k: info[k] + shift for k in ("t_start", "t_end", "t_peak")})
             out.append(self._emit(replace(rep, confidence=REP_CONFIDENCE[c.how]), t_now))
         return out
 
@@ -837,10 +844,8 @@ class MotionEngine:
         items.sort(key=lambda it: it[:3])
         t_end = max(self.counter.t_prev, t_last)
         for t_now, src, _i, obj in items:
-            if src == 0 and not isinstance(obj, Candidate):
-                self.body.gate.lc_started(obj)
-            elif src == 0:
-                self._release(self.body.gate.lc(obj), t_now)
+            if src == 0:
+                self._to_gate(obj, t_now)
             else:
                 self._gate_periodic([obj], t_now)
         self._release(self.body.gate.finish(), t_end)
