@@ -21,6 +21,7 @@ if ("speechSynthesis" in window) {
 // --- metronome ----------------------------------------------------------------------------
 const toggle = document.getElementById("beat-toggle");
 const levelSelect = document.getElementById("beat-level");
+const levelDetail = document.getElementById("beat-level-detail");
 const statusLine = document.getElementById("beat-status");
 const light = document.getElementById("beat-light");
 let audio = null;
@@ -77,6 +78,14 @@ toggle.addEventListener("click", () => {
   if (toggle.getAttribute("aria-pressed") === "true") stop("Stopped.");
   else start();
 });
+// The options name only the level (they fit a phone); the line beside says what it asks for.
+function describeLevel() {
+  const level = plan[Number(levelSelect.value)];
+  levelDetail.textContent = `${Math.round(level.tempo_bpm)} beats per minute, ${level.reps} repetitions`;
+}
+describeLevel(); // the browser may have restored another choice (Back button)
+window.addEventListener("pageshow", describeLevel);
 levelSelect.addEventListener("change", () => {
+  describeLevel();
   if (toggle.getAttribute("aria-pressed") === "true") stop("Stopped.");
 });
