@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openrehab.config import Settings
 from openrehab.store.db import make_engine
-from support import WORLD_USERS, World
+from support import BASE_URL, BROWSER_HEADERS, WORLD_USERS, World
 
 # Cheap Argon2 parameters for the many test accounts (read when passwords.py is imported).
 os.environ.setdefault("OPENREHAB_TEST_FAST_HASH", "1")
@@ -84,7 +84,7 @@ def app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url=BASE_URL, headers=BROWSER_HEADERS) as test_client:
         yield test_client
 
 

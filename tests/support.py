@@ -16,6 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Pages are served over HTTPS (the login cookie is Secure) and, like every current browser,
+# the test client says which page a form came from (the forgery guard needs it).
+BASE_URL = "https://testserver"
+BROWSER_HEADERS = {"Origin": BASE_URL}
+
 
 @dataclass
 class World:
@@ -114,6 +119,22 @@ NO_GPU = "--disable-gpu"
 AUTOPLAY = "--autoplay-policy=no-user-gesture-required"
 #: Chromium's fake camera, allowed without asking (add --use-file-for-fake-video-capture=...).
 FAKE_CAMERA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+
+def wait_for(page: Any, expression: str, timeout: float = 30_000) -> Any:
+    """Wait until the JavaScript ``expression`` is truthy in ``page`` (``timeout`` in ms).
+
+    Playwright's ``wait_for_function`` compiles its string inside the page, which the app's
+    content security policy forbids (no eval); ``evaluate`` goes through the DevTools protocol,
+    so the pages are tested under their real policy."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout / 1000:.0f} s waiting for {expression}")
+        page.wait_for_timeout(50)
 
 
 def log_in(page: Any, server: str, username: str = "patient") -> None:

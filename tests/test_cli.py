@@ -117,7 +117,7 @@ def test_user_create_and_errors(tmp_path: Path) -> None:
     )
     assert_clean_failure(run("user", "create", "amy", "--password", "short", *data), "at least 8")
     assert_clean_failure(
-        run("user", "create", "rory", "--role", "nurse", "--password", "long-enough", *data),
+        run("user", "create", "rory", "--role", "nurse", "--password", "long-enough-quartz", *data),
         "unknown role",
     )
     prompted = run(

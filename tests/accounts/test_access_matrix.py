@@ -50,7 +50,7 @@ class Ctx:
         return exercise_session.id, exercise_set.id
 
     def new_caregiver_link(self) -> int:
-        carer = create_user(self.db, f"carer-{next(_counter)}", "password-x", Role.caregiver)
+        carer = create_user(self.db, f"carer-{next(_counter)}", "password-x-quartz", Role.caregiver)
         link = CareLink(patient_id=self.p, carer_id=carer.id, kind=LinkKind.caregiver)
         self.db.add(link)
         self.db.commit()
@@ -72,7 +72,7 @@ class Ctx:
         return program.items[0].id
 
     def new_caregiver(self) -> int:
-        carer = create_user(self.db, f"carer-{next(_counter)}", "password-x", Role.caregiver)
+        carer = create_user(self.db, f"carer-{next(_counter)}", "password-x-quartz", Role.caregiver)
         self.db.commit()
         return carer.id
 
@@ -99,6 +99,11 @@ def _set(ctx: Ctx) -> str:
 # (method, OpenAPI path) -> (who succeeds, success status, request factory)
 MATRIX: dict[tuple[str, str], tuple[set[str], int, Request]] = {
     ("POST", "/api/auth/logout"): (EVERYONE, 204, lambda c: ("POST", "/api/auth/logout", None)),
+    ("POST", "/api/auth/logout-everywhere"): (
+        EVERYONE,
+        204,
+        lambda c: ("POST", "/api/auth/logout-everywhere", None),
+    ),
     ("GET", "/api/me"): (EVERYONE, 200, lambda c: ("GET", "/api/me", None)),
     ("GET", "/api/patients"): (EVERYONE, 200, lambda c: ("GET", "/api/patients", None)),
     ("GET", P.replace("{p}", "{patient_id}")): (
@@ -279,7 +284,11 @@ MATRIX: dict[tuple[str, str], tuple[set[str], int, Request]] = {
         lambda c: (
             "POST",
             "/api/users",
-            {"username": f"new-{next(_counter)}", "password": "long-enough", "role": "patient"},
+            {
+                "username": f"new-{next(_counter)}",
+                "password": "long-enough-quartz",
+                "role": "patient",
+            },
         ),
     ),
     ("POST", "/api/links"): (
@@ -296,8 +305,8 @@ MATRIX: dict[tuple[str, str], tuple[set[str], int, Request]] = {
 PUBLIC = {("POST", "/api/auth/token")}
 
 
-def test_matrix_covers_every_api_route(client: TestClient) -> None:
-    spec = client.get("/openapi.json").json()
+def test_matrix_covers_every_api_route(client: TestClient, world: World) -> None:
+    spec = client.get("/openapi.json", headers=world.headers("admin")).json()
     operations = {
         (method.upper(), path)
         for path, item in spec["paths"].items()
@@ -378,4 +387,4 @@ def test_denials_are_audited(client: TestClient, world: World, db: Session) -> N
     actions = db.scalars(
         select(AuditLog.action).where(AuditLog.user_id == world.ids["therapist_b"])
     )
-    assert "access.denied" in list(actions)
+    assert "access.refused" in list(actions)

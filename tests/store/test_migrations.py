@@ -25,6 +25,7 @@ EXPECTED_TABLES = {
     "exercise_progress",
     "progress_events",
     "audit_log",
+    "login_failures",
 }
 
 

@@ -16,7 +16,7 @@ def test_repetitions_are_numbered_across_batches_and_counted_per_local_day(
     db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENREHAB_TIMEZONE", "America/Los_Angeles")
-    patient = create_user(db, "pat", "password-pat", Role.patient)
+    patient = create_user(db, "pat", "password-pat-quartz", Role.patient)
     exercise_session = records.start_session(db, patient.id)
     exercise_set = records.start_set(
         db, exercise_session, exercise_id="elbow_flexion", side="left", mode="active"
@@ -36,7 +36,7 @@ def test_repetitions_are_numbered_across_batches_and_counted_per_local_day(
 
 
 def test_ended_set_refuses_more_repetitions(db: Session) -> None:
-    patient = create_user(db, "pat2", "password-pat", Role.patient)
+    patient = create_user(db, "pat2", "password-pat-quartz", Role.patient)
     exercise_session = records.start_session(db, patient.id)
     exercise_set = records.start_set(
         db, exercise_session, exercise_id="elbow_flexion", side="left", mode="active"

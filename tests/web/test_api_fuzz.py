@@ -57,7 +57,7 @@ def _build_app(database_url: str | None = None):  # type: ignore[no-untyped-def]
     app = create_app(Settings(tmp, url), engine=make_engine(url))
     with session_scope(app.state.session_factory) as db:
         seed_demo(db)
-        admin = create_user(db, "fuzz-admin", "fuzz-admin-pw", Role.admin)
+        admin = create_user(db, "fuzz-admin", "amber-walrus-fuzzing", Role.admin)
         caregiver = db.query(User).filter_by(username="caregiver").one()
         app.state.fuzz_headers = {
             "admin": {"Authorization": f"Bearer {issue_token(db, admin, 'bearer')}"},
@@ -91,7 +91,9 @@ FUZZ = settings(
     derandomize=True,
 )
 SQLITE_APP = _build_app()
-sqlite_schema = schemathesis.openapi.from_asgi("/openapi.json", SQLITE_APP)
+sqlite_schema = schemathesis.openapi.from_asgi(
+    "/openapi.json", SQLITE_APP, headers=SQLITE_APP.state.fuzz_headers["admin"]
+)
 
 
 @sqlite_schema.parametrize()
@@ -103,7 +105,9 @@ def test_no_input_causes_a_server_error_sqlite(case) -> None:  # type: ignore[no
 _pg_url = _postgres_database()
 if _pg_url:
     POSTGRES_APP = _build_app(_pg_url)
-    postgres_schema = schemathesis.openapi.from_asgi("/openapi.json", POSTGRES_APP)
+    postgres_schema = schemathesis.openapi.from_asgi(
+        "/openapi.json", POSTGRES_APP, headers=POSTGRES_APP.state.fuzz_headers["admin"]
+    )
 
     @postgres_schema.parametrize()
     @FUZZ

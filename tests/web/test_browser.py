@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from openrehab.exercises.library import load_library
-from support import log_in
+from support import log_in, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -73,7 +73,8 @@ def test_library_by_keyboard(server: str, browser, tmp_path: Path) -> None:  # t
     images = page.locator(".exercise-card img")
     assert images.count() == len(load_library())
     # The diagrams in view load through the cookie session (the others load lazily).
-    page.wait_for_function(
+    wait_for(
+        page,
         "Array.from(document.querySelectorAll('.exercise-card img')).slice(0, 3)"
         ".every(i => i.complete && i.naturalWidth > 0)",
         timeout=10_000,
@@ -99,7 +100,8 @@ def test_exercise_page_plays_the_beat(server: str, browser) -> None:  # type: ig
     page.keyboard.press("Enter")
     assert toggle.get_attribute("aria-pressed") == "true"
     # The first beat sounds at once; the status line says what to do, for screen readers too.
-    page.wait_for_function(
+    wait_for(
+        page,
         "document.getElementById('beat-status').textContent.startsWith('Repetition 1 of')",
         timeout=5_000,
     )
@@ -118,3 +120,37 @@ def test_targets_are_large_enough(server: str, browser) -> None:  # type: ignore
     box = page.get_by_role("button", name="Log in").bounding_box()
     assert box is not None and box["height"] >= 44  # WCAG 2.5.5 target size
     page.close()
+
+
+def test_back_after_logout_shows_no_records_and_docs_work_offline(  # type: ignore[no-untyped-def]
+    server: str, browser
+) -> None:
+    """Private pages are not kept by the browser (Cache-Control: no-store): after logging out,
+    Back shows the login again, not the patient's day. The API reference (vendored Swagger
+    UI) renders under the content security policy, and the account page logs out everywhere."""
+    context = browser.new_context()
+    page = context.new_page()
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    log_in(page, server)
+    assert page.get_by_role("heading", name="Your day").is_visible()
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/login")
+    page.go_back()
+    page.wait_for_load_state()
+    assert "/login" in page.url or not page.get_by_role("heading", name="Your day").count()
+    assert not page.get_by_text("Pat Patient").count()
+    log_in(page, server, "therapist")
+    page.goto(server + "/api/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
+    assert page.locator(".swagger-ui .opblock").count() > 10
+    page.goto(server + "/account")
+    page.get_by_role("button", name="Log out everywhere").click()
+    page.wait_for_url("**/login")
+    page.goto(server + "/")
+    assert "/login" in page.url
+    assert violations == [], violations
+    context.close()

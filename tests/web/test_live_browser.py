@@ -32,6 +32,7 @@ from support import (
     free_port,
     log_in,
     running_server,
+    wait_for,
 )
 
 pytestmark = pytest.mark.browser
@@ -144,9 +145,10 @@ def _screen(page) -> str:  # type: ignore[no-untyped-def]
 def _axe(page, where: str) -> None:  # type: ignore[no-untyped-def]
     """No serious or critical accessibility violation on what is shown now."""
     # (after a celebration has faded: half-transparent text is not the page's real contrast)
-    page.wait_for_function("document.getElementById('burst').hidden", timeout=10_000)
+    wait_for(page, "document.getElementById('burst').hidden", timeout=10_000)
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
+        # evaluate, not a script tag: the page's CSP allows no inline scripts
+        page.evaluate(AXE.read_text() + "\n;undefined")
     violations = page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
             .filter(v => v.impact === 'serious' || v.impact === 'critical')
@@ -171,14 +173,12 @@ def test_camera_session_counts_stores_and_shows_on_today(server: str, camera_bro
     _axe(page, "setup")
     page.get_by_role("button", name="Turn on the camera").click()
     # MediaPipe runs in the page on the fake camera's squat clip; the server counts.
-    page.wait_for_function(
-        "Number(document.getElementById('count').textContent) >= 1", timeout=120_000
-    )
+    wait_for(page, "Number(document.getElementById('count').textContent) >= 1", timeout=120_000)
     assert _screen(page) == "live"
     assert page.evaluate("document.getElementById('video').srcObject !== null")
     assert page.evaluate("getComputedStyle(document.getElementById('mirror')).transform") != "none"
     _axe(page, "live (camera)")
-    page.wait_for_function("document.body.dataset.screen === 'summary'", timeout=120_000)
+    wait_for(page, "document.body.dataset.screen === 'summary'", timeout=120_000)
     assert page.locator("#sum-reps").inner_text() == "3"
     assert "Mini squat" in page.locator("#sum-items").inner_text()
     _axe(page, "summary")
@@ -217,20 +217,20 @@ def test_tap_logging_with_the_keyboard_only(server: str, browser) -> None:  # ty
             break
     assert page.evaluate("document.activeElement.id") == "choose-tap"
     page.keyboard.press("Enter")
-    page.wait_for_function("document.body.dataset.screen === 'live'")
+    wait_for(page, "document.body.dataset.screen === 'live'")
     assert page.evaluate("document.activeElement.id") == "tap"  # Space or Enter counts now
-    page.wait_for_function("document.getElementById('coach').textContent.includes('Press')")
+    wait_for(page, "document.getElementById('coach').textContent.includes('Press')")
     page.wait_for_timeout(600)  # the socket is ready
     _axe(page, "live (tap)")
     for _ in range(2):
         page.keyboard.press("Space")
         page.wait_for_timeout(500)
-    page.wait_for_function("document.body.dataset.screen === 'rest'", timeout=10_000)
+    wait_for(page, "document.body.dataset.screen === 'rest'", timeout=10_000)
     assert "2 repetitions" in page.locator("#rest-done").inner_text()
     _axe(page, "rest")
     page.keyboard.press("Space")  # skip the rest
-    page.wait_for_function("document.body.dataset.screen === 'live'")
-    page.wait_for_function("document.getElementById('set-of').textContent.includes('set 2 of 2')")
+    wait_for(page, "document.body.dataset.screen === 'live'")
+    wait_for(page, "document.getElementById('set-of').textContent.includes('set 2 of 2')")
     page.wait_for_timeout(600)
     page.keyboard.press("p")  # pause
     assert page.get_by_role("button", name="Go on", exact=True).is_visible()
@@ -241,7 +241,7 @@ def test_tap_logging_with_the_keyboard_only(server: str, browser) -> None:  # ty
     for _ in range(2):
         page.keyboard.press("Enter")
         page.wait_for_timeout(500)
-    page.wait_for_function("document.body.dataset.screen === 'summary'", timeout=10_000)
+    wait_for(page, "document.body.dataset.screen === 'summary'", timeout=10_000)
     assert page.locator("#sum-reps").inner_text() == "4"
     assert page.evaluate("document.activeElement.id") == "summary-h"
     _axe(page, "summary (tap)")
@@ -263,10 +263,10 @@ def test_blocked_camera_explains_and_offers_the_button(server: str, browser) -> 
     assert page.evaluate("document.activeElement.id") == "choose-tap"
     _axe(page, "setup (camera blocked)")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.body.dataset.screen === 'live'")
+    wait_for(page, "document.body.dataset.screen === 'live'")
     page.wait_for_timeout(600)
     page.keyboard.press("Space")
-    page.wait_for_function("document.body.dataset.screen === 'summary'", timeout=10_000)
+    wait_for(page, "document.body.dataset.screen === 'summary'", timeout=10_000)
     assert page.locator("#sum-reps").inner_text() == "1"
     _finish(page)
 
@@ -287,17 +287,15 @@ def test_demo_mode_counts_through_the_same_pipeline(server: str, browser) -> Non
     assert page.evaluate("document.documentElement.classList.contains('high-contrast')")
     _axe(page, "setup (phone, dark, high contrast)")
     page.get_by_role("button", name="Watch a demo").click()
-    page.wait_for_function("document.body.dataset.screen === 'live'")
+    wait_for(page, "document.body.dataset.screen === 'live'")
     assert page.locator("#demo-badge").is_visible()
-    page.wait_for_function(
-        "Number(document.getElementById('count').textContent) >= 1", timeout=30_000
-    )
+    wait_for(page, "Number(document.getElementById('count').textContent) >= 1", timeout=30_000)
     _axe(page, "live (demo, phone, dark, high contrast)")
     # the big controls fit a phone and are large enough to hit
     for name in ("Pause", "Finish this set"):
         box = page.get_by_role("button", name=name).bounding_box()
         assert box is not None and box["height"] >= 48 and box["x"] + box["width"] <= 390
-    page.wait_for_function("document.body.dataset.screen === 'summary'", timeout=30_000)
+    wait_for(page, "document.body.dataset.screen === 'summary'", timeout=30_000)
     assert page.locator("#sum-reps").inner_text() == "2"
     assert "nothing was saved" in page.locator("#sum-saved").inner_text()
     # A simulated person's reps are counted and judged but never stored for the patient.
@@ -329,19 +327,21 @@ def test_reconnects_and_resumes_the_same_set(browser, tmp_path: Path) -> None:  
         page = _open(browser, server)
         _session(page, server, "exercise=forearm_pronation&side=left&sets=1&reps=3")
         page.get_by_role("button", name="Count with a button").click()
-        page.wait_for_function("document.getElementById('coach').textContent.includes('Press')")
+        wait_for(page, "document.getElementById('coach').textContent.includes('Press')")
         page.wait_for_timeout(600)
         page.keyboard.press("Space")
-        page.wait_for_function("document.getElementById('count').textContent === '1'")
+        wait_for(page, "document.getElementById('count').textContent === '1'")
         first.process.terminate()  # the server goes away mid-set
         first.process.wait(timeout=10)
-        page.wait_for_function(
+        wait_for(
+            page,
             "document.getElementById('coach').textContent.includes('Reconnecting')",
             timeout=10_000,
         )
     with running_server(tmp_path / "data", port=port) as second:
         assert second.health is not None, "the server did not start again"
-        page.wait_for_function(
+        wait_for(
+            page,
             "document.getElementById('coach').textContent.includes('Connected again')",
             timeout=30_000,
         )
@@ -349,7 +349,7 @@ def test_reconnects_and_resumes_the_same_set(browser, tmp_path: Path) -> None:  
         for _ in range(2):
             page.keyboard.press("Space")
             page.wait_for_timeout(500)
-        page.wait_for_function("document.body.dataset.screen === 'summary'", timeout=10_000)
+        wait_for(page, "document.body.dataset.screen === 'summary'", timeout=10_000)
         assert page.locator("#sum-reps").inner_text() == "3"
         _, sets = _latest_sets(server, _token(server))
         assert [(s["source"], s["rep_count"]) for s in sets] == [("tap", 3)]
@@ -386,11 +386,11 @@ def test_an_unsure_rep_is_not_announced_as_a_number(server: str, browser) -> Non
         }"""
     )
     page.get_by_role("button", name="Watch a demo").click()
-    page.wait_for_function(
-        "document.getElementById('coach').textContent.includes('not sure')", timeout=30_000
+    wait_for(
+        page, "document.getElementById('coach').textContent.includes('not sure')", timeout=30_000
     )
     assert page.locator("#count").inner_text() == "1"  # counted, only not announced
-    page.wait_for_function("Number(document.getElementById('count').textContent) >= 2")
+    wait_for(page, "Number(document.getElementById('count').textContent) >= 2")
     spoken = page.evaluate("window.__spoken")
     assert "Keep going" in spoken and "one" not in [s.lower() for s in spoken]
     assert "two" in [s.lower() for s in spoken]

@@ -26,10 +26,15 @@ def test_health_reports_database(client: TestClient) -> None:
     assert response.json()["status"] == "ok"
 
 
-def test_openapi_documents_api_routes(client: TestClient) -> None:
-    paths = client.get("/openapi.json").json()["paths"]
+def test_openapi_documents_api_routes(client: TestClient, world: World) -> None:
+    assert client.get("/openapi.json").status_code == 401
+    spec = client.get("/openapi.json", headers=world.headers("patient_p")).json()
+    paths = spec["paths"]
     assert "/api/patients/{patient_id}/sessions" in paths
     assert all(not path.startswith(("/login", "/logout")) for path in paths)
+    # Every operation documents the refusals it can give, not only success and 422.
+    add_pain = paths["/api/patients/{patient_id}/pain-reports"]["post"]["responses"]
+    assert {"201", "401", "403", "404", "413", "422", "429"} <= set(add_pain)
 
 
 def test_home_redirects_anonymous_to_login(client: TestClient) -> None:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from support import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS, FAKE_CAMERA, NO_GPU, log_in
+from support import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS, FAKE_CAMERA, NO_GPU, log_in, wait_for
 
 pytestmark = pytest.mark.browser
 #: Set to a folder (e.g. /tmp/shots) to keep the screenshots of test_screenshots.
@@ -58,7 +58,7 @@ class Game:
 
     def open(self, **configure: Any) -> None:
         self.page.goto(f"{self.server}/patients/{self.patient_id}/rhythm")
-        self.page.wait_for_function("window.__rhythmTest !== undefined")
+        wait_for(self.page, "window.__rhythmTest !== undefined")
         if configure:
             self.page.evaluate("(o) => window.__rhythmTest.configure(o)", configure)
 
@@ -66,7 +66,8 @@ class Game:
         return self.page.evaluate("window.__rhythmTest.state()")
 
     def wait_saved(self, timeout_s: float = 60) -> dict[str, Any]:
-        self.page.wait_for_function(
+        wait_for(
+            self.page,
             "(() => { const s = window.__rhythmTest.state();"
             " return s.phase === 'finished' && s.saved !== null; })()",
             timeout=timeout_s * 1000,
@@ -385,16 +386,22 @@ def test_keyboard_only_game(game: Game) -> None:
         if page.evaluate("document.activeElement.id") == "start":
             break
     page.keyboard.press("Enter")
-    page.wait_for_function("window.__rhythmTest.state().phase === 'playing'")
+    wait_for(page, "window.__rhythmTest.state().phase === 'playing'")
     assert "playing with the keyboard" in page.locator("#input-line").inner_text()
     for index in range(notes):
         # Wait in the page until the note is about to reach the line, then press Space.
-        page.wait_for_function(
-            """(i) => { const s = window.__rhythmTest.state(); const n = s.notes[i];
-                return n !== undefined && s.now !== null && n.t - s.now < 0.04; }""",
-            arg=index,
-            polling="raf",
-            timeout=20_000,
+        page.evaluate(
+            """(i) => new Promise((resolve, reject) => {
+                const give_up = performance.now() + 20000;
+                const tick = () => {
+                  const s = window.__rhythmTest.state(); const n = s.notes[i];
+                  if (n !== undefined && s.now !== null && n.t - s.now < 0.04) resolve(true);
+                  else if (performance.now() > give_up) reject(new Error("note " + i));
+                  else requestAnimationFrame(tick);
+                };
+                tick();
+            })""",
+            index,
         )
         page.keyboard.press("Space")
     state = game.wait_saved()
@@ -414,11 +421,11 @@ def test_camera_unavailable_falls_back_to_the_keyboard(game: Game) -> None:
     game.open(tempo_bpm=100, notes=2, lead_in_beats=2, seed=4)
     assert game.page.locator("input[name=input][value=camera]").is_checked()
     game.page.get_by_role("button", name="Start the music").click()
-    game.page.wait_for_function("window.__rhythmTest.state().phase === 'playing'")
+    wait_for(game.page, "window.__rhythmTest.state().phase === 'playing'")
     line = game.page.locator("#input-line").inner_text()
     assert "You can play with the keyboard instead" in line and "Space" in line
     game.page.keyboard.press("Escape")  # Esc stops
-    game.page.wait_for_function("window.__rhythmTest.state().phase === 'finished'")
+    wait_for(game.page, "window.__rhythmTest.state().phase === 'finished'")
     assert game.page.locator("#result").is_visible()
 
 
@@ -440,9 +447,7 @@ def test_screenshots(browser: Any, server: str, tmp_path: Path) -> None:
         shot.page.screenshot(path=str(folder / f"{name}-setup.png"), full_page=True)
         shot.page.evaluate("window.__rhythmTest.replay([0, 150, null, -80, 0])")
         shot.page.evaluate("window.__rhythmTest.start()")
-        shot.page.wait_for_function(
-            "window.__rhythmTest.state().results.length >= 3", timeout=20_000
-        )
+        wait_for(shot.page, "window.__rhythmTest.state().results.length >= 3", timeout=20_000)
         shot.page.screenshot(path=str(folder / f"{name}-playing.png"))
         shot.wait_saved()
         shot.page.screenshot(path=str(folder / f"{name}-result.png"), full_page=True)
@@ -463,16 +468,14 @@ def test_camera_and_hand_tracker_run_locally(
         game = Game(browser, server, permissions=["camera"])
         game.open(tempo_bpm=100, notes=20, lead_in_beats=2, seed=4)
         game.page.get_by_role("button", name="Start the music").click()
-        game.page.wait_for_function(
-            "window.__rhythmTest.state().phase === 'playing'", timeout=60_000
-        )
+        wait_for(game.page, "window.__rhythmTest.state().phase === 'playing'", timeout=60_000)
         line = game.page.locator("#input-line").inner_text()
         assert "The camera is watching your" in line, line
         assert game.page.locator("#preview").is_visible()
-        game.page.wait_for_function("window.__rhythmTest.state().cameraFrames >= 10")
+        wait_for(game.page, "window.__rhythmTest.state().cameraFrames >= 10")
         assert "Show your hand" in game.page.locator("#hand-status").inner_text()
         game.page.keyboard.press("Escape")
-        game.page.wait_for_function("window.__rhythmTest.state().phase === 'finished'")
+        wait_for(game.page, "window.__rhythmTest.state().phase === 'finished'")
         game.close()
     finally:
         browser.close()

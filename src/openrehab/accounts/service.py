@@ -1,7 +1,9 @@
 """Accounts: creating users, logging in, and tokens for browser cookies and API clients.
 
 Tokens are random 256-bit strings handed to the client once; only their SHA-256 is stored,
-so a leaked database does not leak live sessions.
+so a leaked database does not leak live sessions. A token ends at its absolute lifetime or
+after an idle time without use (shorter for clinicians, whose computers are shared; OWASP
+Session Management Cheat Sheet, "Session expiration"), at logout, or at "log out everywhere".
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from openrehab.accounts import throttle
 from openrehab.accounts.passwords import (
     check_password_strength,
     hash_password,
@@ -24,6 +27,13 @@ from openrehab.store.models import AuditLog, AuthToken, PatientProfile, Role, Us
 
 COOKIE_TOKEN_LIFETIME = timedelta(days=14)
 BEARER_TOKEN_LIFETIME = timedelta(days=90)
+#: Idle time after which a login ends: (browser of a clinician, browser of a patient or
+#: caregiver at home, API client).
+CLINICIAN_COOKIE_IDLE = timedelta(hours=12)
+HOME_COOKIE_IDLE = timedelta(days=3)
+BEARER_TOKEN_IDLE = timedelta(days=30)
+# last_used_at is written at most this often, so reading pages does not mean writing each time.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 
 
@@ -55,7 +65,7 @@ def create_user(
         raise AccountError(
             f"Unknown role {role!r}; choose one of: {', '.join(r.value for r in Role)}."
         ) from exc
-    check_password_strength(password)
+    check_password_strength(password, [username, display_name or ""])
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"A user named {username!r} already exists.")
     user = User(
@@ -86,6 +96,20 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
+def login(session: Session, username: str, password: str, address: str) -> User | None:
+    """Check a login attempt from ``address``: the user, or None for wrong credentials
+    (recorded, and audited). Raises :class:`throttle.ThrottledError` without checking the password
+    when there were too many failures."""
+    throttle.check(session, username, address)
+    user = authenticate(session, username, password)
+    if user is None:
+        throttle.record_failure(session, username, address)
+        audit(session, None, "login.failed", "user", None, {"username": username[:80]})
+    else:
+        throttle.record_success(session, username, address)
+    return user
+
+
 def issue_token(session: Session, user: User, kind: str = "cookie") -> str:
     """Create a login token for ``user``; returns the secret (shown once)."""
     secret = secrets.token_urlsafe(32)
@@ -96,24 +120,47 @@ def issue_token(session: Session, user: User, kind: str = "cookie") -> str:
             token_sha256=_digest(secret),
             kind=kind,
             expires_at=utc_now() + lifetime,
+            last_used_at=utc_now(),
         )
     )
     session.flush()
     return secret
 
 
+def idle_limit(token: AuthToken, user: User) -> timedelta:
+    if token.kind != "cookie":
+        return BEARER_TOKEN_IDLE
+    return CLINICIAN_COOKIE_IDLE if user.role in (Role.therapist, Role.admin) else HOME_COOKIE_IDLE
+
+
 def user_for_token(session: Session, secret: str, now: datetime | None = None) -> User | None:
+    """The active user a live token belongs to, else None (expired, idle, revoked)."""
     if not secret or len(secret) > 200:
         return None
+    now = now or utc_now()
     token = session.scalar(select(AuthToken).where(AuthToken.token_sha256 == _digest(secret)))
-    if token is None or token.expires_at <= (now or utc_now()):
+    if token is None or token.expires_at <= now:
         return None
     user = session.get(User, token.user_id)
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    last_used = token.last_used_at or token.created_at
+    if now - last_used > idle_limit(token, user):
+        return None
+    if now - last_used > LAST_USED_RESOLUTION:
+        session.execute(update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=now))
+        session.commit()  # its own short write, before the request's work
+    return user
 
 
 def revoke_token(session: Session, secret: str) -> None:
     session.execute(delete(AuthToken).where(AuthToken.token_sha256 == _digest(secret)))
+
+
+def revoke_all_tokens(session: Session, user: User) -> int:
+    """Log ``user`` out everywhere: every browser session and API token ends now."""
+    result = session.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def audit(

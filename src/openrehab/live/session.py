@@ -25,7 +25,7 @@ from openrehab.motion.metrics import RepMetrics
 from openrehab.motion.recordings import landmark_row
 from openrehab.services import progress as progress_service
 from openrehab.store import records
-from openrehab.store.models import ExerciseSession, ExerciseSet, Repetition
+from openrehab.store.models import AuditLog, ExerciseSession, ExerciseSet, Repetition
 
 from .counting import LandmarkCounter, camera_sensor, rep_values
 from .protocol import PROTOCOL_VERSION, EndSet, Frames, Hit, ProtocolError, Start, Tap
@@ -66,13 +66,27 @@ class LiveSession:
         session_factory: Callable[[], Session],
         patient_id: int,
         library: Library | None = None,
+        user_id: int | None = None,
     ):
         self._db = session_factory
         self.patient_id = patient_id
+        self.user_id = user_id  # who is recording: written to the audit log with each write
         self.library = library or load_library()
         self.open: _Open | None = None
         self.session_id: int | None = None  # the session of the last set opened
         self.paused = False
+
+    def _audit(self, db: Session, action: str, target_id: int, detail: dict[str, Any]) -> None:
+        target = "session" if action.startswith("session") else "set"
+        db.add(
+            AuditLog(
+                user_id=self.user_id,
+                action=action,
+                target_type=target,
+                target_id=str(target_id),
+                detail={**detail, "via": "live"},
+            )
+        )
 
     # -- start / resume ------------------------------------------------------------------
     def start(self, msg: Start) -> list[Event]:
@@ -112,6 +126,7 @@ class LiveSession:
                     source=msg.source,
                 )
                 exercise_set_id, session_id, count, offset = exercise_set.id, session.id, 0, 0.0
+                self._audit(db, "set.start", exercise_set_id, {"source": msg.source})
             db.commit()
         return self._opened(exercise, msg, session_id, exercise_set_id, count, offset)
 
@@ -332,6 +347,7 @@ class LiveSession:
                 assert exercise_set is not None
                 try:
                     added = records.add_repetitions(db, exercise_set, reps)
+                    self._audit(db, "repetitions.add", set_id, {"count": len(reps)})
                     db.commit()
                 except records.RecordError as exc:
                     self._closed_elsewhere(exercise_set)
@@ -377,6 +393,7 @@ class LiveSession:
             progress = progress_service.finish_set(db, exercise_set)
             judgement = progress_service.set_judgement(db, exercise_set)
             count = records.rep_count(db, exercise_set.id)
+            self._audit(db, "set.end", exercise_set.id, {"reps": count})
             progress_events = [
                 {
                     "kind": e.kind,
@@ -442,6 +459,7 @@ class LiveSession:
             progress_service.finish_session(db, session)
             sets = len(session.sets)
             reps = sum(records.rep_count(db, s.id) for s in session.sets)
+            self._audit(db, "session.end", session_id, {"sets": sets, "reps": reps})
             db.commit()
         events.append(
             {"type": "session_complete", "session_id": session_id, "sets": sets, "reps": reps}

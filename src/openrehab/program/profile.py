@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -81,11 +81,15 @@ class PatientProfile(BaseModel):
     can_sit_unsupported: bool
     can_stand_safely: bool
     hand_function: HandFunction | None = None
-    conditions: tuple[Condition, ...] = ()
-    other_conditions: tuple[str, ...] = ()
+    # Lengths are bounded so a profile stays a profile (the lists name known items; 50 is
+    # more than there are).
+    conditions: tuple[Condition, ...] = Field(default=(), max_length=50)
+    other_conditions: tuple[Annotated[str, Field(max_length=200)], ...] = Field(
+        default=(), max_length=20
+    )
     pain_nrs: int = Field(default=0, ge=0, le=10)
-    goals: tuple[Goal, ...] = ()
-    equipment: tuple[Requirement, ...] = DEFAULT_EQUIPMENT
+    goals: tuple[Goal, ...] = Field(default=(), max_length=50)
+    equipment: tuple[Requirement, ...] = Field(default=DEFAULT_EQUIPMENT, max_length=50)
     daily_rep_target: int = Field(default=DEFAULT_DAILY_REP_TARGET, ge=0, le=2000)
 
     @property

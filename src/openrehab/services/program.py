@@ -38,6 +38,7 @@ from openrehab.services import NotFoundError, ServiceError
 from openrehab.services import progress as progress_service
 from openrehab.store.models import PatientProfile as ProfileRow
 from openrehab.store.models import Program, ProgramItem, User
+from openrehab.store.records import lock_patient
 
 #: Keys of a stored override that are ours, not the planner's.
 _META_KEYS = ("by", "by_name", "at")
@@ -196,6 +197,7 @@ def build_program(
     An override's ``level`` sets the progress level (an explained event) rather than pinning
     the item, so progression carries on from there.
     """
+    lock_patient(db, patient.id)
     library = library or load_library()
     profile = patient_profile(patient)
     previous = active_program(db, patient.id)
@@ -394,6 +396,7 @@ def add_item(
         )
     exercise = library.get(exercise_id)
     _check_choices(exercise, mode, side, level)
+    lock_patient(db, patient.id)
     program = active_program(db, patient.id)
     if program is not None and any(
         i.exercise_id == exercise_id and side in (None, i.side) for i in program.items

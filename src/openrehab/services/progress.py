@@ -241,6 +241,9 @@ def finish_set(
     unlocks, the active program is rebuilt so it shows the new levels and exercises.
     """
     library = library or load_library()
+    # Two sets ended at once must not both add XP to the same stored level.
+    records.lock_patient(db, exercise_set.session.patient_id)
+    db.refresh(exercise_set)
     if exercise_set.ended_at is None:
         records.end_set(db, exercise_set)
     if pain_reported and not exercise_set.pain_reported and exercise_set.progressed_at is None:

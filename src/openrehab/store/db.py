@@ -7,17 +7,22 @@ they do on PostgreSQL.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
 class StoreError(Exception):
     """The database cannot be used; the message is one plain sentence for the user."""
+
+
+class UnstorableTextError(ValueError):
+    """A text value holds a character no database text column may hold (NUL)."""
 
 
 def make_engine(database_url: str) -> Engine:
@@ -28,6 +33,9 @@ def make_engine(database_url: str) -> Engine:
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     if database_url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        # A connection per server thread (40): writers then queue in SQLite's own lock, which
+        # serialises them anyway, rather than time out waiting for a pooled connection.
+        kwargs["pool_size"], kwargs["max_overflow"] = 40, 10
     else:
         kwargs["pool_pre_ping"] = True
     try:
@@ -36,7 +44,65 @@ def make_engine(database_url: str) -> Engine:
         raise StoreError(f"Invalid database URL {_redact(database_url)!r}: {exc}.") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        engine.info_write_lock = threading.Lock()  # type: ignore[attr-defined]
+        event.listen(engine, "commit", _release_write_lock)
+        event.listen(engine, "rollback", _release_write_lock)
+        event.listen(engine.pool, "reset", _release_write_lock_of_record)
+    event.listen(engine, "before_cursor_execute", _refuse_nul_text)
     return engine
+
+
+def take_sqlite_write_lock(connection: Connection) -> None:
+    """Queue this connection's transaction behind the process's other SQLite writers.
+
+    SQLite has one writer at a time; waiting in its busy handler polls with sleeps of up to
+    100 ms, so under contention the lock sits idle most of the time and writers time out
+    (50 parallel repetition posts took 30 s). A Python lock hands over at once. It is held
+    until the transaction commits or rolls back (or the connection returns to the pool).
+    Other processes on the same file still meet in SQLite's own lock.
+    """
+    info = connection.connection.info if connection.connection else {}
+    if info.get(_HOLDS_WRITE_LOCK):
+        return
+    lock: threading.Lock = connection.engine.info_write_lock  # type: ignore[attr-defined]
+    if not lock.acquire(timeout=30):
+        raise OperationalError("BEGIN", {}, Exception("database is locked (30 s)"))
+    info[_HOLDS_WRITE_LOCK] = lock
+
+
+_HOLDS_WRITE_LOCK = "openrehab_write_lock"
+
+
+def _release_write_lock(connection: Connection) -> None:
+    info = connection.connection.info if connection.connection else {}
+    lock = info.pop(_HOLDS_WRITE_LOCK, None)
+    if lock is not None:
+        lock.release()
+
+
+def _release_write_lock_of_record(_dbapi: Any, record: Any, _reset_state: Any) -> None:
+    lock = record.info.pop(_HOLDS_WRITE_LOCK, None)
+    if lock is not None:
+        lock.release()
+
+
+def _refuse_nul_text(
+    _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, executemany: bool
+) -> None:
+    """PostgreSQL cannot store NUL in text and its driver fails on it; refuse it on every
+    database, for every statement (a login name included), so both behave alike."""
+    if _holds_nul(parameters):
+        raise UnstorableTextError("Text may not contain the NUL character (\\x00).")
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

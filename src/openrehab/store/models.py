@@ -20,12 +20,14 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -112,8 +114,21 @@ class AuthToken(Base):
     kind: Mapped[str] = mapped_column(String(20))  # "cookie" or "bearer"
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utc_now)
     expires_at: Mapped[datetime] = mapped_column(TZDateTime())
+    # When the token last authenticated a request (written at most once a minute): idle expiry.
+    last_used_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
 
     user: Mapped[User] = relationship()
+
+
+class LoginFailure(Base):
+    """A failed login, kept briefly to slow down password guessing (``accounts.throttle``)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160))  # "user:<name>" or "ip:<address>"
+    failed_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utc_now)
 
 
 class PatientProfile(Base):
@@ -159,9 +174,18 @@ class CareLink(Base):
 
 
 class Program(Base):
-    """A daily program; only one per patient is active at a time."""
+    """A daily program; only one per patient is active at a time (a partial unique index)."""
 
     __tablename__ = "programs"
+    __table_args__ = (
+        Index(
+            "uq_programs_one_active",
+            "patient_id",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -261,7 +285,10 @@ class Repetition(Base):
     """One repetition with its timing (seconds from set start) and quality metrics."""
 
     __tablename__ = "repetitions"
-    __table_args__ = (UniqueConstraint("set_id", "index", name="uq_repetitions_set_index"),)
+    __table_args__ = (
+        UniqueConstraint("set_id", "index", name="uq_repetitions_set_index"),
+        UniqueConstraint("set_id", "client_id", name="uq_repetitions_set_client_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     set_id: Mapped[int] = mapped_column(
@@ -282,6 +309,8 @@ class Repetition(Base):
     too_fast: Mapped[bool] = mapped_column(Boolean, default=False)
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     recorded_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utc_now)
+    # The sender's own id for the rep (a retry or a second device sends the same one).
+    client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     exercise_set: Mapped[ExerciseSet] = relationship(back_populates="repetitions")
 

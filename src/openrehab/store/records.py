@@ -10,11 +10,12 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from openrehab.clock import day_bounds, local_date
-from openrehab.store.models import ExerciseSession, ExerciseSet, Repetition, utc_now
+from openrehab.store.db import take_sqlite_write_lock
+from openrehab.store.models import ExerciseSession, ExerciseSet, Repetition, User, utc_now
 
 T = TypeVar("T")
 
@@ -28,6 +29,27 @@ REPETITION_FIELDS = frozenset(
 
 class RecordError(ValueError):
     """The record cannot be stored as asked; the message says why."""
+
+
+def lock_patient(db: Session, patient_id: int) -> None:
+    """Serialise every write about one patient until this transaction ends.
+
+    Writes that read before they write (the next repetition number, the active program, the
+    XP of a level) would otherwise lose updates when two requests run at once. PostgreSQL
+    locks the patient's row (other patients' writes go on in parallel); SQLite, which has one
+    writer at a time anyway, takes its write lock now rather than at the first insert, so what
+    this transaction reads next is what it writes over. Taking the lock twice is harmless.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(select(User.id).where(User.id == patient_id).with_for_update())
+    else:
+        take_sqlite_write_lock(db.connection())
+        db.execute(
+            update(User)
+            .where(User.id == patient_id)
+            .values(id=User.id)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def start_session(
@@ -69,15 +91,42 @@ def end_set(db: Session, exercise_set: ExerciseSet) -> ExerciseSet:
 def add_repetitions(
     db: Session, exercise_set: ExerciseSet, repetitions: Iterable[Mapping[str, Any]]
 ) -> list[Repetition]:
-    """Append repetitions to a set, numbering them after those already stored."""
+    """Append repetitions to a set, numbering them after those already stored.
+
+    A repetition with a ``client_id`` (the sender's own id for it) that the set already holds
+    is not stored again: the stored one is returned in its place, so a retry, or a second
+    device sending the same rep, never counts it twice.
+    """
+    lock_patient(db, exercise_set.session.patient_id)
+    db.refresh(exercise_set)
     if exercise_set.ended_at is not None:
         raise RecordError(f"Set {exercise_set.id} has ended; start a new set.")
+    wanted = [values.get("client_id") for values in repetitions]
+    stored: dict[str, Repetition] = {}
+    if any(wanted):
+        stored = {
+            rep.client_id: rep
+            for rep in db.scalars(
+                select(Repetition).where(
+                    Repetition.set_id == exercise_set.id,
+                    Repetition.client_id.in_([w for w in wanted if w]),
+                )
+            )
+            if rep.client_id
+        }
     next_index = rep_count(db, exercise_set.id)
     added = []
-    for offset, values in enumerate(repetitions):
-        repetition = repetition_from(values, set_id=exercise_set.id, index=next_index + offset)
+    for values in repetitions:
+        client_id = values.get("client_id")
+        if client_id and client_id in stored:
+            added.append(stored[client_id])
+            continue
+        repetition = repetition_from(values, set_id=exercise_set.id, index=next_index)
+        next_index += 1
         db.add(repetition)
         added.append(repetition)
+        if client_id:
+            stored[client_id] = repetition
     db.flush()
     return added
 

@@ -7,20 +7,21 @@ every asset is served from the package.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import FastAPI, Request, status
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, Request, status
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openrehab import __version__
 from openrehab.config import Settings
 from openrehab.store import migrate
 from openrehab.store.db import StoreError, check_connection, make_engine, make_session_factory
+from openrehab.store.models import User
+from openrehab.web import errors
+from openrehab.web.deps import CurrentUser, optional_user
 from openrehab.web.routes import (
     admin,
     auth,
@@ -50,8 +51,10 @@ def create_app(
         title="OpenRehab",
         version=__version__,
         summary="Home neurorehabilitation for people living with spasticity. Not a medical device.",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
+        openapi_url=None,
+        responses=errors.DOCUMENTED_ERRORS,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -70,7 +73,8 @@ def create_app(
     for module in (pages, session_pages, rhythm_pages):
         app.include_router(module.router)
     _add_health(app)
-    _add_error_handlers(app)
+    _add_api_docs(app)
+    errors.install(app)
     return app
 
 
@@ -80,6 +84,23 @@ def format_seconds(value: float | None) -> str:
         return ""
     number = f"{value:.1f}".rstrip("0").rstrip(".")
     return f"{number} {'second' if number == '1' else 'seconds'}"
+
+
+def _add_api_docs(app: FastAPI) -> None:
+    """The OpenAPI document and its interactive reference, for logged-in users only (the
+    reference is Swagger UI vendored in the package: it works offline)."""
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_document(user: CurrentUser) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
+    def api_docs(
+        request: Request, user: Annotated[User | None, Depends(optional_user)]
+    ) -> Response:
+        if user is None:
+            return RedirectResponse("/login?next=/api/docs", status.HTTP_303_SEE_OTHER)
+        return app.state.templates.TemplateResponse(request, "api_docs.html", {})
 
 
 def _add_health(app: FastAPI) -> None:
@@ -98,48 +119,3 @@ def _add_health(app: FastAPI) -> None:
         }
         code = status.HTTP_200_OK if database == "ok" else status.HTTP_503_SERVICE_UNAVAILABLE
         return JSONResponse(body, status_code=code)
-
-
-def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
-        "accept", ""
-    )
-
-
-def _add_error_handlers(app: FastAPI) -> None:
-    templates: Jinja2Templates = app.state.templates
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> object:
-        if _wants_html(request):
-            return templates.TemplateResponse(
-                request,
-                "error.html",
-                {"code": exc.status_code, "message": exc.detail, "user": None},
-                status_code=exc.status_code,
-            )
-        return JSONResponse(
-            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()
-        ]
-        return JSONResponse({"detail": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
-
-    @app.exception_handler(IntegrityError)
-    async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": "That conflicts with a record already stored."},
-            status_code=status.HTTP_409_CONFLICT,
-        )
-
-    @app.exception_handler(OperationalError)
-    async def database_down(request: Request, exc: OperationalError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": "The database is not available right now; try again shortly."},
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-        )

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, HTTPException, Path, Request, Response, status
 from sqlalchemy.orm import Session
 
 from openrehab.accounts.access import Action, can_access
-from openrehab.accounts.service import audit, user_for_token
+from openrehab.accounts.service import COOKIE_TOKEN_LIFETIME, user_for_token
 from openrehab.store.models import Role, User
 
 COOKIE_NAME = "openrehab_session"
@@ -44,9 +44,46 @@ def credentials(request: Request) -> str | None:
     return request.cookies.get(COOKIE_NAME)
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def set_session_cookie(response: Response, request: Request, secret: str) -> None:
+    """The browser login cookie: HttpOnly, SameSite=Lax, and Secure everywhere but plain
+    HTTP on this machine itself (loopback traffic cannot be overheard, and Safari refuses
+    Secure cookies from http://localhost). Elsewhere OpenRehab must be served over HTTPS
+    (docs/security.md)."""
+    response.set_cookie(
+        COOKIE_NAME,
+        secret,
+        max_age=int(COOKIE_TOKEN_LIFETIME.total_seconds()),
+        httponly=True,
+        secure=not _loopback_http(request),
+        samesite="lax",
+        path="/",
+    )
+
+
+def _loopback_http(request: Request) -> bool:
+    return request.url.scheme == "http" and (request.url.hostname or "") in LOOPBACK_HOSTS
+
+
+def insecure_connection(request: Request) -> bool:
+    """True when the page came over plain HTTP from another machine: the browser will then
+    refuse the Secure login cookie, and the login page says why."""
+    return request.url.scheme == "http" and not _loopback_http(request)
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (behind a trusted reverse proxy, the one it forwarded)."""
+    return request.client.host if request.client else "unknown"
+
+
 def optional_user(request: Request, db: Db) -> User | None:
+    """The logged-in user or None; kept on ``request.state`` for the audit of refusals."""
     secret = credentials(request)
-    return user_for_token(db, secret) if secret else None
+    user = user_for_token(db, secret) if secret else None
+    request.state.user_id = user.id if user is not None else None
+    return user
 
 
 def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
@@ -77,13 +114,14 @@ def require_roles(*roles: Role) -> Callable[[User], User]:
 def patient_access(action: Action) -> Callable[..., User]:
     """Dependency checking that the caller may ``action`` the patient in the path.
 
-    Returns the patient user. Refusals are audited.
+    Returns the patient user. Refusals are audited (``web.errors``). Writes that read before
+    they write take the patient's write lock in the service that does them
+    (``store.records.lock_patient``), not here: a dependency runs on another worker thread
+    than the route, and a lock held across that hop can starve the threads it waits for.
     """
 
     def dependency(patient_id: PatientId, user: CurrentUser, db: Db) -> User:
         if not can_access(db, user, patient_id, action):
-            audit(db, user, "access.denied", "patient", patient_id, {"action": action.value})
-            db.commit()  # keep the audit entry although the request fails
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
                 detail=f"You may not {action.value} records of patient {patient_id}.",

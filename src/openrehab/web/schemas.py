@@ -7,9 +7,10 @@ a 422 with a reason instead of a database error.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from functools import cache
+from typing import Annotated, Any, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from openrehab.exercises.library import load_library
 from openrehab.exercises.schema import Mode
@@ -25,8 +26,32 @@ Seconds = Annotated[float, Field(ge=0, le=86_400)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False, ge=-1e9, le=1e9)]
 
 
+@cache
+def _accepts_bool(annotation: Any) -> bool:
+    if annotation is bool or annotation is Any:
+        return True
+    return any(_accepts_bool(arg) for arg in get_args(annotation) if not isinstance(arg, str))
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", from_attributes=True)
+    """Base of every request body: unknown fields are refused, and so is ``true``/``false``
+    where a number is meant (pydantic would read ``"nrs": false`` as 0).
+
+    Validators run on defaults too (``validate_default``): a MAS assessment without a
+    ``value`` is refused, not stored as a record that no response model can show.
+    """
+
+    # validate_default: a field validator also runs when the field is left out (its default
+    # must pass the same rules as a value sent).
+    model_config = ConfigDict(extra="forbid", from_attributes=True, validate_default=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and not _accepts_bool(field.annotation):
+            raise ValueError("must be a number or text, not true or false")
+        return value
 
 
 class TokenRequest(Strict):
@@ -248,7 +273,10 @@ class SetEndOut(SetOut):
     events: list[ProgressEventOut] = Field(default_factory=list)
 
 
-class RepetitionIn(Strict):
+ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+class RepetitionFields(BaseModel):
     """One repetition as the motion engine reports it (times in s from the set start)."""
 
     start_s: Seconds
@@ -263,21 +291,43 @@ class RepetitionIn(Strict):
     ldlj: FiniteFloat | None = None
     velocity_peaks: Annotated[int, Field(ge=0, le=10_000)] | None = None
     too_fast: bool = False
+    client_id: ClientId | None = Field(
+        default=None,
+        description="The sender's own id for this rep (e.g. a UUID). Sending a rep again with "
+        "the same id returns the stored one instead of storing it twice.",
+    )
 
-    @field_validator("end_s")
-    @classmethod
-    def _end_after_start(cls, end_s: float, info: Any) -> float:
-        start_s = info.data.get("start_s")
-        if start_s is not None and end_s < start_s:
+
+class RepetitionIn(RepetitionFields, Strict):
+    @model_validator(mode="after")
+    def _times_in_order(self) -> Self:
+        if self.end_s < self.start_s:
             raise ValueError("end_s must not be before start_s")
-        return end_s
+        if self.peak_s is not None and not self.start_s <= self.peak_s <= self.end_s:
+            raise ValueError("peak_s must lie within the rep (start_s <= peak_s <= end_s)")
+        return self
 
 
-class RepetitionOut(RepetitionIn):
-    model_config = ConfigDict(from_attributes=True, extra="ignore")
+class RepetitionOut(BaseModel):
+    """A stored repetition, shown as stored."""
+
+    model_config = ConfigDict(from_attributes=True)
     id: int
     set_id: int
     index: int
+    start_s: float
+    end_s: float
+    peak_s: float | None = None
+    rom: float | None = None
+    rom_unit: str | None = None
+    duration_s: float | None = None
+    peak_velocity: float | None = None
+    mean_velocity: float | None = None
+    sparc: float | None = None
+    ldlj: float | None = None
+    velocity_peaks: int | None = None
+    too_fast: bool = False
+    client_id: str | None = None
     metrics: dict[str, Any] = Field(
         default_factory=dict,
         description="Other measures, e.g. a rhythm-game note's judgement, error_ms and finger",
@@ -299,18 +349,27 @@ class AssessmentIn(Strict):
 
     @field_validator("value")
     @classmethod
-    def _mas_grade(cls, value: str | None, info: Any) -> str | None:
+    def _mas_grade(cls, value: str | None, info: ValidationInfo) -> str | None:
         if info.data.get("kind") == "mas" and value not in MAS_GRADES:
-            raise ValueError(f"MAS grade must be one of {', '.join(MAS_GRADES)}")
+            raise ValueError(f"a MAS assessment needs a grade: one of {', '.join(MAS_GRADES)}")
         return value
 
 
-class AssessmentOut(AssessmentIn):
-    model_config = ConfigDict(from_attributes=True, extra="ignore")
+class AssessmentOut(BaseModel):
+    """A stored assessment, shown as stored (a list never fails on an old record)."""
+
+    model_config = ConfigDict(from_attributes=True)
     id: int
     patient_id: int
     assessor_id: int | None
     measured_at: datetime
+    kind: str
+    region: str
+    side: str
+    value: str | None = None
+    r1_deg: float | None = None
+    r2_deg: float | None = None
+    notes: str | None = None
 
 
 class TherapyEventIn(Strict):
@@ -322,19 +381,22 @@ class TherapyEventIn(Strict):
     )
     notes: Note | None = None
 
-    @field_validator("ended_on")
-    @classmethod
-    def _ends_after_start(cls, ended_on: date | None, info: Any) -> date | None:
-        started_on = info.data.get("started_on")
-        if ended_on is not None and started_on is not None and ended_on < started_on:
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Self:
+        if self.ended_on is not None and self.ended_on < self.started_on:
             raise ValueError("ended_on must not be before started_on")
-        return ended_on
+        return self
 
 
-class TherapyEventOut(TherapyEventIn):
-    model_config = ConfigDict(from_attributes=True, extra="ignore")
+class TherapyEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     id: int
     patient_id: int
+    kind: str
+    started_on: date
+    ended_on: date | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    notes: str | None = None
 
 
 class PainReportIn(Strict):
@@ -344,11 +406,15 @@ class PainReportIn(Strict):
     note: Note | None = None
 
 
-class PainReportOut(PainReportIn):
-    model_config = ConfigDict(from_attributes=True, extra="ignore")
+class PainReportOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     id: int
     patient_id: int
     reported_at: datetime
+    nrs: int
+    location: str | None = None
+    session_id: int | None = None
+    note: str | None = None
 
 
 class Health(BaseModel):

@@ -65,14 +65,16 @@ def add_link(body: LinkCreate, user: CurrentUser, db: Db) -> CareLink:
     if user.role is Role.therapist and not can_access(db, user, body.patient_id, Action.prescribe):
         raise _forbid(f"Patient {body.patient_id} is not assigned to you.")
     patient, carer = db.get(User, body.patient_id), db.get(User, body.carer_id)
+    if user.role is Role.therapist and (carer is None or carer.role is not Role.caregiver):
+        # One answer whatever the id is (another therapist, an admin, nobody): a therapist
+        # cannot learn other accounts' roles from this route.
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No caregiver {body.carer_id}.")
     if patient is None or patient.role is not Role.patient:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No patient {body.patient_id}.")
     if carer is None or carer.role not in (Role.caregiver, Role.therapist):
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, detail=f"No caregiver or therapist {body.carer_id}."
         )
-    if user.role is Role.therapist and carer.role is not Role.caregiver:
-        raise _forbid("Only admins may assign a patient to another therapist.")
     existing = db.scalar(
         select(CareLink).where(CareLink.patient_id == patient.id, CareLink.carer_id == carer.id)
     )

@@ -7,22 +7,31 @@ from fastapi import APIRouter, HTTPException, Request, status
 from openrehab.accounts.service import (
     BEARER_TOKEN_LIFETIME,
     audit,
-    authenticate,
     issue_token,
+    login,
+    revoke_all_tokens,
     revoke_token,
 )
-from openrehab.web.deps import CurrentUser, Db, credentials
+from openrehab.accounts.throttle import ThrottledError
+from openrehab.web.deps import CurrentUser, Db, client_address, credentials
 from openrehab.web.schemas import TokenRequest, TokenResponse, UserOut
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
 
 @router.post("/auth/token", response_model=TokenResponse)
-def create_token(body: TokenRequest, db: Db) -> TokenResponse:
-    """Exchange a username and password for a bearer token (the only unauthenticated API route)."""
-    user = authenticate(db, body.username, body.password)
+def create_token(body: TokenRequest, request: Request, db: Db) -> TokenResponse:
+    """Exchange a username and password for a bearer token (the only unauthenticated API
+    route). Too many wrong passwords give 429 with ``Retry-After`` (seconds)."""
+    try:
+        user = login(db, body.username, body.password, client_address(request))
+    except ThrottledError as exc:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=str(exc),
+            headers={"Retry-After": str(exc.retry_after_s)},
+        ) from None
     if user is None:
-        audit(db, None, "login.failed", "user", None, {"username": body.username[:80]})
         db.commit()
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Wrong username or password.")
     secret = issue_token(db, user, kind="bearer")
@@ -47,3 +56,11 @@ def logout(request: Request, user: CurrentUser, db: Db) -> None:
 def me(user: CurrentUser) -> UserOut:
     """The logged-in user."""
     return UserOut.model_validate(user)
+
+
+@router.post("/auth/logout-everywhere", status_code=status.HTTP_204_NO_CONTENT)
+def logout_everywhere(user: CurrentUser, db: Db) -> None:
+    """End every login of this account: all browser sessions and all API tokens."""
+    ended = revoke_all_tokens(db, user)
+    audit(db, user, "logout.everywhere", "user", user.id, {"tokens": ended})
+    db.commit()

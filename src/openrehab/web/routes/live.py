@@ -12,7 +12,6 @@ import gc
 import json
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import RedirectResponse, Response
@@ -20,7 +19,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from openrehab.accounts.access import Action, can_access
-from openrehab.accounts.service import COOKIE_TOKEN_LIFETIME, audit, issue_token, user_for_token
+from openrehab.accounts.service import issue_token, user_for_token
 from openrehab.exercises.library import load_library
 from openrehab.live.demo_stream import demo_available, demo_stream
 from openrehab.live.limits import FRAMES_PER_S, FrameBudget
@@ -37,7 +36,9 @@ from openrehab.live.protocol import (
 from openrehab.live.session import LiveSession
 from openrehab.services import program as program_service
 from openrehab.store.models import Role, User
-from openrehab.web.deps import COOKIE_NAME, CurrentUser, Db, PatientId
+from openrehab.web.deps import COOKIE_NAME, CurrentUser, Db, PatientId, set_session_cookie
+from openrehab.web.errors import record_refusal
+from openrehab.web.security import same_origin
 
 router = APIRouter(tags=["live"])
 
@@ -48,37 +49,30 @@ RATE_LIMITED = "Frames are coming faster than a camera sends them; these were no
 logger = logging.getLogger(__name__)
 
 
-def _same_origin(websocket: WebSocket) -> bool:
-    """A cookie-authenticated socket must come from a page of this server (behind a reverse
-    proxy, the host the browser asked for is in X-Forwarded-Host: a page on another site
-    cannot set that header on a WebSocket handshake)."""
-    origin = websocket.headers.get("origin")
-    if origin is None:  # not a browser
-        return True
-    hosts = {websocket.headers.get("host", ""), websocket.headers.get("x-forwarded-host", "")}
-    return urlsplit(origin).netloc in hosts - {""}
-
-
-def _authorise(websocket: WebSocket, patient_id: int) -> tuple[int, str] | None:
-    """None when the caller may record for the patient, else (close code, reason)."""
+def _authorise(websocket: WebSocket, patient_id: int) -> tuple[int, str] | int:
+    """The caller's user id when they may record for the patient, else (close code, reason)."""
     header = websocket.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     bearer = token.strip() if scheme.lower() == "bearer" else ""
     secret = bearer or websocket.cookies.get(COOKIE_NAME, "")
-    if not bearer and secret and not _same_origin(websocket):
-        return CLOSE_FORBIDDEN, "This page is not from this server."
-    with websocket.app.state.session_factory() as db:
+    factory = websocket.app.state.session_factory
+    path = websocket.url.path
+    if not bearer and secret and not same_origin(websocket.scope):
+        reason = "This page is not from this server."
+        record_refusal(factory, None, CLOSE_FORBIDDEN, "WEBSOCKET", path, reason)
+        return CLOSE_FORBIDDEN, reason
+    with factory() as db:
         user = user_for_token(db, secret) if secret else None
         if user is None:
+            record_refusal(factory, None, CLOSE_UNAUTHENTICATED, "WEBSOCKET", path, "Log in first.")
             return CLOSE_UNAUTHENTICATED, "Log in first."
         patient = db.get(User, patient_id)
         allowed = can_access(db, user, patient_id, Action.record)
-        if not allowed:
-            audit(db, user, "access.denied", "patient", patient_id, {"action": "live"})
-            db.commit()
         if not allowed or patient is None or patient.role is not Role.patient:
-            return CLOSE_FORBIDDEN, f"You may not record exercise for patient {patient_id}."
-    return None
+            reason = f"You may not record exercise for patient {patient_id}."
+            record_refusal(factory, user.id, CLOSE_FORBIDDEN, "WEBSOCKET", path, reason)
+            return CLOSE_FORBIDDEN, reason
+        return user.id
 
 
 _long_lived_frozen = False
@@ -101,12 +95,12 @@ def _freeze_long_lived() -> None:
 async def live_socket(websocket: WebSocket, patient_id: PatientId) -> None:
     """Live exercise session: landmark frames in, repetition events out."""
     await websocket.accept()
-    refused = await run_in_threadpool(_authorise, websocket, patient_id)
-    if refused:
-        await websocket.close(code=refused[0], reason=refused[1])
+    caller = await run_in_threadpool(_authorise, websocket, patient_id)
+    if isinstance(caller, tuple):
+        await websocket.close(code=caller[0], reason=caller[1])
         return
     _freeze_long_lived()
-    live = LiveSession(websocket.app.state.session_factory, patient_id)
+    live = LiveSession(websocket.app.state.session_factory, patient_id, user_id=caller)
     rate = getattr(websocket.app.state, "live_frames_per_s", FRAMES_PER_S)
     budget = FrameBudget(rate) if rate else None
     try:
@@ -199,12 +193,5 @@ def demo_entry(request: Request, db: Db) -> RedirectResponse:
     db.commit()
     target = f"/patients/{patient.id}/session?item={items[0].id}&demo=1"
     response = RedirectResponse(target, status.HTTP_303_SEE_OTHER)
-    response.set_cookie(
-        COOKIE_NAME,
-        secret,
-        max_age=int(COOKIE_TOKEN_LIFETIME.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        path="/",
-    )
+    set_session_cookie(response, request, secret)
     return response

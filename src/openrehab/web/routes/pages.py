@@ -4,6 +4,7 @@ today page with the program and progress (therapists override it here), the exer
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, status
@@ -12,12 +13,14 @@ from sqlalchemy import select
 
 from openrehab.accounts.access import Action, can_access, linked_patient_ids
 from openrehab.accounts.service import (
-    COOKIE_TOKEN_LIFETIME,
     audit,
-    authenticate,
     issue_token,
+    revoke_all_tokens,
     revoke_token,
+    user_for_token,
 )
+from openrehab.accounts.service import login as account_login
+from openrehab.accounts.throttle import ThrottledError
 from openrehab.exercises.diagrams import exercise_svg
 from openrehab.exercises.library import load_library
 from openrehab.exercises.schema import REGIONS, Exercise
@@ -32,8 +35,22 @@ from openrehab.store.models import (
     Role,
     User,
 )
-from openrehab.store.records import last_session_start, latest_for_patient, rep_count, reps_on_day
-from openrehab.web.deps import COOKIE_NAME, Db, ObjectId, optional_user
+from openrehab.store.records import (
+    last_session_start,
+    latest_for_patient,
+    rep_count,
+    reps_on_day,
+)
+from openrehab.web.deps import (
+    COOKIE_NAME,
+    Db,
+    ObjectId,
+    client_address,
+    insecure_connection,
+    optional_user,
+    set_session_cookie,
+)
+from openrehab.web.errors import REFUSAL_CODES, record_refusal
 
 router = APIRouter(include_in_schema=False)
 MaybeUser = Annotated[User | None, Depends(optional_user)]
@@ -45,7 +62,44 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 
 def error_page(request: Request, user: User | None, code: int, message: str) -> Response:
+    """The friendly error page; a refusal (401, 403) is also written to the audit log."""
+    if code in REFUSAL_CODES:
+        record_refusal(
+            request.app.state.session_factory,
+            user.id if user else None,
+            code,
+            request.method,
+            request.url.path,
+            message,
+        )
     return render(request, "error.html", status_code=code, user=user, code=code, message=message)
+
+
+REFUSED = {
+    Action.read: "You do not have access to this person's records.",
+    Action.record: "You cannot record exercises for this person.",
+    Action.prescribe: "Only this person's therapist can do that.",
+}
+
+
+def page_patient(
+    request: Request,
+    user: User | None,
+    db: Db,
+    patient_id: int,
+    action: Action,
+    login_redirect: Callable[[Request], Response] | None = None,
+) -> User | Response:
+    """The patient a page is about when ``user`` may ``action`` them, else the page to show
+    instead: the login, 403 when not allowed, 404 when the id is not a patient's."""
+    if user is None:
+        return (login_redirect or _login_redirect)(request)
+    if not can_access(db, user, patient_id, action):
+        return error_page(request, user, 403, REFUSED[action])
+    patient = db.get(User, patient_id)
+    if patient is None or patient.role is not Role.patient:
+        return error_page(request, user, 404, "There is no such patient.")
+    return patient
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
@@ -63,7 +117,14 @@ def _safe_next(next_path: str | None) -> str:
 def login_form(request: Request, user: MaybeUser, next: str | None = None) -> Response:
     if user is not None:
         return RedirectResponse(_safe_next(next), status.HTTP_303_SEE_OTHER)
-    return render(request, "login.html", next=_safe_next(next), error=None, user=None)
+    return render(
+        request,
+        "login.html",
+        next=_safe_next(next),
+        error=None,
+        user=None,
+        insecure=insecure_connection(request),
+    )
 
 
 @router.post("/login")
@@ -74,51 +135,66 @@ def login(
     password: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
-    user = authenticate(db, username, password) if username and password else None
-    if user is None:
-        audit(db, None, "login.failed", "user", None, {"username": username[:80]})
-        db.commit()
+    def again(code: int, error: str) -> Response:
         return render(
             request,
             "login.html",
-            status_code=status.HTTP_401_UNAUTHORIZED,
+            status_code=code,
             next=_safe_next(next),
-            error="That username and password do not match. Please try again.",
+            error=error,
             user=None,
             username=username,
+            insecure=insecure_connection(request),
+        )
+
+    try:
+        user = (
+            account_login(db, username, password, client_address(request))
+            if username and password
+            else None
+        )
+    except ThrottledError as exc:
+        return again(status.HTTP_429_TOO_MANY_REQUESTS, str(exc))
+    if user is None:
+        db.commit()
+        return again(
+            status.HTTP_401_UNAUTHORIZED,
+            "That username and password do not match. Please try again.",
         )
     secret = issue_token(db, user, kind="cookie")
     audit(db, user, "login.browser", "user", user.id)
     db.commit()
     response = RedirectResponse(_safe_next(next), status.HTTP_303_SEE_OTHER)
-    response.set_cookie(
-        COOKIE_NAME,
-        secret,
-        max_age=int(COOKIE_TOKEN_LIFETIME.total_seconds()),
-        httponly=True,
-        secure=_secure_cookie(request),
-        samesite="lax",
-        path="/",
-    )
+    set_session_cookie(response, request, secret)
     return response
-
-
-def _secure_cookie(request: Request) -> bool:
-    # Browsers treat localhost as a secure context, so Secure cookies work there over HTTP too;
-    # elsewhere the flag follows the scheme (a clinic serves over HTTPS behind a proxy).
-    host = request.url.hostname or ""
-    return request.url.scheme == "https" or host in {"localhost", "127.0.0.1", "::1"}
 
 
 @router.post("/logout")
-def logout(request: Request, db: Db) -> Response:
+def logout(
+    request: Request, db: Db, everywhere: Annotated[str, Form(max_length=10)] = ""
+) -> Response:
+    """Log out of this browser, or (``everywhere``) end every login of the account."""
     secret = request.cookies.get(COOKIE_NAME)
+    user = user_for_token(db, secret) if secret else None
     if secret:
         revoke_token(db, secret)
-        db.commit()
+    if user is not None and everywhere:
+        ended = revoke_all_tokens(db, user)
+        audit(db, user, "logout.everywhere", "user", user.id, {"tokens": ended})
+    elif user is not None:
+        audit(db, user, "logout", "user", user.id)
+    db.commit()
     response = RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
-    response.delete_cookie(COOKIE_NAME, path="/")
+    response.delete_cookie(COOKIE_NAME, path="/", secure=True, httponly=True, samesite="lax")
     return response
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, user: MaybeUser) -> Response:
+    """Who is logged in, and logging out here or everywhere."""
+    if user is None:
+        return _login_redirect(request)
+    return render(request, "account.html", user=user)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -147,13 +223,10 @@ def home(request: Request, user: MaybeUser, db: Db) -> Response:
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 def patient_page(request: Request, patient_id: ObjectId, user: MaybeUser, db: Db) -> Response:
-    if user is None:
-        return _login_redirect(request)
-    patient = db.get(User, patient_id)
-    if not can_access(db, user, patient_id, Action.read):
-        return error_page(request, user, 403, "You do not have access to this person's records.")
-    if patient is None or patient.role is not Role.patient:
-        return error_page(request, user, 404, "There is no such patient.")
+    patient = page_patient(request, user, db, patient_id, Action.read)
+    if isinstance(patient, Response):
+        return patient
+    assert user is not None
     return _patient_page(request, db, user, patient)
 
 
@@ -282,13 +355,9 @@ def _prescriber(
     request: Request, db: Db, user: User | None, patient_id: int
 ) -> tuple[User | None, Response | None]:
     """The patient when ``user`` may prescribe for them, else the response to send."""
-    if user is None:
-        return None, _login_redirect(request)
-    if not can_access(db, user, patient_id, Action.prescribe):
-        return None, error_page(request, user, 403, "Only this person's therapist can do that.")
-    patient = db.get(User, patient_id)
-    if patient is None or patient.role is not Role.patient:
-        return None, error_page(request, user, 404, "There is no such patient.")
+    patient = page_patient(request, user, db, patient_id, Action.prescribe)
+    if isinstance(patient, Response):
+        return None, patient
     return patient, None
 
 
@@ -537,11 +606,11 @@ def report_pain(
     db: Db,
     nrs: Annotated[int, Form(ge=0, le=10)],
 ) -> Response:
-    if user is None:
-        return _login_redirect(request)
-    if not can_access(db, user, patient_id, Action.record):
-        return error_page(request, user, 403, "You cannot report pain for this person.")
-    db.add(PainReport(patient_id=patient_id, reported_by_id=user.id, nrs=nrs))
+    patient = page_patient(request, user, db, patient_id, Action.record)
+    if isinstance(patient, Response):
+        return patient
+    assert user is not None
+    db.add(PainReport(patient_id=patient.id, reported_by_id=user.id, nrs=nrs))
     audit(db, user, "pain.report", "patient", patient_id, {"nrs": nrs})
     db.commit()
     target = "/" if user.id == patient_id else f"/patients/{patient_id}"

@@ -74,11 +74,14 @@ def get_session(session_id: ObjectId, patient: PatientRead, db: Db) -> ExerciseS
 
 
 @router.post("/{session_id}/end", response_model=SessionEndOut)
-def end_session(session_id: ObjectId, patient: PatientRecord, db: Db) -> SessionEndOut:
+def end_session(
+    session_id: ObjectId, patient: PatientRecord, user: CurrentUser, db: Db
+) -> SessionEndOut:
     """End the session; sets still open are ended with their progression (``events``).
     Ending twice is harmless."""
     exercise_session = _session(db, patient.id, session_id)
     events = progress_service.finish_session(db, exercise_session)
+    audit(db, user, "session.end", "session", exercise_session.id, {"events": len(events)})
     db.commit()
     out = SessionEndOut.model_validate(exercise_session)
     out.events = [ProgressEventOut.model_validate(e) for e in events]
@@ -91,7 +94,9 @@ def list_sets(session_id: ObjectId, patient: PatientRead, db: Db) -> list[SetOut
 
 
 @router.post("/{session_id}/sets", response_model=SetOut, status_code=status.HTTP_201_CREATED)
-def create_set(session_id: ObjectId, body: SetCreate, patient: PatientRecord, db: Db) -> SetOut:
+def create_set(
+    session_id: ObjectId, body: SetCreate, patient: PatientRecord, user: CurrentUser, db: Db
+) -> SetOut:
     """Start a set of one exercise within the session."""
     try:
         exercise_set = records.start_set(
@@ -99,6 +104,7 @@ def create_set(session_id: ObjectId, body: SetCreate, patient: PatientRecord, db
         )
     except records.RecordError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+    audit(db, user, "set.start", "set", exercise_set.id, {"exercise": exercise_set.exercise_id})
     db.commit()
     return _set_out(db, exercise_set)
 
@@ -119,8 +125,7 @@ def end_set(
     events = progress_service.finish_set(
         db, exercise_set, pain_reported=body.pain_reported if body else False
     )
-    if events:
-        audit(db, user, "set.progress", "set", exercise_set.id, {"events": len(events)})
+    audit(db, user, "set.end", "set", exercise_set.id, {"events": len(events)})
     db.commit()
     out = SetEndOut.model_validate(_set_out(db, exercise_set).model_dump())
     judgement = progress_service.set_judgement(db, exercise_set)
@@ -142,9 +147,18 @@ def list_repetitions(
     status_code=status.HTTP_201_CREATED,
 )
 def add_repetitions(
-    session_id: ObjectId, set_id: ObjectId, body: RepetitionBatch, patient: PatientRecord, db: Db
+    session_id: ObjectId,
+    set_id: ObjectId,
+    body: RepetitionBatch,
+    patient: PatientRecord,
+    user: CurrentUser,
+    db: Db,
 ) -> list[Repetition]:
-    """Append repetitions as the motion engine reports them (send each as soon as it ends)."""
+    """Append repetitions as the motion engine reports them (send each as soon as it ends).
+
+    Give each rep a ``client_id``: a rep sent again with the same id (a retry, a second
+    device) is returned as stored, not stored twice. Concurrent posts to one set are
+    numbered one after the other."""
     exercise_set = _set(db, patient.id, session_id, set_id)
     try:
         added = records.add_repetitions(
@@ -152,5 +166,6 @@ def add_repetitions(
         )
     except records.RecordError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+    audit(db, user, "repetitions.add", "set", exercise_set.id, {"count": len(added)})
     db.commit()
     return added

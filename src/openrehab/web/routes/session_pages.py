@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from openrehab.accounts.access import Action, can_access
+from openrehab.accounts.access import Action
 from openrehab.exercises.library import load_library
 from openrehab.exercises.schema import LOWER_LIMB, Exercise
 from openrehab.live.demo_stream import demo_available
@@ -25,9 +25,9 @@ from openrehab.motion.signals import SIGNALS
 from openrehab.program.music import metronome_schedule, rep_duration_s, stretch_tempo_bpm
 from openrehab.services import program as program_service
 from openrehab.services import progress as progress_service
-from openrehab.store.models import ExerciseSession, ExerciseSet, ProgramItem, Repetition, Role, User
+from openrehab.store.models import ExerciseSession, ExerciseSet, ProgramItem, Repetition, User
 from openrehab.web.deps import Db, ObjectId, optional_user
-from openrehab.web.routes.pages import MODE_WORDS, error_page, render
+from openrehab.web.routes.pages import MODE_WORDS, error_page, page_patient, render
 
 router = APIRouter(include_in_schema=False)
 MaybeUser = Annotated[User | None, Depends(optional_user)]
@@ -275,16 +275,9 @@ def patient_to_record(
     patient_id: int,
     login_redirect: Callable[[Request], Response] = _login_redirect_with_query,
 ) -> User | Response:
-    """The patient whose exercises ``user`` records on this page, or the page to show instead:
-    the login (``login_redirect``), 403 when not allowed, 404 when there is no such patient."""
-    if user is None:
-        return login_redirect(request)
-    if not can_access(db, user, patient_id, Action.record):
-        return error_page(request, user, 403, "You cannot record exercises for this person.")
-    patient = db.get(User, patient_id)
-    if patient is None or patient.role is not Role.patient:
-        return error_page(request, user, 404, "There is no such patient.")
-    return patient
+    """The patient whose exercises ``user`` records on this page, or the page to show instead
+    (the login with ``login_redirect``, 403, 404)."""
+    return page_patient(request, user, db, patient_id, Action.record, login_redirect)
 
 
 @router.get("/patients/{patient_id}/session", response_class=HTMLResponse)
