@@ -527,6 +527,7 @@ class Tally:
     lat: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     bytes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     errors: Counter[str] = field(default_factory=Counter)
+    warmup_errors: Counter[str] = field(default_factory=Counter)  # not in the figures
     ok_total: int = 0  # successful responses, warm-up included (for the stored-count check)
     sent_total: int = 0
 
@@ -559,8 +560,8 @@ async def _client(
         try:
             status, size = await conn.request(raw, t0)
         except (OSError, TimeoutError) as exc:
-            if t0 >= measure_from:
-                tally.errors[f"{name}: {type(exc).__name__}"] += 1
+            kind = f"{name}: {type(exc).__name__}"
+            (tally.errors if t0 >= measure_from else tally.warmup_errors)[kind] += 1
             conn.transport.close() if conn.transport else None  # type: ignore[func-returns-value]
             conn = None
             continue
@@ -568,6 +569,8 @@ async def _client(
         if status == expected:
             tally.ok_total += 1
         if t0 < measure_from:
+            if status != expected:
+                tally.warmup_errors[f"{name}: HTTP {status}"] += 1
             continue
         tally.lat[name].append(t1 - t0)
         tally.bytes[name] += size
@@ -685,6 +688,7 @@ def measure(
         "latency_ms": _latency(everything),
         "errors": sum(tally.errors.values()),
         "error_kinds": dict(tally.errors),
+        "warmup_errors": dict(tally.warmup_errors),
         "endpoints": {
             name: {
                 **_latency(tally.lat[name]),
@@ -793,6 +797,10 @@ def have_py_spy() -> bool:
 #: frame of a known layer (a query of the endpoint's own is *queries*, a pydantic call in
 #: the endpoint *serialisation*). Frames look like ``func (path:line)``.
 STAGES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    (
+        "the benchmark's own counters (--profile only)",
+        lambda f: f.startswith(("instrument.<locals>._count ", "instrument.<locals>._timed ")),
+    ),
     ("Jinja (templates)", lambda f: "jinja2/" in f),
     (
         "auth: token -> user (credentials, user_for_token: 2 queries)",
@@ -959,7 +967,7 @@ def instrument(app: Any) -> Any:
         req = _REQ.get()
         if req is not None:
             req["sql"] += 1
-            req["statements"].append(" ".join(statement.split())[:90])
+            req["statements"].append(statement)  # normalised below, for a few requests
             req["t"] = time.thread_time()
 
     @event.listens_for(app.state.engine, "after_cursor_execute")
@@ -998,7 +1006,7 @@ def instrument(app: Any) -> Any:
                 s[3] += time.perf_counter() - t0
                 s[5] += req["sql_cpu"]
                 if s[0] <= 3:  # the statements of the first requests of a route
-                    s[4].update(req["statements"])
+                    s[4].update(" ".join(q.split())[:90] for q in req["statements"])
 
     return wrapped
 
@@ -1099,6 +1107,13 @@ def _f(v: Any, nd: int = 1) -> str:
     return f"{v:.{nd}f}" if isinstance(v, float) else str(v)
 
 
+def _errors(run: dict[str, Any]) -> str:
+    """Errors of the measured window, and those of the warm-up (a stalled server shows
+    there: requests sent before the window that never got an answer)."""
+    warm = sum((run.get("warmup_errors") or {}).values())
+    return f"{run['errors']} (+{warm} warm-up)" if warm else str(run["errors"])
+
+
 def _repeats(run: dict[str, Any]) -> str:
     rates = run.get("repeats_rps") or []
     return " / ".join(f"{x:.0f}" for x in rates) if len(rates) > 1 else ""
@@ -1146,13 +1161,15 @@ def render(report: dict[str, Any]) -> str:
             f"| {r.get('label') or ''} | {r['database']} | {_f(r.get('workers'))} | "
             f"{r['scenario']} | {r['clients']} | {r['seconds']:.1f} | {r['requests']} | "
             f"{_f(r['rps'])} | {_f(lat['p50'])} | {_f(lat['p95'])} | {_f(lat['p99'])} | "
-            f"{_f(lat['max'])} | {r['errors']} | {_f(r['server_cpu_pct'])} | "
+            f"{_f(lat['max'])} | {_errors(r)} | {_f(r['server_cpu_pct'])} | "
             f"{_f(r['server_cpu_us_per_request'])} | {_f(r['client_cpu_pct'])} | "
             f"{_f(r['client_cpu_us_per_request'])} | {_f(r['other_cpu_pct'])} | {verdict(r)} | "
             f"{_repeats(r)} |"
         )
     lines += [
         "",
+        "`errors`: unexpected statuses, broken or unanswered (30 s) requests and stored != "
+        "acknowledged repetitions in the measured window (+ those of the warm-ups). "
         "`server us/req` and `client us/req`: CPU time per measured request (`/proc` of the "
         "server's processes; `getrusage` of the benchmark's own). `other CPU %`: the rest of "
         "the machine meanwhile (100 % = one core), i.e. other work on this shared machine.",
@@ -1167,21 +1184,25 @@ def render(report: dict[str, Any]) -> str:
             f"{ceiling['latency_ms']['p99']} ms: the load generator is not what limits the "
             "rows above.",
         ]
-    gets = [r for r in report["runs"] if r["scenario"] == "get"]
+    gets = [r for r in report["runs"] if r["scenario"] == "get" and not r.get("profiled")]
     if gets:
-        last = gets[-1]
+        # The first `get` row and the fastest side by side (before / after, in a sweep).
+        best = max(gets, key=lambda r: r["rps"] or 0)
+        shown = [gets[0]] if best is gets[0] else [gets[0], best]
+        names = " vs ".join(f"{r.get('label') or 'unlabelled'} ({r['database']})" for r in shown)
         lines += [
             "",
-            f"## GET mix per endpoint (last `get` row: {last.get('label') or 'unlabelled'}, "
-            f"{last['database']})",
+            f"## GET mix per endpoint: {names}",
             "",
-            "| endpoint | requests | p50 ms | p99 ms | bytes |",
-            "| --- | ---: | ---: | ---: | ---: |",
+            "| endpoint | bytes | " + " | ".join("n | p50 ms | p99 ms" for _ in shown) + " |",
+            "| --- | ---: | " + " | ".join("---: | ---: | ---:" for _ in shown) + " |",
         ]
-        for name, e in last["endpoints"].items():
-            lines.append(
-                f"| {name} | {e['n']} | {_f(e['p50'])} | {_f(e['p99'])} | {_f(e['bytes'])} |"
-            )
+        for name, e in shown[0]["endpoints"].items():
+            cells = []
+            for r in shown:
+                x = r["endpoints"].get(name, {})
+                cells.append(f"{_f(x.get('n'))} | {_f(x.get('p50'))} | {_f(x.get('p99'))}")
+            lines.append(f"| {name} | {_f(e['bytes'])} | " + " | ".join(cells) + " |")
     prof = report.get("profile")
     if prof:
         lines += _render_profile(prof)
@@ -1362,6 +1383,10 @@ def run(
             result = min(tries, key=lambda r: r["other_cpu_pct"])
             result["ok_total"] = sum(r["ok_total"] for r in tries)
             result["errors"] = sum(r["errors"] for r in tries)
+            warm: Counter[str] = Counter()
+            for r in tries:
+                warm.update(r["warmup_errors"])
+            result["warmup_errors"] = dict(warm)
             result["repeats_rps"] = [r["rps"] for r in tries]
             result.update(
                 label=label,
@@ -1389,7 +1414,8 @@ def run(
                 f"  {result['rps']} req/s, p50/p95/p99/max {_f(lat['p50'])}/{_f(lat['p95'])}/"
                 f"{_f(lat['p99'])}/{_f(lat['max'])} ms, {result['requests']} requests, errors "
                 f"{result['errors']}{' ' + str(result['error_kinds']) if result['errors'] else ''}"
-                f", server CPU {_f(result['server_cpu_pct'])} % "
+                + (f" (warm-up: {result['warmup_errors']})" if result["warmup_errors"] else "")
+                + f", server CPU {_f(result['server_cpu_pct'])} % "
                 f"({_f(result['server_cpu_us_per_request'])} us/req), client CPU "
                 f"{result['client_cpu_pct']} % ({result['client_cpu_us_per_request']} us/req), "
                 f"other {result['other_cpu_pct']} %"
