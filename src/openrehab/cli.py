@@ -52,6 +52,7 @@ def _register_all() -> None:
     web_commands.register(app)
     motion_commands.register(app)
     pose_commands.register(app)  # after motion: adds `bench video` to its bench group
+    web_commands.register_bench(app)  # adds `bench api` to the same group
     exercise_commands.register(app)
     program_commands.register(app)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import time
 from pathlib import Path
@@ -10,7 +11,13 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from openrehab.config import ConfigError, Settings, resolve_settings
+from openrehab.config import (
+    ENV_DATA_DIR,
+    ENV_DATABASE_URL,
+    ConfigError,
+    Settings,
+    resolve_settings,
+)
 
 DataDirOption = Annotated[
     Path | None,
@@ -96,6 +103,16 @@ def serve(
         bool,
         typer.Option("--demo/--no-demo", help="Seed demo accounts when the database is empty."),
     ] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes (env OPENREHAB_WORKERS). One serves a home; a clinic's "
+            "server uses one per core (bench/results/api.md).",
+            envvar="OPENREHAB_WORKERS",
+        ),
+    ] = 1,
 ) -> None:
     """Run the web app (migrates the database first; seeds demo data on first run)."""
     from openrehab.services.demo import database_is_empty, seed_demo
@@ -123,14 +140,32 @@ def serve(
                 f"  {login.role.value:<10} username {login.username:<10} password {login.password}"
             )
     typer.echo(f"Prepared in {time.perf_counter() - started:.2f} s. Press Ctrl+C to stop.")
-    _run(app, host, port)
+    if workers > 1:
+        # Each worker process builds the same app from these settings (worker_app).
+        engine.dispose()
+        os.environ[ENV_DATA_DIR] = str(settings.data_dir)
+        os.environ[ENV_DATABASE_URL] = settings.database_url
+        _run("openrehab.web.commands:worker_app", host, port, workers=workers)
+    else:
+        _run(app, host, port)
 
 
-def _run(app: object, host: str, port: int) -> None:
+def worker_app() -> object:
+    """The app of one ``serve --workers N`` process (settings from the parent's environment;
+    the parent has migrated and seeded the database)."""
+    from openrehab.web.app import create_app
+
+    return create_app(resolve_settings(), upgrade=False)
+
+
+def _run(app: object, host: str, port: int, *, workers: int = 1) -> None:
     import uvicorn
 
+    options: dict[str, object] = {"log_level": "warning", "proxy_headers": True}
+    if workers > 1:
+        options.update(factory=True, workers=workers)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)  # type: ignore[arg-type]
+        uvicorn.run(app, host=host, port=port, **options)  # type: ignore[arg-type]
     except SystemExit as exc:  # uvicorn exits when it cannot bind
         fail(f"The server stopped: could not listen on {host}:{port}.") if exc.code else None
 
@@ -299,6 +334,96 @@ def user_list(data_dir: DataDirOption = None, database_url: DatabaseUrlOption = 
             state = "" if user.active else "  (inactive)"
             name = f"{user.username:<24} {user.display_name}"
             typer.echo(f"{user.id:>5}  {user.role.value:<10} {name}{state}")
+
+
+def bench_api_command(
+    scenarios: Annotated[
+        str, typer.Option(help="Comma-separated: get (the GET mix), progress, reps.")
+    ] = "get,progress,reps",
+    seconds: Annotated[
+        float, typer.Option(min=0.5, max=300.0, help="Measured time per scenario.")
+    ] = 10.0,
+    clients: Annotated[int, typer.Option(min=1, max=500, help="Concurrent clients.")] = 20,
+    warmup: Annotated[float, typer.Option(min=0.0, max=60.0, help="Unmeasured lead-in.")] = 2.0,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="PostgreSQL server to use: the benchmark makes a throw-away database there "
+            "(and drops it). Default: SQLite in a temporary folder.",
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes.")] = 1,
+    http: Annotated[str, typer.Option(help="uvicorn HTTP parser: auto, h11, httptools.")] = "auto",
+    loop: Annotated[str, typer.Option(help="uvicorn event loop: auto, asyncio, uvloop.")] = "auto",
+    url: Annotated[
+        str | None, typer.Option(help="A running server on this machine (loopback only).")
+    ] = None,
+    profile: Annotated[
+        bool, typer.Option(help="Where the server's time goes (py-spy, SQL and hops counts).")
+    ] = False,
+    repeat: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=10,
+            help="Measure each scenario N times; the run least disturbed by other work "
+            "on the machine is reported.",
+        ),
+    ] = 1,
+    client_check: Annotated[
+        bool, typer.Option(help="First measure the load generator alone (2 s).")
+    ] = True,
+    wait_quiet: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=600.0, help="Wait up to this many s for other work to calm down."
+        ),
+    ] = 0.0,
+    label: Annotated[str, typer.Option(help="Tag for these rows of the results.")] = "",
+    append: Annotated[bool, typer.Option(help="Keep earlier rows in the results.")] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Results folder (default bench/results).")
+    ] = None,
+) -> None:
+    """Load-test the JSON API on this machine (writes bench/results/api.md)."""
+    from openrehab.motion.commands import find_bench_dir, load_bench
+
+    bench = find_bench_dir()
+    if bench is None or not (bench / "api.py").exists():
+        fail("bench/ not found: run `openrehab bench api` from a source checkout")
+    mod = load_bench(bench / "api.py")
+    try:
+        mod.run(
+            mod.parse_scenarios(scenarios),
+            seconds=seconds,
+            clients=clients,
+            warmup=warmup,
+            database_url=database_url,
+            workers=workers,
+            http=http,
+            loop=loop,
+            url=url,
+            profile=profile,
+            repeat=repeat,
+            client_check=client_check,
+            wait_quiet=wait_quiet,
+            label=label,
+            append=append,
+            out_dir=out or bench / "results",
+            echo=typer.echo,
+        )
+    except (ValueError, RuntimeError, OSError) as exc:
+        fail(str(exc), 2 if isinstance(exc, ValueError) else 1)
+
+
+def register_bench(app: typer.Typer) -> None:
+    """``api`` in the ``bench`` group (made by the motion package; made here if absent)."""
+    group = next((g.typer_instance for g in app.registered_groups if g.name == "bench"), None)
+    if group is None:
+        group = typer.Typer(help="Benchmarks (from a source checkout).", no_args_is_help=True)
+        app.add_typer(group, name="bench")
+    group.command("api")(bench_api_command)
 
 
 def register(app: typer.Typer) -> None:
