@@ -38,6 +38,9 @@ def make_engine(database_url: str) -> Engine:
         kwargs["pool_size"], kwargs["max_overflow"] = 40, 10
     else:
         kwargs["pool_pre_ping"] = True
+        # Enough for the server's 40 worker threads to rarely wait; 2 workers use at most 60
+        # of PostgreSQL's default 100 connections.
+        kwargs["pool_size"], kwargs["max_overflow"] = 20, 10
     try:
         engine = create_engine(database_url, **kwargs)
     except (ArgumentError, ImportError, ValueError) as exc:

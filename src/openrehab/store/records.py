@@ -155,6 +155,18 @@ def rep_count(db: Session, set_id: int) -> int:
     return db.scalar(select(func.count(Repetition.id)).where(Repetition.set_id == set_id)) or 0
 
 
+def rep_counts(db: Session, set_ids: list[int]) -> dict[int, int]:
+    """Repetitions stored per set, for many sets in one query (absent: none)."""
+    if not set_ids:
+        return {}
+    query = (
+        select(Repetition.set_id, func.count(Repetition.id))
+        .where(Repetition.set_id.in_(set_ids))
+        .group_by(Repetition.set_id)
+    )
+    return {set_id: count for set_id, count in db.execute(query)}
+
+
 def reps_on_day(db: Session, patient_id: int, day: date | None = None) -> int:
     """Repetitions a patient recorded on the local calendar ``day`` (default: today)."""
     start, end = day_bounds(day or local_date())

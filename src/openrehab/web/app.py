@@ -6,6 +6,7 @@ every asset is served from the package.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openrehab import __version__
 from openrehab.config import Settings
@@ -75,7 +77,38 @@ def create_app(
     _add_health(app)
     _add_api_docs(app)
     errors.install(app)
+    app.add_middleware(InFlightLimit, limit=pool_capacity(engine))
     return app
+
+
+def pool_capacity(engine: Engine) -> int:
+    """Connections the engine's pool can hand out at once (QueuePool: size + overflow)."""
+    size = getattr(engine.pool, "size", None)
+    overflow = getattr(engine.pool, "_max_overflow", 0)
+    return max(1, size() + max(0, overflow)) if callable(size) else 15
+
+
+class InFlightLimit:
+    """At most ``limit`` HTTP requests of this process inside the app at once; the others
+    wait their turn on the event loop, holding nothing.
+
+    A request keeps its database connection across several worker-thread hops (auth, access
+    check, endpoint, commit). With more requests in flight than pooled connections, every
+    worker thread can end up waiting for a connection held by a request that waits for a
+    thread: nothing moved until the pool's 30 s timeout (found by ``openrehab bench api`` at
+    80 clients). With no more requests than connections, a connection is always free.
+    WebSockets (live sessions) are not counted: they hold a connection only briefly."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.slots = asyncio.Semaphore(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self.slots:
+            await self.app(scope, receive, send)
 
 
 def format_seconds(value: float | None) -> str:

@@ -417,13 +417,36 @@ def bench_api_command(
         fail(str(exc), 2 if isinstance(exc, ValueError) else 1)
 
 
+def bench_probes_command(
+    url: Annotated[
+        str | None,
+        typer.Option(help="A running server on this machine (default: start a fresh one)."),
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="Database of the fresh server (default: SQLite).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the table to this file.")] = None,
+) -> None:
+    """Replay the attacks of the hardening issue against a server (loopback only): exit 1 if
+    any finds its defect."""
+    from openrehab.motion.commands import find_bench_dir, load_bench
+
+    bench = find_bench_dir()
+    if bench is None or not (bench / "probes.py").exists():
+        fail("bench/ not found: run `openrehab bench probes` from a source checkout")
+    code = load_bench(bench / "probes.py").main(url, database_url, out)
+    raise typer.Exit(code)
+
+
 def register_bench(app: typer.Typer) -> None:
-    """``api`` in the ``bench`` group (made by the motion package; made here if absent)."""
+    """``api`` and ``probes`` in the ``bench`` group (made by the motion package; made here
+    if absent)."""
     group = next((g.typer_instance for g in app.registered_groups if g.name == "bench"), None)
     if group is None:
         group = typer.Typer(help="Benchmarks (from a source checkout).", no_args_is_help=True)
         app.add_typer(group, name="bench")
     group.command("api")(bench_api_command)
+    group.command("probes")(bench_probes_command)
 
 
 def register(app: typer.Typer) -> None:

@@ -90,7 +90,14 @@ def end_session(
 
 @router.get("/{session_id}/sets", response_model=list[SetOut])
 def list_sets(session_id: ObjectId, patient: PatientRead, db: Db) -> list[SetOut]:
-    return [_set_out(db, s) for s in _session(db, patient.id, session_id).sets]
+    sets = _session(db, patient.id, session_id).sets
+    counts = records.rep_counts(db, [s.id for s in sets])  # one query, not one per set
+    out = []
+    for exercise_set in sets:
+        item = SetOut.model_validate(exercise_set)
+        item.rep_count = counts.get(exercise_set.id, 0)
+        out.append(item)
+    return out
 
 
 @router.post("/{session_id}/sets", response_model=SetOut, status_code=status.HTTP_201_CREATED)
