@@ -2,7 +2,8 @@
 
 Each generated request is sent as an admin (who passes every access check, so the deepest
 code runs), as a linked caregiver and anonymously, against a demo-seeded SQLite database, and a
-PostgreSQL one when OPENREHAB_TEST_POSTGRES_URL is set.
+PostgreSQL one when OPENREHAB_TEST_POSTGRES_URL is set. Sequences of calls (a write, then every
+read of the patient) are fuzzed by test_api_stateful_fuzz.py.
 """
 
 from __future__ import annotations
@@ -11,37 +12,15 @@ import atexit
 import os
 import shutil
 import tempfile
-import uuid
 from pathlib import Path
 
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from fuzzing import postgres_database
 from openrehab.config import Settings
 
 FUZZ_EXAMPLES = int(os.environ.get("OPENREHAB_FUZZ_EXAMPLES", "25"))
-
-
-def _postgres_database() -> str | None:
-    """A fresh PostgreSQL database for fuzzing when OPENREHAB_TEST_POSTGRES_URL is set."""
-    admin_url = os.environ.get("OPENREHAB_TEST_POSTGRES_URL")
-    if not admin_url:
-        return None
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"openrehab_fuzz_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    atexit.register(drop)
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def _build_app(database_url: str | None = None):  # type: ignore[no-untyped-def]
@@ -102,7 +81,7 @@ def test_no_input_causes_a_server_error_sqlite(case) -> None:  # type: ignore[no
     check_case(SQLITE_APP, case)
 
 
-_pg_url = _postgres_database()
+_pg_url = postgres_database()
 if _pg_url:
     POSTGRES_APP = _build_app(_pg_url)
     postgres_schema = schemathesis.openapi.from_asgi(
