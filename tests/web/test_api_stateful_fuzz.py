@@ -49,8 +49,8 @@ from fuzzing import (
 )
 from openrehab.exercises.library import load_library
 
-WRITE_EXAMPLES = int(os.environ.get("OPENREHAB_FUZZ_WRITE_EXAMPLES", "15"))
-SCENARIOS = int(os.environ.get("OPENREHAB_FUZZ_SCENARIOS", "25"))
+WRITE_EXAMPLES = int(os.environ.get("OPENREHAB_FUZZ_WRITE_EXAMPLES", "8"))
+SCENARIOS = int(os.environ.get("OPENREHAB_FUZZ_SCENARIOS", "12"))
 SCENARIO_STEPS = int(os.environ.get("OPENREHAB_FUZZ_SCENARIO_STEPS", "10"))
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 CALLER_HEADER = "X-Fuzz-As"
