@@ -101,12 +101,15 @@ def login(session: Session, username: str, password: str, address: str) -> User 
     (recorded, and audited). Raises :class:`throttle.ThrottledError` without checking the password
     when there were too many failures."""
     throttle.check(session, username, address)
+    # Counted as failed before the (slow) password check, and committed, so that parallel
+    # guesses see each other; a right password uncounts it.
+    attempt = throttle.record_failure(session, username, address)
+    session.commit()
     user = authenticate(session, username, password)
     if user is None:
-        throttle.record_failure(session, username, address)
         audit(session, None, "login.failed", "user", None, {"username": username[:80]})
     else:
-        throttle.record_success(session, username, address)
+        throttle.record_success(session, username, address, attempt)
     return user
 
 

@@ -51,6 +51,7 @@ def make_engine(database_url: str) -> Engine:
         event.listen(engine, "commit", _release_write_lock)
         event.listen(engine, "rollback", _release_write_lock)
         event.listen(engine.pool, "reset", _release_write_lock_of_record)
+        event.listen(engine, "before_cursor_execute", _writes_take_the_lock)
     event.listen(engine, "before_cursor_execute", _refuse_nul_text)
     return engine
 
@@ -74,6 +75,16 @@ def take_sqlite_write_lock(connection: Connection) -> None:
 
 
 _HOLDS_WRITE_LOCK = "openrehab_write_lock"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _writes_take_the_lock(
+    connection: Connection, _cursor: Any, statement: str, *_args: Any
+) -> None:
+    # Every write, not only those after lock_patient: a transaction that wrote first and then
+    # waited for the lock would hold SQLite's lock against the lock's holder.
+    if statement.lstrip()[:7].upper().startswith(_WRITES) and connection.in_transaction():
+        take_sqlite_write_lock(connection)
 
 
 def _release_write_lock(connection: Connection) -> None:

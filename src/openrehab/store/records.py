@@ -41,7 +41,8 @@ def lock_patient(db: Session, patient_id: int) -> None:
     this transaction reads next is what it writes over. Taking the lock twice is harmless.
     """
     if db.get_bind().dialect.name == "postgresql":
-        db.execute(select(User.id).where(User.id == patient_id).with_for_update())
+        # FOR NO KEY UPDATE: rows that merely reference the patient (audit, tokens) go on.
+        db.execute(select(User.id).where(User.id == patient_id).with_for_update(key_share=True))
     else:
         take_sqlite_write_lock(db.connection())
         db.execute(
@@ -97,6 +98,7 @@ def add_repetitions(
     is not stored again: the stored one is returned in its place, so a retry, or a second
     device sending the same rep, never counts it twice.
     """
+    repetitions = list(repetitions)
     lock_patient(db, exercise_set.session.patient_id)
     db.refresh(exercise_set)
     if exercise_set.ended_at is not None:

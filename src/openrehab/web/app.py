@@ -76,8 +76,11 @@ def create_app(
         app.include_router(module.router)
     _add_health(app)
     _add_api_docs(app)
+    # Inside the security guard (added by errors.install, so outermost): a slot is taken only
+    # once the body has been read. Half the pool: a request may need a second connection
+    # (the audit entry of a refusal).
+    app.add_middleware(InFlightLimit, limit=max(1, pool_capacity(engine) // 2))
     errors.install(app)
-    app.add_middleware(InFlightLimit, limit=pool_capacity(engine))
     return app
 
 
@@ -104,11 +107,23 @@ class InFlightLimit:
         self.slots = asyncio.Semaphore(limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(("/static/", "/health")):
             await self.app(scope, receive, send)
             return
-        async with self.slots:
+        try:
+            await asyncio.wait_for(self.slots.acquire(), timeout=30)
+        except TimeoutError:
+            response = JSONResponse(
+                {"detail": "The server is busy; try again shortly."},
+                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": "2"},
+            )
+            await response(scope, receive, send)
+            return
+        try:
             await self.app(scope, receive, send)
+        finally:
+            self.slots.release()
 
 
 def format_seconds(value: float | None) -> str:

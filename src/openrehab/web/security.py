@@ -86,7 +86,7 @@ def forgery_reason(scope: Scope) -> str | None:
     if scope["method"] not in UNSAFE_METHODS:
         return None
     authorization = header(scope, b"authorization") or ""
-    if authorization.lower().startswith("bearer "):
+    if authorization.lower().startswith("bearer ") and authorization[7:].strip():
         return None
     fetch_site = header(scope, b"sec-fetch-site")
     origin = header(scope, b"origin")
@@ -126,8 +126,9 @@ class SecurityMiddleware:
         if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
             await self._refuse(scope, send, 413, self._too_large())
             return
-        if length is None and scope["method"] in UNSAFE_METHODS:
-            # A streamed body (no Content-Length) is read here, up to the limit, and replayed.
+        if scope["method"] in UNSAFE_METHODS:
+            # The body is read here, up to the limit, and replayed: a client that sends it
+            # slowly holds nothing inside the app (no in-flight slot, no connection).
             body = await self._read_limited(receive)
             if body is None:
                 await self._refuse(scope, send, 413, self._too_large())
