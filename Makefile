@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench mutate clean
 
 run: $(STAMP)
 	$(BIN)/openrehab serve $(ARGS)
@@ -20,6 +20,16 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/openrehab bench count
 
+# Mutation testing of one package with its tests, e.g. `make mutate PKG=motion` or
+# PKG=motion/metrics.py (docs/testing.md). Not part of `make test`: it takes minutes to hours.
+mutate: $(STAMP) $(VENV)/.mutation-installed
+	@test -n "$(PKG)" || { echo "usage: make mutate PKG=motion (a package or module under src/openrehab, or all)"; exit 2; }
+	$(BIN)/python tools/mutate.py $(PKG) $(MUTATE_ARGS)
+
+$(VENV)/.mutation-installed: pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[test,video,mutation]"
+	touch $@
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("OpenRehab needs Python 3.11 or newer.") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
@@ -28,4 +38,4 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mutmut

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
@@ -20,6 +21,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from openrehab.config import Settings
 from openrehab.store.db import make_engine
 from support import BASE_URL, BROWSER_HEADERS, WORLD_USERS, World
+
+# Mutation testing (tools/mutate.py) needs the same verdict every run: fixed examples, no
+# example database carried from one mutant to the next.
+hypothesis.settings.register_profile("mutation", derandomize=True, database=None)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # Cheap Argon2 parameters for the many test accounts (read when passwords.py is imported).
 os.environ.setdefault("OPENREHAB_TEST_FAST_HASH", "1")
