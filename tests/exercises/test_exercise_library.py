@@ -76,6 +76,22 @@ def test_every_region_and_functional_tasks_are_covered() -> None:
     assert all(e.kind == "functional" for e in functional)
 
 
+def test_by_region_finds_every_exercise_under_every_region_it_lists(
+    region_index: dict[str, set[str]],
+) -> None:
+    """An exercise is found under every region it moves, not only its main one (bridging
+    under the trunk, heel slides under the hip): the therapist's exercise picker, the API
+    and the CLI list exercises by region, so a missed secondary region hides exercises that
+    work it. Checked against the YAML data for every region, in library order."""
+    library = load_library()
+    secondary = [(e.id, r) for e in library for r in e.regions[1:]]
+    assert ("bridging", "trunk") in secondary and ("heel_slide_lying", "hip") in secondary
+    for region, expected in region_index.items():
+        found = [e.id for e in library.by_region(region)]
+        assert set(found) == expected, (region, sorted(expected - set(found)))
+        assert found == [i for i in library.ids() if i in expected], region  # library order
+
+
 def test_every_exercise_is_complete_and_sensed_with_a_known_signal() -> None:
     for exercise in load_library():
         assert exercise.sensing.signal in SIGNAL_NAMES
@@ -127,6 +143,7 @@ def _valid_entry() -> dict[str, Any]:
 
 
 def _write(folder: Path, name: str, entries: list[dict[str, Any]]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     path.write_text(yaml.safe_dump({"exercises": entries}, sort_keys=False))
     return path
@@ -166,6 +183,25 @@ def test_bad_level_ordering_is_named(tmp_path: Path) -> None:
     error = _error_for(tmp_path, entry)
     assert "broken.yaml" in str(error) and "field 'levels'" in str(error)
     assert "level 3 must be at least as hard as level 2" in str(error)
+
+
+def test_a_level_with_fewer_reps_than_the_one_below_is_refused(tmp_path: Path) -> None:
+    """A higher level never asks for fewer reps per set than the level below (levels only get
+    harder, so moving up never lowers the practice dose): a library breaking this is refused
+    at load, naming the file, the exercise and the two levels; equal reps are fine. Checked
+    for every pair of adjacent levels of a real entry."""
+    levels = _valid_entry()["levels"]
+    for index in range(1, len(levels)):
+        lower, higher = levels[index - 1]["level"], levels[index]["level"]
+        fewer, equal = _valid_entry(), _valid_entry()
+        fewer["levels"][index]["reps_per_set"] = levels[index - 1]["reps_per_set"] - 1
+        equal["levels"][index]["reps_per_set"] = levels[index - 1]["reps_per_set"]
+        message = str(_error_for(tmp_path / f"fewer{index}", fewer))
+        assert "broken.yaml: exercises[0] 'elbow_extension': field 'levels'" in message
+        assert f"level {higher} must be at least as hard as level {lower}" in message
+        _write(tmp_path / f"equal{index}", "ok.yaml", [equal])
+        loaded = load_library(tmp_path / f"equal{index}").get("elbow_extension").levels
+        assert loaded[index].reps_per_set == loaded[index - 1].reps_per_set
 
 
 def test_level_numbering_gap_is_rejected(tmp_path: Path) -> None:

@@ -169,33 +169,37 @@ def imu_set_session(
     seed: int = 0,
     lead_s: float = 6.0,
     tail_s: float = 6.0,
+    roll: bool = False,
 ) -> tuple[Recording, list[tuple[float, float]]]:
     """A set of wrist-IMU reps (one per entry of ``periods``, each rep lasting 90 % of its
     period), optionally with handling before and after (picking the weight up: a slow
     60 deg roll, a translation jolt; putting it down likewise) and a secondary bump of
-    ``bump`` x the amplitude in the middle of each rep (a hitch at the top)."""
+    ``bump`` x the amplitude in the middle of each rep (a hitch at the top). The reps tilt
+    the forearm (pitch), or with ``roll`` turn it about its long axis (pronation and
+    supination: the gyroscope reads the turn's rate in rad/s on one axis)."""
     rng = np.random.default_rng(seed)
     dur = lead_s + sum(periods) + tail_s
     t = np.arange(0, dur, 1 / fs)
     ang = np.zeros_like(t)
-    roll = np.zeros_like(t)
+    turn = np.zeros_like(t)
     lin = np.zeros((t.size, 3))
     truth = []
     s = lead_s
     a = np.radians(amp_deg)
+    reps = turn if roll else ang
     for p in periods:
         d = 0.9 * p
-        ang += min_jerk_bump(t, s, d, a)
+        reps += min_jerk_bump(t, s, d, a)
         if bump:
-            ang += min_jerk_bump(t, s + 0.4 * d, 0.2 * d, bump * a)
+            reps += min_jerk_bump(t, s + 0.4 * d, 0.2 * d, bump * a)
         truth.append((s, s + d))
         s += p
     if handling:
         for t0 in (1.0, lead_s + sum(periods) + 1.5):
-            roll += min_jerk_bump(t, t0, 3.0, np.radians(60))
+            turn += min_jerk_bump(t, t0, 3.0, np.radians(60))
             ang += min_jerk_bump(t, t0 + 0.5, 2.2, np.radians(35))
             lin[:, 1] += 3.0 * np.exp(-((t - t0 - 1.5) ** 2) / 0.02)
-    return _imu_from_angles(t, ang, roll, lin, rng, gyro), truth
+    return _imu_from_angles(t, ang, turn, lin, rng, gyro), truth
 
 
 def imu_random_gestures(

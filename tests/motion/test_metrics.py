@@ -26,6 +26,98 @@ def test_sparc_gaussian_oracle() -> None:
     assert sparc(gaussian_speed(), 100.0) == pytest.approx(-1.41403, abs=1e-5)
 
 
+def _sparc_reference(
+    v: np.ndarray, fs: float, padlevel: int = 4, fc: float = 10.0, amp_th: float = 0.05
+) -> float:
+    """SPARC as published (Balasubramanian et al. 2015, JNER 12:112, and its reference
+    code), straight from the definition: the magnitude spectrum of the zero-padded profile
+    (FFT length ``2 ** (ceil(log2 n) + padlevel)``) normalised by its maximum, kept up to
+    the cut-off ``fc``, then from the first to the last frequency at or above ``amp_th``;
+    minus the arc length of that curve with the frequency axis normalised to [0, 1]."""
+    nfft = int(2 ** (np.ceil(np.log2(v.size)) + padlevel))
+    f = np.arange(0, fs, fs / nfft)
+    mag = np.abs(np.fft.fft(v, nfft))
+    mag = mag / mag.max()
+    f, mag = f[f <= fc], mag[f <= fc]
+    above = np.flatnonzero(mag >= amp_th)
+    f, mag = f[above[0] : above[-1] + 1], mag[above[0] : above[-1] + 1]
+    df = np.diff(f) / (f[-1] - f[0])
+    return float(-np.sum(np.sqrt(df**2 + np.diff(mag) ** 2)))
+
+
+def _bell_with_oscillation(
+    freq_hz: float, spectral_peak: float, fs: float = 100.0, dur_s: float = 3.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth speed bell (Gaussian, 0.4 s: its normalised spectrum is under 0.05 above
+    about 2 Hz) and the same bell plus an oscillation at ``freq_hz`` (a Gaussian burst of
+    0.8 s) whose spectral peak is ``spectral_peak`` x the bell's (normalised spectrum)."""
+    t = np.arange(0, dur_s, 1 / fs)
+    bell = np.exp(-(((t - dur_s / 2) / 0.4) ** 2))
+    osc = np.sin(2 * np.pi * freq_hz * t) * np.exp(-(((t - dur_s / 2) / 0.8) ** 2))
+    nfft = 2 ** (int(np.ceil(np.log2(t.size))) + 4)
+    scale = spectral_peak * abs(np.fft.rfft(bell, nfft)[0]) / np.abs(np.fft.rfft(osc, nfft)).max()
+    return bell, bell + scale * osc
+
+
+@pytest.mark.parametrize(
+    ("freq_hz", "counted"),
+    [(f, True) for f in (3.0, 5.0, 8.0, 9.5)] + [(f, False) for f in (10.5, 12.0, 15.0, 19.0)],
+)
+def test_sparc_cut_off_is_10_hz(freq_hz: float, counted: bool) -> None:
+    """SPARC (Balasubramanian 2012/2015) reads the spectrum up to fc = 10 Hz: human
+    movement lies below it, above it is tremor, sensor noise and landmark jitter, which
+    must not make a rep score less smooth. An oscillation at 20 % of the bell's spectral
+    peak below 10 Hz lowers SPARC; the same one just above 10 Hz (up to 20 Hz) leaves it
+    that of the bell alone."""
+    bell, v = _bell_with_oscillation(freq_hz, 0.2)
+    smooth = sparc(bell, 100.0)
+    if counted:
+        assert sparc(v, 100.0) < smooth - 0.2
+    else:
+        assert sparc(v, 100.0) == pytest.approx(smooth, abs=1e-3)
+
+
+@pytest.mark.parametrize("freq_hz", [3.0, 8.0])
+def test_sparc_amplitude_threshold_is_5_percent(freq_hz: float) -> None:
+    """Only frequencies whose normalised magnitude reaches amp_th = 0.05 extend the
+    adaptive cut-off: an oscillation peaking at 4 % of the spectrum leaves SPARC that of
+    the bell alone, one at 6 % lowers it."""
+    bell, below = _bell_with_oscillation(freq_hz, 0.04)
+    _, above = _bell_with_oscillation(freq_hz, 0.06)
+    smooth = sparc(bell, 100.0)
+    assert sparc(below, 100.0) == pytest.approx(smooth, abs=1e-3)
+    assert sparc(above, 100.0) < smooth - 0.2
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    fs=st.sampled_from([50.0, 100.0, 200.0]),
+    dur_s=st.floats(min_value=0.4, max_value=3.0),
+    freq_hz=st.floats(min_value=1.0, max_value=24.0),
+    spectral_peak=st.floats(min_value=0.0, max_value=0.5),
+    padlevel=st.integers(min_value=0, max_value=5),
+    fc=st.sampled_from([5.0, 10.0, 20.0, 30.0]),
+    amp_th=st.sampled_from([0.02, 0.05, 0.1]),
+)
+def test_sparc_matches_the_published_definition(
+    fs: float,
+    dur_s: float,
+    freq_hz: float,
+    spectral_peak: float,
+    padlevel: int,
+    fc: float,
+    amp_th: float,
+) -> None:
+    """The fast implementation (one-sided spectrum, cut at fc) equals the published
+    definition: with its defaults (padlevel 4, fc 10 Hz, amp_th 0.05) and with any
+    padding, cut-off (above Nyquist too) and threshold."""
+    _, v = _bell_with_oscillation(freq_hz, spectral_peak, fs, dur_s)
+    assert sparc(v, fs) == pytest.approx(_sparc_reference(v, fs), rel=1e-9)
+    assert sparc(v, fs, padlevel=padlevel, fc=fc, amp_th=amp_th) == pytest.approx(
+        _sparc_reference(v, fs, padlevel, fc, amp_th), rel=1e-9
+    )
+
+
 def test_ldlj_gaussian_oracle() -> None:
     assert ldlj(gaussian_speed(), 100.0) == pytest.approx(-5.81636, abs=1e-5)
 

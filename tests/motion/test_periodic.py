@@ -28,9 +28,14 @@ def test_set_without_handling_is_counted_exactly(gyro: bool) -> None:
     rec, truth = imu_set_session(handling=False, gyro=gyro)
     res = analyse_recording(rec)
     assert res.count == len(truth)
-    # Reps are reported with their real times (the first ones retroactively).
-    for rep in res.reps:
-        assert truth[0][0] - 1.0 < rep.start_s < rep.end_s < truth[-1][1] + 1.5
+    # Reps are reported with their real times (the first ones retroactively): the period
+    # counter's turning points, corrected for the filters' phase delay, land at the
+    # movement's onset (measured -0.24..+0.13 s: the rest between reps is 0.2 s) and at
+    # its return to rest (measured -0.083..+0.029 s; uncorrected, 0.08 s later or more).
+    for rep, (s, e) in zip(res.reps, truth, strict=True):
+        assert -0.3 <= rep.start_s - s <= 0.2
+        assert -0.12 <= rep.end_s - e <= 0.06
+        assert s < rep.peak_s < e
 
 
 @pytest.mark.parametrize("gyro", [True, False])
@@ -286,12 +291,31 @@ def test_real_imu_sets_stream_exactly_like_the_file_path() -> None:
 @pytest.mark.parametrize("periods", [(1.5,) * 10, (2.5,) * 10, (2.0, 2.5, 3.0, 2.5, 2.0, 2.5, 3.0)])
 def test_consecutive_reps_do_not_overlap(gyro: bool, periods: tuple[float, ...]) -> None:
     # A rep starts where the previous one ended, although early reports and the detector
-    # time their shared turning point with different filter corrections.
+    # time their shared turning point with different filter corrections. Every rep of the
+    # set is counted, by exactly one reported rep spanning its peak (not a vacuous check
+    # on no reps); at most one more, an edge rep (see the xfail test below).
     for seed in range(3):
-        rec, _ = imu_set_session(periods=periods, gyro=gyro, handling=False, seed=seed)
+        rec, truth = imu_set_session(periods=periods, gyro=gyro, handling=False, seed=seed)
         reps = analyse_recording(rec).reps
+        assert len(truth) <= len(reps) <= len(truth) + 1
+        for s, e in truth:
+            assert sum(r.start_s <= (s + e) / 2 <= r.end_s for r in reps) == 1, (s, e)
         assert all(b.start_s >= a.end_s - 1e-9 for a, b in itertools.pairwise(reps))
         assert all(0.0 <= r.time_to_peak_velocity_s <= r.duration_s for r in reps)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect: the edge reconciliation adds a rep in the rest after a set of "
+    "1.4-1.6 s reps (rom 0-2 deg); remove this marker when fixed",
+)
+@pytest.mark.parametrize("gyro", [True, False])
+def test_no_rep_is_counted_in_the_rest_after_a_set(gyro: bool) -> None:
+    # Ten 100 deg reps every 1.5 s, then 6 s still: 10 reps, none of them after the set.
+    rec, truth = imu_set_session(periods=(1.5,) * 10, gyro=gyro, handling=False)
+    reps = analyse_recording(rec).reps
+    assert all(r.start_s < truth[-1][1] for r in reps)
+    assert len(reps) == len(truth)
 
 
 @pytest.mark.parametrize(

@@ -122,19 +122,45 @@ def test_constant_channels(tmp_path: Path) -> None:
         read_recording(_write(tmp_path / "y.csv", _csv(rows, "t,a,b")))
 
 
+# Unit rule (docs/recordings.md): the engine works in m/s^2, rad/s, metres and seconds; a
+# file in g, deg/s or millimetres is converted by the exact factor (standard gravity
+# 9.80665, pi/180, 1/1000), not only warned about: every ROM and speed downstream scales
+# with it (a gyroscope left in deg/s makes rotations 57x too large).
+
+
 def test_accelerometer_in_g_is_converted(tmp_path: Path) -> None:
     rec = imu_session(n_reps=2, g_units=True)
     back = read_recording(write_csv(rec, tmp_path / "g.csv"))
     mag = np.linalg.norm(back.data[:, :3], axis=1)
     assert np.median(mag) == pytest.approx(9.81, rel=0.05)
     assert any("looks like g" in w for w in back.warnings)
+    np.testing.assert_allclose(back.data[:, :3], rec.data[:, :3] * 9.80665, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(back.data[:, 3:], rec.data[:, 3:], rtol=1e-5, atol=1e-6)
 
 
 def test_gyro_in_deg_per_s_is_converted(tmp_path: Path) -> None:
     rec = imu_session(n_reps=2)
-    rec.data[:, 3:] = np.degrees(rec.data[:, 3:]) * 5
+    rad_s = rec.data[:, 3:] * 5  # a fast movement: above 35 in deg/s
+    rec.data[:, 3:] = np.degrees(rad_s)
     back = read_recording(write_csv(rec, tmp_path / "d.csv"))
     assert any("deg/s" in w for w in back.warnings)
+    np.testing.assert_allclose(back.data[:, 3:], rad_s, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(back.data[:, :3], rec.data[:, :3], rtol=1e-5, atol=1e-5)
+
+
+def test_skeleton_in_millimetres_is_converted(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    t = np.arange(0, 3, 1 / 30)
+    metres = rng.uniform(-0.8, 2.5, (t.size, 6))
+    chans = ("waist_x", "waist_y", "waist_z", "head_x", "head_y", "head_z")
+    rec = Recording(t, metres * 1000.0, chans, "skeleton")
+    back = read_recording(write_csv(rec, tmp_path / "mm.csv"))
+    assert back.kind == "skeleton"
+    assert any("millimetres" in w for w in back.warnings)
+    np.testing.assert_allclose(back.data, metres, rtol=1e-5)
+    same = read_recording(write_csv(Recording(t, metres, chans, "skeleton"), tmp_path / "m.csv"))
+    np.testing.assert_allclose(same.data, metres, rtol=1e-5)
+    assert not any("millimetres" in w for w in same.warnings)
 
 
 @pytest.mark.parametrize("unit", ["rad/s", "deg/s"])

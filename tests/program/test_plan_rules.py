@@ -12,6 +12,7 @@ from openrehab.exercises.library import load_library
 from openrehab.exercises.schema import REGIONS
 from openrehab.program import rules
 from openrehab.program.planner import (
+    FINE_MOTOR_SIGNALS,
     Overrides,
     Plan,
     PlanError,
@@ -44,6 +45,15 @@ def exercise_of(item: Any) -> Any:
 
 def items_for_region(plan: Plan, region: str) -> list[Any]:
     return [i for i in plan.items if region in exercise_of(i).regions]
+
+
+def fine_motor(plan: Plan, mode: str) -> set[str]:
+    """Pinch and finger-tapping exercises planned in ``mode``."""
+    return {
+        i.exercise
+        for i in plan.items
+        if i.mode == mode and exercise_of(i).sensing.signal in FINE_MOTOR_SIGNALS
+    }
 
 
 def needs_standing(item: Any) -> bool:
@@ -101,6 +111,10 @@ def check_invariants(
             assert item.assisted_by == "unaffected_side", item.exercise
         else:
             assert item.assisted_by == "caregiver", item.exercise
+    # R13: no active pinch or finger tapping before the hand can grasp and release.
+    if p.hand_function in ("none", "grasp_only"):
+        active = sorted(fine_motor(plan, "active"))
+        assert not active, f"R13: hand function {p.hand_function!r} got active {active}"
     # R10: order passive -> stretch -> assisted -> active, functional last.
     rank = {"passive": 0, "stretch": 1, "active_assisted": 2, "active": 3}
     keys = [(exercise_of(i).kind == "functional", rank[i.mode]) for i in plan.items]
@@ -234,6 +248,66 @@ def test_moderate_pain_halves_volume_and_keeps_stretch_gentlest() -> None:
     assert [i.level for i in plan.items if i.exercise == "elbow_extension"] == [4]
 
 
+def test_daily_target_follows_the_pain_band_and_the_therapist_wins() -> None:
+    """R8 with R9/R14: the day's repetitions are the profile's target at pain NRS 0-3, half
+    of it at NRS 4-6 (moderate) and a quarter at NRS 7-10 (severe), so that pain lowers the
+    load rather than being trained through (Serlin et al. 1995 cut points); a therapist's
+    daily target replaces the computed one at any pain level."""
+    divisor = {nrs: 1 if nrs <= 3 else 2 if nrs <= 6 else 4 for nrs in range(11)}
+    for base in (300, 100):
+        targets = {
+            nrs: build_plan(profile(pain_nrs=nrs, daily_rep_target=base), LIBRARY).daily_rep_target
+            for nrs in range(11)
+        }
+        assert targets == {nrs: base // d for nrs, d in divisor.items()}, base
+    therapist = Overrides(daily_rep_target=120)
+    overridden = {
+        nrs: build_plan(profile(pain_nrs=nrs), LIBRARY, therapist).daily_rep_target
+        for nrs in range(11)
+    }
+    assert overridden == dict.fromkeys(range(11), 120)
+
+
+#: Progress that unlocks pinch (finger release level 3) and finger tapping (pinch level 3).
+FINE_MOTOR_UNLOCKED = {("finger_extension_release", "left"): 3, ("pinch_thumb_index", "left"): 3}
+
+
+def _hand_plan(mas: str, hand_function: str) -> Plan:
+    hand = {"hand": {"mas": mas, "active_movement": True}}
+    p = profile(regions=hand, hand_function=hand_function)
+    plan = build_plan(p, LIBRARY, progress=FINE_MOTOR_UNLOCKED)
+    check_invariants(p, plan, FINE_MOTOR_UNLOCKED)
+    return plan
+
+
+@pytest.mark.parametrize("mas", ["0", "1+", "2"])
+def test_no_active_fine_hand_work_before_grasp_and_release(mas: str) -> None:
+    """R13: pinch and finger tapping are planned actively only once the hand can grasp and
+    release (GRASP graded levels, Harris et al. 2009), even when progress has unlocked them:
+    a hand with no function or grasp only gets grasp and release practice instead."""
+    for able in ("grasp_and_release", "fine"):  # control: unlocked and wanted otherwise
+        assert fine_motor(_hand_plan(mas, able), "active") == {
+            "pinch_thumb_index",
+            "finger_tapping",
+        }
+    for limited in ("none", "grasp_only"):
+        plan = _hand_plan(mas, limited)
+        active = sorted(fine_motor(plan, "active"))
+        assert not active, f"hand function {limited!r} got active {active}"
+        assert any(
+            r.startswith("[R13") and "Pinch (needs grasp and release first)" in r
+            for r in plan.reasons
+        )
+
+
+def test_assisted_pinch_stays_open_to_a_hand_that_only_grasps() -> None:
+    """R13 limits active fine work only: at MAS 3 the hand is planned assisted, and a helper
+    moving the fingers through a pinch is allowed whatever the hand can do alone."""
+    for hand_function in ("none", "grasp_only", "grasp_and_release"):
+        plan = _hand_plan("3", hand_function)
+        assert fine_motor(plan, "active_assisted") == {"pinch_thumb_index"}, hand_function
+
+
 def test_painful_region_gets_no_stretch() -> None:
     p = profile(regions={"elbow": {"mas": "2", "active_movement": True, "painful": True}})
     plan = build_plan(p, LIBRARY)
@@ -356,6 +430,7 @@ profiles = st.fixed_dictionaries(
             unique=True,
         ),
         "pain_nrs": st.integers(0, 10),
+        "hand_function": st.sampled_from([None, "none", "grasp_only", "grasp_and_release", "fine"]),
         "equipment": st.lists(
             st.sampled_from(
                 [

@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 from openrehab.exercises.library import load_library
 from openrehab.program.progression import (
     PLATEAU_MIN_SUCCESSES,
+    STEP_DOWN_UNITS,
+    STEP_UP_UNITS,
+    SUCCESS_FRACTION,
     TARGET_SUCCESS_RATE,
     UNITS_PER_LEVEL,
     ExerciseProgress,
@@ -130,6 +133,56 @@ def test_failure_steps_down_three_units_and_explains() -> None:
     assert progress.units == 3 * UNITS_PER_LEVEL - 3 and progress.level == 3
     down = next(e for e in events if e.kind == "level_down")
     assert down.reason.startswith("Level 4 -> 3 because you reached the target range in 5 of")
+
+
+# --- success of a set: at least 80% done and at least 80% of those reaching the range -------
+def test_a_set_succeeds_exactly_when_80_percent_are_done_and_reach_the_range() -> None:
+    """A set succeeds when at least 80% of the target reps were done AND at least 80% of the
+    done reps reached the level's range; exactly 80% is enough on both counts, one rep less
+    is not. Every count up to the schema's 50 reps a set, with integer arithmetic as the
+    oracle (5 * n >= 4 * total), so the float threshold is checked on both sides."""
+    wrong = []
+    for target in range(1, 51):
+        for done in range(target + 2):
+            result = SetResult(reps_target=target, reps_completed=done, target_reached_fraction=1)
+            if result.success is not (5 * done >= 4 * target):
+                wrong.append(f"{done} of {target} done")
+    for done in range(1, 51):
+        for reached in range(done + 1):
+            fraction = reached / done  # as ending a set computes it
+            result = SetResult(
+                reps_target=done, reps_completed=done, target_reached_fraction=fraction
+            )
+            if result.success is not (5 * reached >= 4 * done):
+                wrong.append(f"{reached} of {done} reached")
+    assert not wrong, wrong[:10]
+
+
+def test_exactly_80_percent_moves_the_staircase_up_and_just_under_moves_it_down() -> None:
+    """The boundary as the progression sees it: 8 of 10 done, 8 of 10 reaching the range is
+    a success (one step harder); 7 of 10 on either count is a failure (three steps easier)."""
+    start = new_progress(EXERCISE, "left", level=3)
+    cases = {
+        (8, 0.8): True,
+        (7, 1.0): False,
+        (10, 7 / 10): False,
+        (10, math.nextafter(SUCCESS_FRACTION, 0)): False,
+    }
+    for (done, fraction), success in cases.items():
+        result = SetResult(reps_target=10, reps_completed=done, target_reached_fraction=fraction)
+        progress, _ = record_set(start, result)
+        step = STEP_UP_UNITS if success else -STEP_DOWN_UNITS
+        assert (progress.history[-1].success, progress.units - start.units) == (success, step), (
+            done,
+            fraction,
+        )
+
+
+def test_rest_prompt_starts_just_under_80_percent_of_the_first_range() -> None:
+    """Rest prompt heuristic: the last 3 reps' mean range below 80% of the first 3 asks for a
+    rest; exactly 80% does not."""
+    assert rest_prompt(_set_with([50] * 3 + [40] * 3)) is None
+    assert rest_prompt(_set_with([50] * 3 + [39.9] * 3)) is not None
 
 
 def test_pain_drops_a_level_and_never_counts_as_success() -> None:

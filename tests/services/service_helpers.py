@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openrehab.exercises.library import load_library
 from openrehab.store import records
-from openrehab.store.models import ExerciseSet, User
+from openrehab.store.models import ExerciseProgress, ExerciseSet, User
 
 ARM_PROFILE = {
     "shoulder": {"mas": "1", "active_movement": True},
@@ -27,6 +29,21 @@ def give_profile(db: Session, patient_id: int, regions: dict | None = None) -> U
     return patient
 
 
+def progress_row(
+    db: Session, patient_id: int, exercise_id: str, side: str = "left"
+) -> ExerciseProgress:
+    """The stored progress of one exercise and side (it must exist)."""
+    row = db.scalar(
+        select(ExerciseProgress).where(
+            ExerciseProgress.patient_id == patient_id,
+            ExerciseProgress.exercise_id == exercise_id,
+            ExerciseProgress.side == side,
+        )
+    )
+    assert row is not None
+    return row
+
+
 def do_set(
     db: Session,
     patient_id: int,
@@ -37,8 +54,13 @@ def do_set(
     reps: int | None = None,
     at: datetime | None = None,
     roms: list[float] | None = None,
+    mode: str = "active",
+    too_fast: Sequence[bool] = (),
 ) -> ExerciseSet:
-    """A set of ``reps`` reps (default: the level's), ``reached`` of them reaching its range."""
+    """A set of ``reps`` reps (default: the level's), ``reached`` of them reaching its range.
+
+    ``too_fast[i]`` flags rep ``i`` as faster than the velocity limit (default: none is).
+    """
     exercise = load_library().get(exercise_id)
     spec = exercise.level(level)
     needed = spec.target_range_pct / 100 * abs(exercise.sensing.target - exercise.sensing.rest)
@@ -52,7 +74,7 @@ def do_set(
         exercise_session,
         exercise_id=exercise_id,
         side=side,
-        mode="active",
+        mode=mode,
         level=level,
         target_reps=spec.reps_per_set,
     )
@@ -63,6 +85,7 @@ def do_set(
             "rom": rom,
             "rom_unit": exercise.sensing.unit,
             "sparc": -1.6,
+            "too_fast": i < len(too_fast) and too_fast[i],
         }
         for i, rom in enumerate(roms)
     ]

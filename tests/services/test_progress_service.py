@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from service_helpers import do_set, give_profile
+from service_helpers import do_set, give_profile, progress_row
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -15,25 +15,13 @@ from openrehab.store.models import ExerciseProgress, ProgressEvent, User
 from support import World
 
 
-def _row(db: Session, patient_id: int, exercise_id: str, side: str = "left") -> ExerciseProgress:
-    row = db.scalar(
-        select(ExerciseProgress).where(
-            ExerciseProgress.patient_id == patient_id,
-            ExerciseProgress.exercise_id == exercise_id,
-            ExerciseProgress.side == side,
-        )
-    )
-    assert row is not None
-    return row
-
-
 def test_successful_set_earns_xp_and_is_explained(db: Session, world: World) -> None:
     p = world.ids["patient_p"]
     exercise_set = do_set(db, p, reached=1.0)
     events = progress_service.finish_set(db, exercise_set)
     db.commit()
     assert exercise_set.ended_at is not None and exercise_set.progressed_at is not None
-    row = _row(db, p, "elbow_flexion")
+    row = progress_row(db, p, "elbow_flexion")
     assert row.xp == 16 and row.level == 1 and row.state["units"] == 1
     kinds = [e.kind for e in events]
     assert (
@@ -51,7 +39,7 @@ def test_ending_twice_counts_once(db: Session, world: World) -> None:
     second = progress_service.finish_set(db, exercise_set)
     db.commit()
     assert [e.id for e in first] == [e.id for e in second]
-    assert _row(db, p, "elbow_flexion").xp == 16
+    assert progress_row(db, p, "elbow_flexion").xp == 16
     count = db.scalar(
         select(func.count(ProgressEvent.id)).where(ProgressEvent.set_id == exercise_set.id)
     )
@@ -62,7 +50,7 @@ def test_failed_set_lowers_the_level_with_the_reason(db: Session, world: World) 
     p = world.ids["patient_p"]
     progress_service.set_level(db, p, "elbow_flexion", "left", 2, by=None, reason=None)
     events = progress_service.finish_set(db, do_set(db, p, level=2, reached=0.25))
-    row = _row(db, p, "elbow_flexion")
+    row = progress_row(db, p, "elbow_flexion")
     assert row.level == 1
     down = next(e for e in events if e.kind == "level_down")
     assert down.reason.startswith("Level 2 -> 1 because you reached the target range in 2 of 8")
@@ -75,7 +63,7 @@ def test_four_good_sets_move_up_a_level(db: Session, world: World) -> None:
         events += progress_service.finish_set(db, do_set(db, p, reached=0.9))
     up = [e for e in events if e.kind == "level_up"]
     assert len(up) == 1 and up[0].reason.startswith("Level 1 -> 2 because")
-    assert _row(db, p, "elbow_flexion").level == 2
+    assert progress_row(db, p, "elbow_flexion").level == 2
 
 
 def test_pain_drops_the_level(db: Session, world: World) -> None:
