@@ -86,6 +86,11 @@ def _finished_with_pain(db: Session, patient_id: int, nrs: int, at: datetime) ->
     pain = [e for e in events if e.kind == "pain"]
     success = _last_set(db, patient_id, ACTIVE)["success"]
     assert (not pain) is success, (events, success)  # pain and success exclude each other
+    # The set's stored outcome, and the judgement the set-end answer is built from, agree.
+    judgement = progress_service.set_judgement(db, exercise_set)
+    assert judgement is not None
+    assert (exercise_set.pain_reported, judgement.result.pain_reported) == (bool(pain),) * 2
+    assert judgement.to_dict()["success"] is success
     return bool(pain)
 
 

@@ -246,8 +246,10 @@ def finish_set(
     db.refresh(exercise_set)
     if exercise_set.ended_at is None:
         records.end_set(db, exercise_set)
-    if pain_reported and not exercise_set.pain_reported and exercise_set.progressed_at is None:
-        exercise_set.pain_reported = True
+    # Pain flagged at the end or reported (NRS >= 4) while the set ran is stored on the set,
+    # so the stored outcome and every later judgement of the set agree.
+    if not exercise_set.pain_reported and exercise_set.progressed_at is None:
+        exercise_set.pain_reported = pain_reported or _pain_during(db, exercise_set)
     # Claim the set atomically so two concurrent "end" requests cannot both count it.
     claimed = db.execute(
         update(ExerciseSet)
@@ -275,7 +277,7 @@ def finish_set(
         exercise_set,
         exercise,
         repetitions,
-        pain_reported=exercise_set.pain_reported or _pain_during(db, exercise_set),
+        pain_reported=exercise_set.pain_reported,
     )
     side = progress_key_side(exercise_set.side)
     state = load_state(db, patient_id, library)
