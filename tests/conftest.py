@@ -7,6 +7,7 @@ every database test against PostgreSQL as well; CI does.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from openrehab.config import Settings
+from openrehab.store import migrate
 from openrehab.store.db import make_engine
 from support import BASE_URL, BROWSER_HEADERS, WORLD_USERS, World
 
@@ -46,24 +48,106 @@ def shared_dir() -> Path:
     return SHARED_DIR
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """URL of a new, empty database (dropped after the test)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
-        return
+class _Templates:
+    """One migrated database per backend, made on first use and cloned for every test.
+
+    Running the migrations takes 0.2 s on SQLite and 0.4 s on PostgreSQL; a copy of a migrated
+    file, or ``CREATE DATABASE ... TEMPLATE``, takes a fraction of that.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._sqlite: Path | None = None
+        self._postgres: str | None = None
+
+    def sqlite(self) -> Path:
+        if self._sqlite is None:
+            path = self.folder / "template.sqlite3"
+            engine = make_engine(f"sqlite:///{path}")
+            migrate.upgrade(engine)
+            engine.dispose()  # the last connection closing folds the WAL into the file
+            assert not path.with_name(path.name + "-wal").exists()
+            self._sqlite = path
+        return self._sqlite
+
+    def postgres(self) -> str:
+        if self._postgres is None:
+            name = _create_postgres_database()
+            engine = make_engine(_postgres_url(name))
+            migrate.upgrade(engine)
+            engine.dispose()  # a template must have no open connection when it is copied
+            self._postgres = name
+        return self._postgres
+
+    def drop(self) -> None:
+        if self._postgres is not None:
+            _drop_postgres_database(self._postgres)
+
+
+def _postgres_url(name: str) -> str:
     assert POSTGRES_URL is not None
-    admin_url = make_url(POSTGRES_URL)
-    name = f"openrehab_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _admin(statement: str) -> None:
+    assert POSTGRES_URL is not None
+    admin = create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
     try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(statement))
+    finally:
         admin.dispose()
+
+
+def _create_postgres_database(template: str | None = None) -> str:
+    name = f"openrehab_test_{uuid.uuid4().hex[:12]}"
+    _admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return name
+
+
+def _drop_postgres_database(name: str) -> None:
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Templates]:
+    made = _Templates(tmp_path_factory.mktemp("templates"))
+    yield made
+    made.drop()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, templates: _Templates
+) -> Iterator[str]:
+    """URL of a new database holding the current schema and no rows (dropped after the test)."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(templates.sqlite(), path)
+        yield f"sqlite:///{path}"
+        return
+    name = _create_postgres_database(template=templates.postgres())
+    try:
+        yield _postgres_url(name)
+    finally:
+        _drop_postgres_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a new database without any table (for the migration tests)."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+        yield engine
+        engine.dispose()
+        return
+    name = _create_postgres_database()
+    engine = make_engine(_postgres_url(name))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        _drop_postgres_database(name)
 
 
 @pytest.fixture

@@ -33,30 +33,30 @@ def _tables(engine: Engine) -> set[str]:
     return set(inspect(engine).get_table_names()) - {"alembic_version"}
 
 
-def test_upgrade_from_empty_creates_every_table(engine: Engine) -> None:
-    assert _tables(engine) == set()
-    migrate.upgrade(engine)
-    assert _tables(engine) == EXPECTED_TABLES
-    assert migrate.current_revision(engine) == migrate.head_revision()
+def test_upgrade_from_empty_creates_every_table(empty_engine: Engine) -> None:
+    assert _tables(empty_engine) == set()
+    migrate.upgrade(empty_engine)
+    assert _tables(empty_engine) == EXPECTED_TABLES
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()
 
 
-def test_migrations_match_models(engine: Engine) -> None:
-    migrate.upgrade(engine)
-    with engine.connect() as connection:
+def test_migrations_match_models(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == [], f"models and migrations differ; add a migration: {differences}"
 
 
-def test_downgrade_to_base_and_back(engine: Engine) -> None:
-    migrate.upgrade(engine)
-    migrate.downgrade(engine, "base")
-    assert _tables(engine) == set()
-    assert migrate.current_revision(engine) is None
-    migrate.upgrade(engine)
-    assert _tables(engine) == EXPECTED_TABLES
+def test_downgrade_to_base_and_back(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    migrate.downgrade(empty_engine, "base")
+    assert _tables(empty_engine) == set()
+    assert migrate.current_revision(empty_engine) is None
+    migrate.upgrade(empty_engine)
+    assert _tables(empty_engine) == EXPECTED_TABLES
 
 
-def test_upgrade_is_idempotent(engine: Engine) -> None:
-    migrate.upgrade(engine)
-    migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == migrate.head_revision()
+def test_upgrade_is_idempotent(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    migrate.upgrade(empty_engine)
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()
