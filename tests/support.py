@@ -48,6 +48,121 @@ WORLD_USERS = {
 }
 
 
+def make_world(session_factory: Any) -> World:
+    """Create the :class:`World` clinic in the database of ``session_factory`` (a bearer token
+    for everyone)."""
+    from openrehab.accounts.service import create_user, issue_token
+    from openrehab.store.db import session_scope
+    from openrehab.store.models import CareLink, LinkKind
+
+    result = World()
+    with session_scope(session_factory) as session:
+        users = {
+            name: create_user(session, name.replace("_", "-"), f"password-{name}", role)
+            for name, role in WORLD_USERS.items()
+        }
+        links = (
+            ("patient_p", "therapist_a", LinkKind.therapist),
+            ("patient_p", "caregiver_c", LinkKind.caregiver),
+            ("patient_q", "therapist_b", LinkKind.therapist),
+        )
+        for patient, carer, kind in links:
+            session.add(CareLink(patient_id=users[patient].id, carer_id=users[carer].id, kind=kind))
+        for name, user in users.items():
+            result.ids[name] = user.id
+            result.tokens[name] = issue_token(session, user, kind="bearer")
+    return result
+
+
+# --- what a request changed in the store (access matrices, audit tests) -----------------------
+#: Tables that reads change too (a token's last use, the login throttle): not records.
+BOOKKEEPING_TABLES = frozenset({"auth_tokens", "login_failures"})
+#: Methods that must not change anything.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+Snapshot = dict[str, frozenset[str]]
+
+
+@dataclass
+class TableChange:
+    """Rows of one table that a request added and removed (a changed row is both)."""
+
+    added: list[dict[str, Any]]
+    removed: list[dict[str, Any]]
+
+
+def store_snapshot(engine: Any) -> Snapshot:
+    """Every row of every table but :data:`BOOKKEEPING_TABLES`, each as a JSON string."""
+    from openrehab.store.models import Base
+
+    with engine.connect() as connection:
+        return {
+            table.name: frozenset(
+                json.dumps(dict(row._mapping), default=str, sort_keys=True)
+                for row in connection.execute(table.select())
+            )
+            for table in Base.metadata.sorted_tables
+            if table.name not in BOOKKEEPING_TABLES
+        }
+
+
+def store_changes(before: Snapshot, after: Snapshot) -> dict[str, TableChange]:
+    """The tables that differ between two snapshots, with their added and removed rows."""
+
+    def rows(lines: frozenset[str]) -> list[dict[str, Any]]:
+        return sorted((json.loads(line) for line in lines), key=lambda row: row.get("id") or 0)
+
+    changes = {}
+    for name in sorted(before.keys() | after.keys()):
+        old, new = before.get(name, frozenset()), after.get(name, frozenset())
+        if old != new:
+            changes[name] = TableChange(rows(new - old), rows(old - new))
+    return changes
+
+
+@dataclass
+class Clinic:
+    """An app, its database and the :class:`World` in it (tests/accounts/conftest.py)."""
+
+    app: Any
+    engine: Any
+    world: World
+
+    def session(self) -> Any:
+        return self.app.state.session_factory()
+
+    def snapshot(self) -> Snapshot:
+        return store_snapshot(self.engine)
+
+    def client(self, cookie: str | None = None) -> Any:
+        """A browser of this clinic (with a login ``cookie``); redirects are not followed."""
+        from fastapi.testclient import TestClient
+
+        from openrehab.web.deps import COOKIE_NAME
+
+        return TestClient(
+            self.app,
+            base_url=BASE_URL,
+            headers=BROWSER_HEADERS,
+            cookies={COOKIE_NAME: cookie} if cookie else None,
+            follow_redirects=False,
+        )
+
+
+def write_routes(app: Any) -> dict[tuple[str, str], Any]:
+    """(method, path) -> endpoint of every HTTP route of ``app`` that may change something."""
+    try:  # FastAPI >= 0.165 keeps included routers as branches
+        from fastapi.routing import iter_route_contexts
+
+        routes: list[Any] = list(iter_route_contexts(app.routes))
+    except ImportError:  # older FastAPI: a flat list
+        routes = list(app.routes)
+    return {
+        (method, route.path): route.endpoint
+        for route in routes
+        for method in (getattr(route, "methods", None) or set()) - SAFE_METHODS
+    }
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
