@@ -74,6 +74,23 @@ def make_world(session_factory: Any) -> World:
     return result
 
 
+def fresh_program(session: Any, patient_id: int) -> Any:
+    """Give the patient a complete profile and a newly built program without therapist
+    changes (committed); returns the program."""
+    from openrehab.services import program as program_service
+    from openrehab.store.models import User
+
+    patient = session.get(User, patient_id)
+    assert patient is not None and patient.profile is not None
+    patient.profile.regions = {"elbow": {"mas": "1+", "active_movement": True}}
+    patient.profile.affected_side = "left"
+    program = program_service.build_program(
+        session, patient, by=None, replace_overrides=True, set_target=True
+    )
+    session.commit()
+    return program
+
+
 # --- what a request changed in the store (access matrices, audit tests) -----------------------
 #: Tables that reads change too (a token's last use, the login throttle): not records.
 BOOKKEEPING_TABLES = frozenset({"auth_tokens", "login_failures"})

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from openrehab.accounts.service import create_user
 from openrehab.store import records
 from openrehab.store.models import CareLink, LinkKind, Role
-from support import WORLD_USERS, World
+from support import WORLD_USERS, World, fresh_program
 
 CALLERS = [None, *WORLD_USERS]  # None = anonymous
 EVERYONE = set(WORLD_USERS)
@@ -58,18 +58,7 @@ class Ctx:
 
     def fresh_program(self) -> int:
         """A complete profile and a newly built program for patient_p; returns its first item."""
-        from openrehab.services import program as program_service
-        from openrehab.store.models import User
-
-        patient = self.db.get(User, self.p)
-        assert patient is not None and patient.profile is not None
-        patient.profile.regions = {"elbow": {"mas": "1+", "active_movement": True}}
-        patient.profile.affected_side = "left"
-        program = program_service.build_program(
-            self.db, patient, by=None, replace_overrides=True, set_target=True
-        )
-        self.db.commit()
-        return program.items[0].id
+        return int(fresh_program(self.db, self.p).items[0].id)
 
     def new_caregiver(self) -> int:
         carer = create_user(self.db, f"carer-{next(_counter)}", "password-x-quartz", Role.caregiver)
