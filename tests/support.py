@@ -136,6 +136,17 @@ def store_changes(before: Snapshot, after: Snapshot) -> dict[str, TableChange]:
     return changes
 
 
+def audited(changes: dict[str, TableChange]) -> list[tuple[int | None, str]]:
+    """(user id, action) of the audit entries a request added."""
+    audit = changes.get("audit_log")
+    return [(entry["user_id"], entry["action"]) for entry in audit.added] if audit else []
+
+
+def records_changed(changes: dict[str, TableChange]) -> dict[str, TableChange]:
+    """What a request changed besides the audit log."""
+    return {name: change for name, change in changes.items() if name != "audit_log"}
+
+
 @dataclass
 class Clinic:
     """An app, its database and the :class:`World` in it (tests/accounts/conftest.py)."""
@@ -163,6 +174,31 @@ class Clinic:
             cookies={COOKIE_NAME: cookie} if cookie else None,
             follow_redirects=False,
         )
+
+
+def audited_patient(session: Any, entry: dict[str, Any]) -> int | None:
+    """The patient whose record an audit entry (a row of ``audit_log``) names, else None."""
+    from openrehab.store import models
+
+    targets = {
+        "assessment": models.Assessment,
+        "therapy_event": models.TherapyEvent,
+        "pain_report": models.PainReport,
+        "session": models.ExerciseSession,
+        "set": models.ExerciseSet,
+        "program": models.Program,
+        "program_item": models.ProgramItem,
+        "patient": models.User,
+    }
+    model = targets.get(entry["target_type"])
+    record = session.get(model, int(entry["target_id"])) if model and entry["target_id"] else None
+    if isinstance(record, models.ExerciseSet):
+        return int(record.session.patient_id)
+    if isinstance(record, models.ProgramItem):
+        return int(record.program.patient_id)
+    if isinstance(record, models.User):
+        return int(record.id) if record.role is models.Role.patient else None
+    return getattr(record, "patient_id", None)
 
 
 def write_routes(app: Any) -> dict[tuple[str, str], Any]:

@@ -20,17 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from openrehab.program.planner import MODERATE_PAIN_NRS
-from openrehab.store.models import (
-    Assessment,
-    ExerciseSession,
-    ExerciseSet,
-    PainReport,
-    Program,
-    ProgramItem,
-    TherapyEvent,
-    User,
-)
-from support import Clinic, fresh_program, store_changes, write_routes
+from support import Clinic, audited_patient, fresh_program, store_changes, write_routes
 
 PAIN_REPORTERS = ["patient_p", "caregiver_c", "therapist_a", "admin"]  # who may record for P
 
@@ -252,30 +242,6 @@ PATIENT_WRITES: dict[tuple[str, str], tuple[str, tuple[str, ...], Write]] = {
     ),
 }
 CASES = [(op, actor) for op, (_, actors, _) in PATIENT_WRITES.items() for actor in actors]
-#: Audit target types -> the record they name.
-TARGETS: dict[str, Any] = {
-    "assessment": Assessment,
-    "therapy_event": TherapyEvent,
-    "pain_report": PainReport,
-    "session": ExerciseSession,
-    "set": ExerciseSet,
-    "program": Program,
-    "program_item": ProgramItem,
-    "patient": User,
-}
-
-
-def _patient_of(db: Session, entry: dict[str, Any]) -> int | None:
-    """The patient whose record an audit entry names (None when it names none)."""
-    model = TARGETS.get(entry["target_type"])
-    record = db.get(model, int(entry["target_id"])) if model and entry["target_id"] else None
-    if isinstance(record, ExerciseSet):
-        return record.session.patient_id
-    if isinstance(record, ProgramItem):
-        return record.program.patient_id
-    if isinstance(record, User):
-        return record.id
-    return getattr(record, "patient_id", None)
 
 
 def test_the_audit_table_lists_every_write_about_a_patient(clinic: Clinic) -> None:
@@ -302,5 +268,5 @@ def test_every_write_about_a_patient_is_audited_with_actor_patient_and_action(
     changes = store_changes(before, clinic.snapshot())
     entries = changes["audit_log"].added if "audit_log" in changes else []
     clinic_db.expire_all()
-    named = [(e["user_id"], e["action"], _patient_of(clinic_db, e)) for e in entries]
+    named = [(e["user_id"], e["action"], audited_patient(clinic_db, e)) for e in entries]
     assert named == [(clinic.world.ids[actor], action, clinic.world.ids["patient_p"])]
