@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openrehab.config import Settings
 from openrehab.store import migrate
 from openrehab.store.db import make_engine
-from support import BASE_URL, BROWSER_HEADERS, WORLD_USERS, World
+from support import BASE_URL, BROWSER_HEADERS, Clinic, World, make_world
 
 # Mutation testing (tools/mutate.py) needs the same verdict every run: fixed examples, no
 # example database carried from one mutant to the next.
@@ -188,24 +188,35 @@ def db(app) -> Iterator[Session]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def world(app, client: TestClient) -> World:  # type: ignore[no-untyped-def]
-    from openrehab.accounts.service import create_user, issue_token
-    from openrehab.store.db import session_scope
-    from openrehab.store.models import CareLink, LinkKind
+    return make_world(app.state.session_factory)
 
-    result = World()
-    with session_scope(app.state.session_factory) as session:
-        users = {
-            name: create_user(session, name.replace("_", "-"), f"password-{name}", role)
-            for name, role in WORLD_USERS.items()
-        }
-        links = (
-            ("patient_p", "therapist_a", LinkKind.therapist),
-            ("patient_p", "caregiver_c", LinkKind.caregiver),
-            ("patient_q", "therapist_b", LinkKind.therapist),
-        )
-        for patient, carer, kind in links:
-            session.add(CareLink(patient_id=users[patient].id, carer_id=users[carer].id, kind=kind))
-        for name, user in users.items():
-            result.ids[name] = user.id
-            result.tokens[name] = issue_token(session, user, kind="bearer")
-    return result
+
+# --- one clinic per test module -------------------------------------------------------------
+# For tests that make many requests, each leaving the clinic as it was (refused) or adding
+# records that later requests do not mind: the app and its database are built once per module
+# (SQLite), and a test measures what its request changed with ``Clinic.snapshot``.
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
+    """An app on a fresh SQLite database with the :class:`World` in it, for the module."""
+    from openrehab.web.app import create_app
+
+    folder = tmp_path_factory.mktemp("clinic")
+    settings = Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'clinic.sqlite3'}")
+    engine = make_engine(settings.database_url)
+    app = create_app(settings, engine=engine)
+    yield Clinic(app, engine, make_world(app.state.session_factory))
+    engine.dispose()
+
+
+@pytest.fixture
+def clinic_db(clinic: Clinic) -> Iterator[Session]:
+    """A database session of the module's clinic."""
+    with clinic.session() as session:
+        yield session
+
+
+@pytest.fixture
+def clinic_client(clinic: Clinic) -> Iterator[TestClient]:
+    """A fresh browser (no cookie, redirects not followed) on the module's clinic."""
+    with clinic.client() as client:
+        yield client

@@ -48,6 +48,174 @@ WORLD_USERS = {
 }
 
 
+def make_world(session_factory: Any) -> World:
+    """Create the :class:`World` clinic in the database of ``session_factory`` (a bearer token
+    for everyone)."""
+    from openrehab.accounts.service import create_user, issue_token
+    from openrehab.store.db import session_scope
+    from openrehab.store.models import CareLink, LinkKind
+
+    result = World()
+    with session_scope(session_factory) as session:
+        users = {
+            name: create_user(session, name.replace("_", "-"), f"password-{name}", role)
+            for name, role in WORLD_USERS.items()
+        }
+        links = (
+            ("patient_p", "therapist_a", LinkKind.therapist),
+            ("patient_p", "caregiver_c", LinkKind.caregiver),
+            ("patient_q", "therapist_b", LinkKind.therapist),
+        )
+        for patient, carer, kind in links:
+            session.add(CareLink(patient_id=users[patient].id, carer_id=users[carer].id, kind=kind))
+        for name, user in users.items():
+            result.ids[name] = user.id
+            result.tokens[name] = issue_token(session, user, kind="bearer")
+    return result
+
+
+def fresh_program(session: Any, patient_id: int) -> Any:
+    """Give the patient a complete profile and a newly built program without therapist
+    changes (committed); returns the program."""
+    from openrehab.services import program as program_service
+    from openrehab.store.models import User
+
+    patient = session.get(User, patient_id)
+    assert patient is not None and patient.profile is not None
+    patient.profile.regions = {"elbow": {"mas": "1+", "active_movement": True}}
+    patient.profile.affected_side = "left"
+    program = program_service.build_program(
+        session, patient, by=None, replace_overrides=True, set_target=True
+    )
+    session.commit()
+    return program
+
+
+# --- what a request changed in the store (access matrices, audit tests) -----------------------
+#: Tables that reads change too (a token's last use, the login throttle): not records.
+BOOKKEEPING_TABLES = frozenset({"auth_tokens", "login_failures"})
+#: Methods that must not change anything.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+Snapshot = dict[str, frozenset[str]]
+
+
+@dataclass
+class TableChange:
+    """Rows of one table that a request added and removed (a changed row is both)."""
+
+    added: list[dict[str, Any]]
+    removed: list[dict[str, Any]]
+
+
+def store_snapshot(engine: Any) -> Snapshot:
+    """Every row of every table but :data:`BOOKKEEPING_TABLES`, each as a JSON string."""
+    from openrehab.store.models import Base
+
+    with engine.connect() as connection:
+        return {
+            table.name: frozenset(
+                json.dumps(dict(row._mapping), default=str, sort_keys=True)
+                for row in connection.execute(table.select())
+            )
+            for table in Base.metadata.sorted_tables
+            if table.name not in BOOKKEEPING_TABLES
+        }
+
+
+def store_changes(before: Snapshot, after: Snapshot) -> dict[str, TableChange]:
+    """The tables that differ between two snapshots, with their added and removed rows."""
+
+    def rows(lines: frozenset[str]) -> list[dict[str, Any]]:
+        return sorted((json.loads(line) for line in lines), key=lambda row: row.get("id") or 0)
+
+    changes = {}
+    for name in sorted(before.keys() | after.keys()):
+        old, new = before.get(name, frozenset()), after.get(name, frozenset())
+        if old != new:
+            changes[name] = TableChange(rows(new - old), rows(old - new))
+    return changes
+
+
+def audited(changes: dict[str, TableChange]) -> list[tuple[int | None, str]]:
+    """(user id, action) of the audit entries a request added."""
+    audit = changes.get("audit_log")
+    return [(entry["user_id"], entry["action"]) for entry in audit.added] if audit else []
+
+
+def records_changed(changes: dict[str, TableChange]) -> dict[str, TableChange]:
+    """What a request changed besides the audit log."""
+    return {name: change for name, change in changes.items() if name != "audit_log"}
+
+
+@dataclass
+class Clinic:
+    """An app, its database and the :class:`World` in it (tests/accounts/conftest.py)."""
+
+    app: Any
+    engine: Any
+    world: World
+
+    def session(self) -> Any:
+        return self.app.state.session_factory()
+
+    def snapshot(self) -> Snapshot:
+        return store_snapshot(self.engine)
+
+    def client(self, cookie: str | None = None) -> Any:
+        """A browser of this clinic (with a login ``cookie``); redirects are not followed."""
+        from fastapi.testclient import TestClient
+
+        from openrehab.web.deps import COOKIE_NAME
+
+        return TestClient(
+            self.app,
+            base_url=BASE_URL,
+            headers=BROWSER_HEADERS,
+            cookies={COOKIE_NAME: cookie} if cookie else None,
+            follow_redirects=False,
+        )
+
+
+def audited_patient(session: Any, entry: dict[str, Any]) -> int | None:
+    """The patient whose record an audit entry (a row of ``audit_log``) names, else None."""
+    from openrehab.store import models
+
+    targets = {
+        "assessment": models.Assessment,
+        "therapy_event": models.TherapyEvent,
+        "pain_report": models.PainReport,
+        "session": models.ExerciseSession,
+        "set": models.ExerciseSet,
+        "program": models.Program,
+        "program_item": models.ProgramItem,
+        "patient": models.User,
+    }
+    model = targets.get(entry["target_type"])
+    record = session.get(model, int(entry["target_id"])) if model and entry["target_id"] else None
+    if isinstance(record, models.ExerciseSet):
+        return int(record.session.patient_id)
+    if isinstance(record, models.ProgramItem):
+        return int(record.program.patient_id)
+    if isinstance(record, models.User):
+        return int(record.id) if record.role is models.Role.patient else None
+    return getattr(record, "patient_id", None)
+
+
+def write_routes(app: Any) -> dict[tuple[str, str], Any]:
+    """(method, path) -> endpoint of every HTTP route of ``app`` that may change something."""
+    try:  # FastAPI >= 0.165 keeps included routers as branches
+        from fastapi.routing import iter_route_contexts
+
+        routes: list[Any] = list(iter_route_contexts(app.routes))
+    except ImportError:  # older FastAPI: a flat list
+        routes = list(app.routes)
+    return {
+        (method, route.path): route.endpoint
+        for route in routes
+        for method in (getattr(route, "methods", None) or set()) - SAFE_METHODS
+    }
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:

@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 from openrehab.accounts.service import create_user
 from openrehab.store import records
 from openrehab.store.models import CareLink, LinkKind, Role
-from support import WORLD_USERS, World
+from support import (
+    WORLD_USERS,
+    World,
+    audited,
+    fresh_program,
+    records_changed,
+    store_changes,
+    store_snapshot,
+)
 
 CALLERS = [None, *WORLD_USERS]  # None = anonymous
 EVERYONE = set(WORLD_USERS)
@@ -58,18 +66,7 @@ class Ctx:
 
     def fresh_program(self) -> int:
         """A complete profile and a newly built program for patient_p; returns its first item."""
-        from openrehab.services import program as program_service
-        from openrehab.store.models import User
-
-        patient = self.db.get(User, self.p)
-        assert patient is not None and patient.profile is not None
-        patient.profile.regions = {"elbow": {"mas": "1+", "active_movement": True}}
-        patient.profile.affected_side = "left"
-        program = program_service.build_program(
-            self.db, patient, by=None, replace_overrides=True, set_target=True
-        )
-        self.db.commit()
-        return program.items[0].id
+        return int(fresh_program(self.db, self.p).items[0].id)
 
     def new_caregiver(self) -> int:
         carer = create_user(self.db, f"carer-{next(_counter)}", "password-x-quartz", Role.caregiver)
@@ -320,18 +317,30 @@ def test_matrix_covers_every_api_route(client: TestClient, world: World) -> None
 def test_access_matrix(
     operation: tuple[str, str], client: TestClient, world: World, db: Session
 ) -> None:
+    """Every caller gets the answer the rules give; a refusal (401, 403) stores nothing and
+    is audited once, with who asked."""
     allowed, success_status, make_request = MATRIX[operation]
     ctx = Ctx(world, db)
-    outcomes = {}
+    engine = db.get_bind()
+    outcomes, refusals = {}, {}
     for caller in CALLERS:
         method, url, body = make_request(ctx)
+        before = store_snapshot(engine)
         response = client.request(method, url, json=body, headers=world.headers(caller))
         outcomes[caller] = response.status_code
+        if response.status_code in (401, 403):
+            changes = store_changes(before, store_snapshot(engine))
+            refusals[caller] = (records_changed(changes), audited(changes))
     expected = {
         caller: 401 if caller is None else (success_status if caller in allowed else 403)
         for caller in CALLERS
     }
     assert outcomes == expected
+    assert refusals == {
+        caller: ({}, [(world.ids.get(caller or ""), "access.refused")])
+        for caller in CALLERS
+        if expected[caller] in (401, 403)
+    }
 
 
 @pytest.mark.parametrize("caller", ["therapist_a", "caregiver_c", "patient_q"])
