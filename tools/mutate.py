@@ -121,17 +121,21 @@ def _toml_section(name: str, values: dict[str, object]) -> str:
 
 
 def summarise(workdir: Path, mutmut: str) -> dict[str, object]:
-    """Counts per status, the score and the surviving mutants, from ``mutmut results --all``.
-
-    The score counts killed and timed-out mutants, and survivors reviewed as equivalent
-    (``tests/equivalent_mutants.txt``), over every mutant that was judged.
-    """
+    """The score of the last run in ``workdir``, from mutmut's own ``results --all`` listing."""
     listing = subprocess.run(
         [mutmut, "results", "--all", "true"], cwd=workdir, capture_output=True, text=True
     ).stdout
+    return score(listing, equivalent_mutants())
+
+
+def score(listing: str, equivalent: dict[str, str]) -> dict[str, object]:
+    """Counts per status, the score and the surviving mutants of a ``mutmut results`` listing.
+
+    The score counts killed and timed-out mutants, and survivors reviewed as equivalent, over
+    every mutant that was judged (not those still unchecked or skipped).
+    """
     counts: dict[str, int] = {}
     survivors: list[str] = []
-    equivalent = _equivalent_mutants()
     marked = 0
     for line in listing.splitlines():
         name, sep, status = line.strip().rpartition(": ")
@@ -156,16 +160,18 @@ def summarise(workdir: Path, mutmut: str) -> dict[str, object]:
     }
 
 
-def _equivalent_mutants() -> dict[str, str]:
-    """Mutants reviewed as equivalent (no observable change), with the reason for each."""
-    path = ROOT / "tests" / "equivalent_mutants.txt"
+def equivalent_mutants(path: Path = ROOT / "tests" / "equivalent_mutants.txt") -> dict[str, str]:
+    """Mutants reviewed as equivalent (no observable change): name -> the reason given."""
     if not path.exists():
         return {}
     reasons: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, _, reason = line.partition(" ")
-            reasons[name] = reason.strip()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, _, reason = line.strip().partition(" ")
+        if not reason.strip():
+            raise SystemExit(f"{path.name}:{number}: {name} needs a one-line reason")
+        reasons[name] = reason.strip()
     return reasons
 
 
