@@ -87,3 +87,19 @@ def test_the_work_folder_runs_the_package_tests_without_slow_or_random_ones(
     # pytest inside the work folder must behave as in the project
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert config["tool"]["pytest"]["ini_options"] == project["tool"]["pytest"]["ini_options"]
+
+
+def test_a_sample_is_reproducible_and_never_larger_than_the_population() -> None:
+    names = [f"m{i}" for i in range(100)]
+    first = mutate.choose_sample(names, 30, seed=13)
+    assert first == mutate.choose_sample(list(reversed(names)), 30, seed=13)
+    assert len(set(first)) == 30 and set(first) <= set(names)
+    assert first != mutate.choose_sample(names, 30, seed=14)
+    assert mutate.choose_sample(names[:5], 30, seed=13) == names[:5]
+
+
+def test_the_wilson_interval_contains_the_estimate_and_narrows_with_the_sample() -> None:
+    # Wilson (1927): 17 of 20 -> 64.0-94.8 %; 170 of 200 -> 79.4-89.3 %
+    assert mutate.wilson_interval(17, 20) == (64.0, 94.8)
+    assert mutate.wilson_interval(170, 200) == (79.4, 89.3)
+    assert mutate.wilson_interval(0, 0) == (0.0, 100.0)
