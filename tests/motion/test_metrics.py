@@ -226,3 +226,86 @@ def test_stretch_speed_never_reads_above_the_real_speed() -> None:
     )
     # 40 deg in 1 s, averaged over the 2 s window: 20 deg/s, still above the limit.
     assert 15.0 < fast.stretch_velocity <= 40.0 + 1e-6 and fast.too_fast
+
+
+# LDLJ = -ln(T^3 / v_peak^2 * integral(jerk^2 dt)) (Hogan & Sternad 2009) and LDLJ-A =
+# -ln(T / a_peak^2 * integral(|da/dt|^2 dt)) (Melendez-Calderon 2021), against closed forms.
+# Sampled at 50-200 Hz the integrals differ from the closed forms by about 2/n in the log.
+
+
+@pytest.mark.parametrize("fs", [50.0, 100.0, 200.0])
+def test_ldlj_of_a_minimum_jerk_movement_is_its_closed_form(fs: float) -> None:
+    """A minimum-jerk movement's speed A/T (30 tau^2 - 60 tau^3 + 30 tau^4) has jerk
+    A/T^3 (60 - 360 tau + 360 tau^2), so integral(jerk^2) = 720 A^2/T^5, v_peak = 1.875 A/T
+    and LDLJ = -ln(720 / 1.875^2) = -ln(204.8), at any sample rate."""
+    assert ldlj(minimum_jerk_speed(1.0, fs), fs) == pytest.approx(-np.log(204.8), abs=0.05)
+
+
+@pytest.mark.parametrize("fs", [50.0, 100.0])
+@pytest.mark.parametrize("jerk", [0.1, 2.0, 20.0])
+def test_ldlj_of_a_constant_jerk_speed_is_its_closed_form(jerk: float, fs: float) -> None:
+    """A speed 1 + c t^2 / 2 over T = 2 s has constant jerk c: LDLJ = -ln(T^4 c^2 / v_peak^2),
+    positive when that is under 1 (a nearly constant speed is smoother than any reach)."""
+    t = np.arange(0, 2.0 + 1e-9, 1 / fs)
+    vpeak = 1 + jerk * 2.0**2 / 2
+    expected = -np.log(2.0**4 * jerk**2 / vpeak**2)
+    assert ldlj(1 + jerk * t**2 / 2, fs) == pytest.approx(expected, abs=0.05)
+
+
+def test_ldlj_needs_three_samples_and_some_jerk() -> None:
+    """Jerk is the second difference of the speed: 3 samples give one (0, 1, 0 at any rate:
+    T = 3/fs, jerk -2 fs^2, LDLJ = -ln(27 * 4)), fewer give NaN; a constant or linearly
+    rising speed has no jerk, so its dimensionless jerk is 0 and its log undefined (NaN)."""
+    assert ldlj(np.array([0.0, 1.0, 0.0]), 30.0) == pytest.approx(-np.log(108.0))
+    assert np.isnan(ldlj(np.array([0.0, 1.0]), 30.0))
+    assert np.isnan(ldlj(np.full(20, 3.0), 30.0))
+    assert np.isnan(ldlj(np.arange(1.0, 21.0), 30.0))
+
+
+@pytest.mark.parametrize("fs", [50.0, 100.0, 200.0])
+@pytest.mark.parametrize(("omega", "dur_s"), [(0.25, 2.0), (3.0, 2.0), (2 * np.pi, 1.5)])
+def test_ldlj_a_of_a_circular_acceleration_is_its_closed_form(
+    omega: float, dur_s: float, fs: float
+) -> None:
+    """An acceleration of constant size turning at omega rad/s, (cos wt, sin wt, 0), has
+    |da/dt| = omega |a|: LDLJ-A = -ln(omega^2 T^2), positive when omega T < 1."""
+    t = np.arange(0, dur_s, 1 / fs)
+    a = np.column_stack([np.cos(omega * t), np.sin(omega * t), np.zeros(t.size)])
+    assert ldlj_a(a, fs) == pytest.approx(-np.log((omega * dur_s) ** 2), abs=0.05)
+
+
+@pytest.mark.parametrize("fs", [50.0, 100.0])
+def test_ldlj_a_of_one_axis_is_its_closed_form(fs: float) -> None:
+    """A one-axis acceleration (shape (n,)) A sin(2 pi f t) over whole periods:
+    integral(|da/dt|^2) = (2 pi f A)^2 T / 2, so LDLJ-A = -ln(2 pi^2 f^2 T^2)."""
+    t = np.arange(0, 2.0, 1 / fs)
+    expected = -np.log(2 * np.pi**2 * 1.0**2 * 2.0**2)
+    assert ldlj_a(3.0 * np.sin(2 * np.pi * t), fs) == pytest.approx(expected, abs=0.05)
+
+
+def test_ldlj_a_needs_three_samples_and_some_jerk() -> None:
+    """3 samples are enough (0, 1, 0: T = 3/fs, integral(|da/dt|^2) = 2 fs, LDLJ-A = -ln 6),
+    fewer give NaN; a constant acceleration has no jerk: NaN."""
+    assert ldlj_a(np.array([0.0, 1.0, 0.0]), 30.0) == pytest.approx(-np.log(6.0))
+    assert np.isnan(ldlj_a(np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]), 30.0))
+    assert np.isnan(ldlj_a(np.tile([0.5, -1.0, 2.0], (20, 1)), 30.0))
+
+
+@pytest.mark.parametrize(("dur_s", "fs", "amplitude"), [(1.0, 100.0, 1.0), (2.5, 30.0, 40.0)])
+def test_minimum_jerk_speed_covers_the_amplitude_in_the_duration(
+    dur_s: float, fs: float, amplitude: float
+) -> None:
+    """The minimum-jerk speed profile (Flash & Hogan 1985) samples [0, T] at fs, both ends
+    included; it travels the amplitude (1 by default) and peaks at 1.875 A/T mid-way."""
+    v = minimum_jerk_speed(dur_s, fs, amplitude)
+    assert v.size == round(dur_s * fs) + 1
+    assert np.trapezoid(v, dx=1 / fs) == pytest.approx(amplitude, rel=1e-3)
+    assert v.max() == pytest.approx(1.875 * amplitude / dur_s, rel=1e-3)
+    if amplitude == 1.0:
+        assert np.array_equal(minimum_jerk_speed(dur_s, fs), v)
+
+
+def test_minimum_jerk_speed_has_at_least_its_two_ends() -> None:
+    """A duration of one sample period or less still gives the two ends (both at rest)."""
+    assert np.array_equal(minimum_jerk_speed(0.01, 100.0), [0.0, 0.0])
+    assert np.array_equal(minimum_jerk_speed(0.001, 100.0), [0.0, 0.0])
