@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.signal import find_peaks
 
 from openrehab.motion.metrics import (
     count_velocity_peaks,
@@ -309,3 +310,57 @@ def test_minimum_jerk_speed_has_at_least_its_two_ends() -> None:
     """A duration of one sample period or less still gives the two ends (both at rest)."""
     assert np.array_equal(minimum_jerk_speed(0.01, 100.0), [0.0, 0.0])
     assert np.array_equal(minimum_jerk_speed(0.001, 100.0), [0.0, 0.0])
+
+
+def _topographic_peak_count(v: np.ndarray, rel_height: float, rel_prominence: float) -> int:
+    """Sub-movements as topographic peaks (scipy.signal.find_peaks): local maxima (a flat top
+    once) of the profile padded with a zero at each end, at least rel_height x the maximum
+    high and rel_prominence x the maximum prominent."""
+    if v.size == 0 or not v.max() > 0:
+        return 0
+    padded = np.concatenate(([0.0], v, [0.0]))
+    peaks, _ = find_peaks(padded, height=rel_height * v.max(), prominence=rel_prominence * v.max())
+    return int(peaks.size)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    v=st.lists(st.sampled_from([0.0, 1.0, 5.0, 9.0, 10.0, 30.0, 60.0, 95.0, 100.0]), max_size=14)
+    | st.lists(st.floats(min_value=0.0, max_value=100.0), max_size=40),
+    thresholds=st.sampled_from([(0.1, 0.05), (0.3, 0.2), (0.05, 0.01)]),
+)
+def test_velocity_peaks_are_the_topographic_peaks(
+    v: list[float], thresholds: tuple[float, float]
+) -> None:
+    """The number of sub-movements is the number of topographic peaks of the speed (edges
+    at zero, plateaus once) of at least 10 % of the peak speed and 5 % of it prominent, or
+    the thresholds given; short and all-zero profiles included."""
+    speed = np.array(v, dtype=float)
+    assert count_velocity_peaks(speed, *thresholds) == _topographic_peak_count(speed, *thresholds)
+    if thresholds == (0.1, 0.05):
+        assert count_velocity_peaks(speed) == _topographic_peak_count(speed, *thresholds)
+
+
+@pytest.mark.parametrize(
+    ("speed", "peaks"),
+    [
+        ([0, 50, 100, 50, 0, 5, 10, 5, 0], 2),  # a second movement at 10 % of the peak
+        ([0, 50, 100, 50, 0, 5, 9.99, 5, 0], 1),  # just under 10 %
+        ([0, 100, 75, 80, 0], 2),  # the lower peak 5 % of the peak above the dip
+        ([0, 80, 75.01, 100, 0], 1),  # just under 5 %
+        ([0, 100, 75, 80, 75, 90, 0], 3),  # three peaks, each 5 % above its dips
+        ([0, 100, 75, 80, 75.01, 90, 0], 2),  # the middle one just under 5 %
+        ([0, 100, 100, 100, 0], 1),  # a plateau is one peak
+        ([0, 100, 99, 100, 0], 2),  # two equal peaks are both prominent
+        ([100, 60, 20, 0], 1),  # a rep cut by its window while fast
+        ([0, 20, 100], 1),
+        ([7.0], 1),
+        ([0.0, 3.0], 1),
+        ([0.0, 0.0], 0),
+        ([], 0),
+    ],
+)
+def test_velocity_peak_thresholds_at_their_boundaries(speed: list[float], peaks: int) -> None:
+    """A sub-movement counts from exactly 10 % of the peak speed, and when it stands at
+    least 5 % of the peak speed above the dip separating it from a higher peak."""
+    assert count_velocity_peaks(np.array(speed, dtype=float)) == peaks
