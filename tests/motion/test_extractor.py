@@ -1,0 +1,208 @@
+"""What ``build_extractor`` chooses for each recording kind and signal: the channels, their
+unit (degrees, metres, torso lengths, m/s^2), the smallest rep amplitude, and the clear error
+when the recording lacks the sensor the signal needs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openrehab.motion.features import HAND_FLOOR, UNIT_FLOOR, build_extractor, nan_to_skip
+from openrehab.motion.recordings import (
+    LANDMARK_CHANNELS,
+    POSE_CHANNELS,
+    Recording,
+    RecordingError,
+)
+from openrehab.motion.signals import SignalSpec
+
+IMU = ("t", "ax", "ay", "az", "gx", "gy", "gz")
+SKELETON = tuple(
+    f"{j}_{a}"
+    for j in (
+        "waist",
+        "head",
+        *(f"{s}_{p}" for s in ("left", "right") for p in ("shoulder", "elbow", "wrist", "hip")),
+    )
+    for a in "xyz"
+)
+
+
+def _spec(text: str) -> SignalSpec:
+    return SignalSpec.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("signal", "unit", "floor"),
+    [
+        ("elbow_flexion", "deg", UNIT_FLOOR["deg"]),
+        ("reach_distance", "norm", UNIT_FLOOR["norm"]),  # image distances: torso lengths
+        ("scapular_retraction", "norm", UNIT_FLOOR["norm"]),
+        ("finger_flexion", "deg", HAND_FLOOR["deg"]),  # small finger joints: jitter floor
+        ("finger_extension", "deg", HAND_FLOOR["deg"]),
+        ("pinch_aperture", "norm", HAND_FLOOR["norm"]),
+        ("wrist_deviation", "deg", UNIT_FLOOR["deg"]),  # long segments: the unit floor
+    ],
+)
+def test_landmark_signals_units_and_smallest_reps(signal: str, unit: str, floor: float) -> None:
+    """A named landmark signal reports in its unit (image distances in torso lengths,
+    "norm") and counts reps from that unit's floor; finger angles and hand distances from the
+    hand floors (finger landmark jitter), wrist deviation from the degree floor."""
+    ex = build_extractor((LANDMARK_CHANNELS, "pose", 1.5), _spec(f"{signal}:left"))
+    assert (ex.unit, ex.min_amplitude, ex.n_out, ex.label) == (unit, floor, 1, f"{signal}:left")
+
+
+def test_skeleton_distances_are_in_metres() -> None:
+    """A skeleton (Kinect, metres) reports distances in metres with the metre floor."""
+    ex = build_extractor((SKELETON, "skeleton", 1.0), _spec("reach_distance:right"))
+    assert (ex.unit, ex.min_amplitude) == ("m", UNIT_FLOOR["m"])
+
+
+@pytest.mark.parametrize(
+    ("signal", "averaged"),
+    [("elbow_flexion", True), ("finger_flexion", True), ("reach_distance", False)],
+)
+def test_both_sides_without_a_side(signal: str, averaged: bool) -> None:
+    """Without a side a sided signal gives both sides, left then right; angles and hand
+    signals are averaged (a side out of view follows the other), body distances are not."""
+    ex = build_extractor((LANDMARK_CHANNELS, "pose", 1.5), _spec(signal))
+    assert (ex.n_out, ex.label, ex.average_sides) == (2, signal, averaged)
+    left = build_extractor((LANDMARK_CHANNELS, "pose", 1.5), _spec(f"{signal}:left"))
+    right = build_extractor((LANDMARK_CHANNELS, "pose", 1.5), _spec(f"{signal}:right"))
+    rows = np.random.default_rng(0).uniform(0.2, 0.8, (5, len(LANDMARK_CHANNELS)))
+    both = ex.rows(rows)
+    np.testing.assert_allclose(both[:, 0], left.rows(rows)[:, 0])
+    np.testing.assert_allclose(both[:, 1], right.rows(rows)[:, 0])
+
+
+def test_a_goniometer_column_is_the_signal() -> None:
+    """An "angle" recording (a goniometer) is counted from its column, in degrees, for the
+    automatic choice and for any signal in degrees."""
+    rows = np.array([[0.0, 12.5], [0.1, 40.0]])
+    for text, label in (("auto", "angle"), ("knee_extension:left", "knee_extension:left")):
+        ex = build_extractor((("t", "angle"), "angle", 1.0), _spec(text))
+        assert (ex.label, ex.unit, ex.n_out, ex.min_amplitude) == (
+            label,
+            "deg",
+            1,
+            UNIT_FLOOR["deg"],
+        )
+        np.testing.assert_array_equal(ex.rows(rows), [[12.5], [40.0]])
+
+
+@pytest.mark.parametrize("signal", ["forearm_rotation", "toe_curl"])
+def test_gyroscope_signals_are_in_degrees(signal: str) -> None:
+    """A gyroscope reads rad/s; the rotation signals turn it into deg/s once, from the gx,
+    gy, gz columns, and keep the accelerometer and gyroscope columns for LDLJ-A."""
+    ex = build_extractor((IMU, "imu", 1.0), _spec(signal))
+    rows = np.array([[0.0, 0.1, 0.2, 9.8, np.pi, -np.pi / 2, 0.5]])
+    np.testing.assert_allclose(ex.rows(rows), [[180.0, -90.0, np.degrees(0.5)]])
+    assert (ex.unit, ex.n_out, ex.accel_idx, ex.gyro_idx) == ("deg", 3, (1, 2, 3), (4, 5, 6))
+    assert (ex.min_amplitude, ex.repetitive_only) == (UNIT_FLOOR["deg"], False)
+    with pytest.raises(RecordingError, match="needs a gyroscope"):
+        build_extractor((IMU[:4], "imu", 1.0), _spec(signal))
+
+
+@pytest.mark.parametrize(("text", "label"), [("auto", "imu_auto"), ("imu_auto", "imu_auto")])
+def test_imu_automatic_mode_counts_the_accelerometer(text: str, label: str) -> None:
+    """IMU automatic mode counts the accelerometer (m/s^2) and only repetitive movement."""
+    ex = build_extractor((IMU, "imu", 1.0), _spec(text))
+    rows = np.array([[0.0, 0.1, 0.2, 9.8, 1.0, 2.0, 3.0]])
+    np.testing.assert_array_equal(ex.rows(rows), [[0.1, 0.2, 9.8]])
+    assert (ex.label, ex.unit, ex.n_out, ex.repetitive_only) == (label, "m/s^2", 3, True)
+    assert (ex.min_amplitude, ex.accel_idx, ex.gyro_idx) == (
+        UNIT_FLOOR["m/s^2"],
+        (1, 2, 3),
+        (4, 5, 6),
+    )
+
+
+def test_an_imu_on_the_limb_counts_a_body_signal_from_its_own_movement() -> None:
+    """A body-pose signal from an IMU worn on the moving segment is counted in IMU
+    automatic mode, labelled with the signal; hand signals are not (fingers hardly move a
+    wrist-worn sensor)."""
+    ex = build_extractor((IMU[:4], "imu", 1.0), _spec("elbow_flexion:left"))
+    assert (ex.label, ex.unit, ex.gyro_idx) == ("imu_auto:elbow_flexion:left", "m/s^2", ())
+    with pytest.raises(RecordingError, match=r"needs MediaPipe Hand landmarks .*an imu recording"):
+        build_extractor((IMU, "imu", 1.0), _spec("finger_flexion"))
+
+
+def test_generic_channels_are_all_counted_in_automatic_mode() -> None:
+    """A recording of other numeric channels is counted from all of them (automatic mode
+    only, no floor); a named signal cannot be computed from them."""
+    ex = build_extractor((("a", "b"), "generic", 1.0), _spec("auto"))
+    assert (ex.label, ex.unit, ex.n_out, ex.min_amplitude) == ("auto:channels", "norm", 2, 0.0)
+    np.testing.assert_array_equal(ex.rows(np.array([[1, 2]])), [[1.0, 2.0]])
+    with pytest.raises(RecordingError, match="'wrist_path' cannot be computed from channels a, b"):
+        build_extractor((("a", "b"), "generic", 1.0), _spec("wrist_path"))
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "message"),
+    [
+        ("imu_auto", "pose", "signal 'imu_auto' needs an IMU recording"),
+        ("forearm_rotation", "pose", "needs an IMU \\(ax, ay, az, gx, gy, gz\\); this is a pose"),
+        ("finger_flexion", "pose", "this landmark recording has none"),
+        ("elbow_flexion", "generic", "needs body pose landmarks or a skeleton; this is a generic"),
+        (
+            "knee_extension",
+            "skeleton",
+            "needs joint\\(s\\) left_ankle, left_knee, right_ankle, right_knee which this skeleton",
+        ),
+    ],
+)
+def test_a_signal_without_its_sensor_is_a_clear_error(spec: str, kind: str, message: str) -> None:
+    """A signal whose sensor or joints the recording lacks is refused with a message that
+    names what is missing (and the file), rather than counting garbage."""
+    channels = {"pose": POSE_CHANNELS, "generic": ("a",), "skeleton": SKELETON}[kind]
+    rec = Recording(np.zeros(2), np.zeros((2, len(channels))), channels, kind, path="s.csv")  # type: ignore[arg-type]
+    with pytest.raises(RecordingError, match=message) as err:
+        build_extractor(rec, _spec(spec))
+    assert str(err.value).startswith("s.csv: ")
+
+
+@pytest.mark.parametrize(
+    ("kind", "unit", "floor"), [("pose", "norm", 0.04), ("skeleton", "m", 0.04)]
+)
+def test_wrist_path_is_the_wrists_relative_to_the_hips(kind: str, unit: str, floor: float) -> None:
+    """The wrist path is each wrist's position relative to the hip midpoint (image
+    landmarks: aspect-corrected, y up; skeletons: the waist), both wrists without a side."""
+    channels = POSE_CHANNELS if kind == "pose" else SKELETON
+    rows = np.random.default_rng(1).uniform(0.1, 0.9, (4, len(channels)))
+    ex = build_extractor((channels, kind, 2.0), _spec("wrist_path"))
+    one = build_extractor((channels, kind, 2.0), _spec("wrist_path:left"))
+    assert (ex.unit, ex.min_amplitude, ex.n_out) == (unit, floor, 2 * one.n_out)
+    idx = {c: i for i, c in enumerate(channels)}
+    dims = "xy" if kind == "pose" else "xyz"
+    scale = np.array([2.0, -1.0]) if kind == "pose" else np.ones(3)
+
+    def at(joint: str) -> np.ndarray:
+        return rows[:, [idx[f"{joint}_{a}"] for a in dims]] * scale
+
+    centre = (at("left_hip") + at("right_hip")) / 2 if kind == "pose" else at("waist")
+    expected = np.concatenate([at("left_wrist") - centre, at("right_wrist") - centre], axis=1)
+    np.testing.assert_allclose(ex.rows(rows), expected)
+    np.testing.assert_allclose(one.rows(rows), expected[:, : one.n_out])
+
+
+def test_automatic_body_mode_weights_noise_and_doubles_the_floor() -> None:
+    """Automatic mode on body landmarks counts every joint relative to the hips, weighting
+    channels by their tracking noise, with twice the unit floor (whole-body noise)."""
+    ex = build_extractor((POSE_CHANNELS, "pose", 1.5), _spec("auto"))
+    assert (ex.label, ex.unit, ex.min_amplitude, ex.noise_weighted) == (
+        "auto:body",
+        "norm",
+        2 * UNIT_FLOOR["norm"],
+        True,
+    )
+    sk = build_extractor((SKELETON, "skeleton", 1.0), _spec("auto"))
+    assert (sk.unit, sk.min_amplitude, sk.n_out) == (
+        "m",
+        2 * UNIT_FLOOR["m"],
+        3 * (len(SKELETON) // 3 - 1),
+    )
+
+
+def test_a_row_with_any_missing_channel_is_skipped() -> None:
+    assert nan_to_skip(np.array([1.0, np.nan]))
+    assert not nan_to_skip(np.array([1.0, 2.0]))
