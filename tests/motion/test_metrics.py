@@ -354,6 +354,8 @@ def test_velocity_peaks_are_the_topographic_peaks(
         ([0, 100, 99, 100, 0], 2),  # two equal peaks are both prominent
         ([100, 60, 20, 0], 1),  # a rep cut by its window while fast
         ([0, 20, 100], 1),
+        ([100, 0, 100], 2),  # three samples: two edge peaks
+        ([0, 100, 0], 1),
         ([7.0], 1),
         ([0.0, 3.0], 1),
         ([0.0, 0.0], 0),

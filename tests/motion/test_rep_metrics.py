@@ -129,3 +129,38 @@ def test_json_values_are_rounded_to_4_decimals() -> None:
     assert d["peak_velocity"] is None and d["confidence"] is None
     assert (d["velocity_peaks"], d["rom_unit"], d["too_fast"]) == (2, "deg", True)
     assert m.to_dict(digits=2)["start_s"] == 1.23
+
+
+def test_ldlj_a_of_a_rep_ignores_gravity() -> None:
+    """With an accelerometer the rep's smoothness is LDLJ-A (``ldlj_kind`` "accel") of the
+    acceleration with its mean over the rep removed: gravity, in whatever direction the
+    sensor holds it, does not change it. Without one it is LDLJ of the speed ("velocity")."""
+    t = np.arange(0.0, 2.0, 1 / FS)
+    move = np.column_stack([np.cos(3 * t), np.sin(3 * t), 0.5 * np.sin(5 * t)])
+    expected = ldlj_a(move - move.mean(axis=0), FS)
+    x = 20.0 * (1 - np.cos(np.pi * t))
+    for gravity in ((0.0, 0.0, 0.0), (0.0, 0.0, 9.81), (3.0, -6.0, 7.0)):
+        m = rep_metrics(
+            t, x, FS, unit="deg", start_s=0.0, end_s=2.0, peak_s=1.0, accel=move + gravity
+        )
+        assert (m.ldlj, m.ldlj_kind) == (pytest.approx(expected, abs=1e-9), "accel")
+    plain = rep_metrics(t, x, FS, unit="deg", start_s=0.0, end_s=2.0, peak_s=1.0)
+    assert plain.ldlj_kind == "velocity"
+    assert plain.ldlj == pytest.approx(ldlj(np.abs(np.gradient(x, t)), FS))
+
+
+def test_a_stretch_exactly_at_the_limit_is_not_too_fast() -> None:
+    """``too_fast`` means faster than the limit: a stretch whose sustained speed equals the
+    limit is within it, one at the limit minus the smallest step is over it."""
+    t = np.arange(0.0, 4.0, 1 / FS)
+    x = 12.0 * t + np.sin(2 * t)
+
+    def at(limit: float) -> RepMetrics:
+        return rep_metrics(
+            t, x, FS, unit="deg", start_s=0.0, end_s=4.0, peak_s=4.0, max_velocity=limit
+        )
+
+    speed = at(15.0).stretch_velocity
+    assert not at(speed).too_fast
+    assert at(math.nextafter(speed, 0.0)).too_fast
+    assert at(math.nextafter(speed, 0.0)).stretch_velocity == speed
