@@ -119,6 +119,15 @@ def test_sparc_matches_the_published_definition(
     )
 
 
+@pytest.mark.parametrize("speed", [[0.0, 1.0, 0.0], [2.0, 5.0, 1.0], [1.0, 2.0, 3.0, 0.5]])
+def test_sparc_is_defined_from_three_samples(speed: list[float]) -> None:
+    """SPARC needs 3 samples (fewer, or a profile at rest, is NaN); from 3 on it is the
+    published definition."""
+    v = np.array(speed)
+    assert sparc(v, 30.0) == pytest.approx(_sparc_reference(v, 30.0), rel=1e-9)
+    assert np.isnan(sparc(v[:2], 30.0))
+
+
 def test_ldlj_gaussian_oracle() -> None:
     assert ldlj(gaussian_speed(), 100.0) == pytest.approx(-5.81636, abs=1e-5)
 
