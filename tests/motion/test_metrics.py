@@ -128,6 +128,16 @@ def test_sparc_is_defined_from_three_samples(speed: list[float]) -> None:
     assert np.isnan(sparc(v[:2], 30.0))
 
 
+@pytest.mark.parametrize("fs", [50.0, 100.0])
+def test_sparc_of_a_signed_velocity_matches_the_definition(fs: float) -> None:
+    """SPARC of a signed profile (a velocity out and back, mean near 0) normalises by the
+    spectrum's maximum wherever it lies, as published, not by its 0 Hz bin (which is the
+    maximum only for a non-negative speed)."""
+    t = np.arange(0, 2.0, 1 / fs)
+    v = np.sin(2 * np.pi * t / 2.0) * np.exp(-(((t - 1.0) / 0.6) ** 2))
+    assert sparc(v, fs) == pytest.approx(_sparc_reference(v, fs), rel=1e-9)
+
+
 def test_ldlj_gaussian_oracle() -> None:
     assert ldlj(gaussian_speed(), 100.0) == pytest.approx(-5.81636, abs=1e-5)
 
