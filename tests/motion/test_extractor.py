@@ -7,9 +7,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from openrehab.motion.features import HAND_FLOOR, UNIT_FLOOR, build_extractor, nan_to_skip
+from openrehab.motion.features import (
+    HAND_FLOOR,
+    UNIT_FLOOR,
+    build_extractor,
+    nan_to_skip,
+    periodic_body_features,
+)
 from openrehab.motion.recordings import (
     LANDMARK_CHANNELS,
+    MEDIAPIPE_LANDMARKS,
     POSE_CHANNELS,
     Recording,
     RecordingError,
@@ -206,3 +213,80 @@ def test_automatic_body_mode_weights_noise_and_doubles_the_floor() -> None:
 def test_a_row_with_any_missing_channel_is_skipped() -> None:
     assert nan_to_skip(np.array([1.0, np.nan]))
     assert not nan_to_skip(np.array([1.0, 2.0]))
+
+
+FACE_DETAILS = ("left_eye", "right_eye", "mouth", "left_ear", "right_ear")
+
+
+def _image_xy(rows: np.ndarray, joint: str, aspect: float) -> np.ndarray:
+    """A landmark's image position in image heights, x aspect-corrected, y up."""
+    i = POSE_CHANNELS.index(f"{joint}_x")
+    return rows[:, [i, i + 1]] * np.array([aspect, -1.0])
+
+
+def test_automatic_body_channels_are_the_joints_relative_to_the_hips() -> None:
+    """Automatic mode on landmarks: every body joint but the hips and the face details
+    (eyes, ears, mouth: they move with the head), relative to the hip midpoint (whole-body
+    translation and camera drift removed) and divided by the torso length (shoulder
+    midpoint to hip midpoint: the person's distance from the camera removed)."""
+    aspect = 1.5
+    rows = np.random.default_rng(2).uniform(0.1, 0.9, (6, len(POSE_CHANNELS)))
+    ex = build_extractor((POSE_CHANNELS, "pose", aspect), _spec("auto"))
+    joints = [
+        n
+        for n in MEDIAPIPE_LANDMARKS
+        if n not in ("left_hip", "right_hip") and not n.startswith(FACE_DETAILS)
+    ]
+    hips = (_image_xy(rows, "left_hip", aspect) + _image_xy(rows, "right_hip", aspect)) / 2
+    shoulders = (
+        _image_xy(rows, "left_shoulder", aspect) + _image_xy(rows, "right_shoulder", aspect)
+    ) / 2
+    torso = np.linalg.norm(shoulders - hips, axis=1)[:, None]
+    expected = np.concatenate([(_image_xy(rows, j, aspect) - hips) / torso for j in joints], axis=1)
+    assert ex.n_out == 2 * len(joints) == 2 * 21
+    np.testing.assert_allclose(ex.rows(rows), expected)
+
+
+def test_automatic_skeleton_channels_are_the_joints_relative_to_the_waist() -> None:
+    """Automatic mode on a skeleton: every joint but the waist, in metres from the waist."""
+    rows = np.random.default_rng(3).uniform(-1.0, 1.0, (5, len(SKELETON)))
+    ex = build_extractor((SKELETON, "skeleton", 1.0), _spec("auto"))
+    joints = sorted({c[:-2] for c in SKELETON} - {"waist"})
+    expected = np.concatenate(
+        [rows[:, [SKELETON.index(f"{j}_{a}") for a in "xyz"]] - rows[:, :3] for j in joints],
+        axis=1,
+    )
+    np.testing.assert_allclose(ex.rows(rows), expected)
+
+
+@pytest.mark.parametrize("kind", ["pose", "skeleton"])
+def test_periodic_features_are_the_limbs_relative_to_the_hips(kind: str) -> None:
+    """The period-based counter reads the head (nose or the skeleton's head) and the
+    limbs' middles and ends relative to the hips, as automatic mode does."""
+    joints = [
+        "nose",
+        *(
+            f"{s}_{j}"
+            for j in ("shoulder", "elbow", "wrist", "knee", "ankle")
+            for s in ("left", "right")
+        ),
+    ]
+    if kind == "pose":
+        rows = np.random.default_rng(4).uniform(0.1, 0.9, (5, len(POSE_CHANNELS)))
+        f, n = periodic_body_features(POSE_CHANNELS, "pose", 1.5)  # type: ignore[misc]
+        hips = (_image_xy(rows, "left_hip", 1.5) + _image_xy(rows, "right_hip", 1.5)) / 2
+        shoulders = (
+            _image_xy(rows, "left_shoulder", 1.5) + _image_xy(rows, "right_shoulder", 1.5)
+        ) / 2
+        torso = np.linalg.norm(shoulders - hips, axis=1)[:, None]
+        expected = np.concatenate([(_image_xy(rows, j, 1.5) - hips) / torso for j in joints], 1)
+    else:
+        names = ("waist", "head", *(j for j in joints if j != "nose"))
+        channels = tuple(f"{j}_{a}" for j in names for a in "xyz")
+        rows = np.random.default_rng(5).uniform(-1.0, 1.0, (5, len(channels)))
+        f, n = periodic_body_features(channels, "skeleton", 1.0)  # type: ignore[misc]
+        at = {j: rows[:, 3 * k : 3 * k + 3] for k, j in enumerate(names)}
+        expected = np.concatenate([at[j] - at["waist"] for j in ("head", *joints[1:])], 1)
+        assert periodic_body_features(channels[3:], "skeleton", 1.0) is None  # no waist
+    assert n == expected.shape[1]
+    np.testing.assert_allclose(f(rows), expected)
