@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -136,6 +138,40 @@ def test_sparc_of_a_signed_velocity_matches_the_definition(fs: float) -> None:
     t = np.arange(0, 2.0, 1 / fs)
     v = np.sin(2 * np.pi * t / 2.0) * np.exp(-(((t - 1.0) / 0.6) ** 2))
     assert sparc(v, fs) == pytest.approx(_sparc_reference(v, fs), rel=1e-9)
+
+
+def _tone(freq_hz: float, rel_magnitude: float) -> np.ndarray:
+    """One second at 64 Hz (64 samples: no zero padding at padlevel 0, 1 Hz bins): a
+    constant speed plus a tone at ``freq_hz`` whose normalised spectral magnitude is
+    ``rel_magnitude``; every other bin is 0."""
+    k = np.arange(64)
+    return 1.0 + 2 * rel_magnitude * np.cos(2 * np.pi * freq_hz * k / 64)
+
+
+def test_sparc_arc_includes_the_cut_off_frequency() -> None:
+    """The spectrum is read up to and including fc (10 Hz): a tone exactly at 10 Hz makes the
+    arc (SPARC < 0, the published value), one at 11 Hz is ignored, and a spectrum with a
+    single frequency left (a constant speed) has an arc of length 0: SPARC 0."""
+    at_fc = _tone(10.0, 0.2)
+    assert sparc(at_fc, 64.0, padlevel=0) == pytest.approx(
+        _sparc_reference(at_fc, 64.0, padlevel=0), rel=1e-9
+    )
+    assert sparc(at_fc, 64.0, padlevel=0) < -1.0
+    assert sparc(_tone(11.0, 0.2), 64.0, padlevel=0) == 0.0
+    assert sparc(np.ones(64), 64.0, padlevel=0) == 0.0
+
+
+def test_sparc_arc_includes_magnitudes_at_the_threshold() -> None:
+    """A frequency whose normalised magnitude equals amp_th exactly extends the arc; just
+    above the threshold it does not (and the arc is a single point: SPARC 0)."""
+    v = _tone(4.0, 0.05)
+    spec = np.abs(np.fft.rfft(v, 64))
+    at = float(spec[4] / spec[0])  # 0.05 up to rounding, as sparc computes it
+    assert sparc(v, 64.0, padlevel=0, amp_th=at) == pytest.approx(
+        _sparc_reference(v, 64.0, padlevel=0, amp_th=at), rel=1e-9
+    )
+    assert sparc(v, 64.0, padlevel=0, amp_th=at) < -1.0
+    assert sparc(v, 64.0, padlevel=0, amp_th=math.nextafter(at, 1.0)) == 0.0
 
 
 def test_ldlj_gaussian_oracle() -> None:
