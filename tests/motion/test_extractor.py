@@ -290,3 +290,15 @@ def test_periodic_features_are_the_limbs_relative_to_the_hips(kind: str) -> None
         assert periodic_body_features(channels[3:], "skeleton", 1.0) is None  # no waist
     assert n == expected.shape[1]
     np.testing.assert_allclose(f(rows), expected)
+
+
+def test_a_skeleton_without_a_waist_is_centred_on_its_first_joint() -> None:
+    """Automatic mode on a skeleton without a waist joint: the joints relative to the first
+    joint by name (which is left out), still in metres."""
+    channels = SKELETON[3:]  # no waist
+    rows = np.random.default_rng(6).uniform(-1.0, 1.0, (5, len(channels)))
+    ex = build_extractor((channels, "skeleton", 1.0), _spec("auto"))
+    names = sorted({c[:-2] for c in channels})
+    at = {j: rows[:, [channels.index(f"{j}_{a}") for a in "xyz"]] for j in names}
+    expected = np.concatenate([at[j] - at[names[0]] for j in names[1:]], axis=1)
+    np.testing.assert_allclose(ex.rows(rows), expected)

@@ -13,12 +13,18 @@ computed here from the true coordinates, in the plane the signal's definition na
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 
-from openrehab.motion.features import MIN_VISIBILITY, build_extractor
-from openrehab.motion.recordings import MEDIAPIPE_LANDMARKS, POSE_CHANNELS
+from openrehab.motion.features import MIN_PALM_FACING, MIN_VISIBILITY, build_extractor
+from openrehab.motion.recordings import (
+    LANDMARK_CHANNELS,
+    MEDIAPIPE_LANDMARKS,
+    POSE_CHANNELS,
+    hand_channel,
+)
 from openrehab.motion.signals import SignalSpec
 
 ASPECT = 16 / 9
@@ -287,13 +293,86 @@ def test_shoulder_external_rotation_from_the_image_is_the_forearm_against_the_tr
     assert got == pytest.approx(expected, abs=1e-6)
 
 
-def test_a_landmark_under_the_visibility_threshold_is_missing() -> None:
+@pytest.mark.parametrize(("signal", "side"), [("elbow_flexion", "left"), ("trunk_rotation", None)])
+def test_a_landmark_under_the_visibility_threshold_is_missing(
+    signal: str, side: str | None
+) -> None:
     """A landmark MediaPipe sees with visibility under MIN_VISIBILITY (0.3) is not used: the
-    signal is NaN (the engine skips the row); at exactly the threshold it is used."""
+    signal is NaN (the engine skips the row); at exactly the threshold it is used. Image
+    positions and depths (trunk rotation) alike."""
     body = _bodies()
-    ex = build_extractor(
-        (POSE_CHANNELS, "pose", ASPECT), SignalSpec(signal="elbow_flexion", side="left")
-    )
+    ex = build_extractor((POSE_CHANNELS, "pose", ASPECT), SignalSpec(signal=signal, side=side))
     assert np.isnan(ex.rows(_pose_rows(body, math.nextafter(MIN_VISIBILITY, 0)))).all()
-    expected = _expected("elbow_flexion", "left", body, "pose")
-    assert ex.rows(_pose_rows(body, MIN_VISIBILITY))[:, 0] == pytest.approx(expected)
+    assert np.isfinite(ex.rows(_pose_rows(body, MIN_VISIBILITY))).all()
+    assert ex.rows(_pose_rows(body, MIN_VISIBILITY))[:, 0] == pytest.approx(
+        _signal("pose", signal, side, body)
+    )
+    if signal == "elbow_flexion":
+        expected = _expected(signal, "left", body, "pose")
+        assert ex.rows(_pose_rows(body, MIN_VISIBILITY))[:, 0] == pytest.approx(expected)
+
+
+def _hand_row(
+    points: dict[str, tuple[float, float, float]], elbow: tuple[float, float]
+) -> np.ndarray:
+    """A landmark row (pose and hands, square image) with the right hand's landmarks given
+    in MediaPipe's coordinates (x right, y down, z on the scale of x) and the pose's right
+    elbow at ``elbow``; the other landmarks at 0."""
+    row = np.zeros(len(LANDMARK_CHANNELS))
+    row[[POSE_CHANNELS.index(f"{n}_v") for n in MEDIAPIPE_LANDMARKS]] = 0.99
+    row[POSE_CHANNELS.index("right_elbow_x")] = elbow[0]
+    row[POSE_CHANNELS.index("right_elbow_y")] = elbow[1]
+    for name, xyz in points.items():
+        for axis, value in zip("xyz", xyz, strict=True):
+            row[LANDMARK_CHANNELS.index(hand_channel("right", name, axis))] = value
+    return row[None, :]
+
+
+def _hand_signal(signal: str, row: np.ndarray) -> float:
+    ex = build_extractor((LANDMARK_CHANNELS, "pose", 1.0), SignalSpec(signal=signal, side="right"))
+    return float(ex.rows(row)[0, 0])
+
+
+@pytest.mark.parametrize(("tilt", "measured"), [(math.sqrt(24.0), True), (5.0, False)])
+def test_wrist_deviation_needs_the_palm_facing_the_camera_at_least_cos_0_2(
+    tilt: float, measured: bool
+) -> None:
+    """Wrist deviation is measured while the palm's normal makes |cos| >= MIN_PALM_FACING
+    (0.2) with the viewing axis; nearer edge-on the deviation turns in depth and is NaN.
+    Palm spanned by wrist -> index MCP (0, 1, 0) and wrist -> little-finger MCP
+    (-1, 0, tilt) (y up): normal (tilt, 0, 1) / sqrt(tilt^2 + 1), cos exactly 1/5 for
+    tilt = sqrt(24), 1/sqrt(26) for tilt = 5."""
+    assert MIN_PALM_FACING == 0.2
+    row = _hand_row(
+        {
+            "wrist": (0.0, 0.0, 0.0),
+            "index_mcp": (0.0, -1.0, 0.0),
+            "pinky_mcp": (-1.0, 0.0, tilt),
+            "middle_mcp": (-0.5, -1.0, tilt / 2),
+        },
+        elbow=(0.0, 2.0),
+    )
+    assert math.isfinite(_hand_signal("wrist_deviation", row)) is measured
+
+
+def test_a_collapsed_hand_gives_nan_silently() -> None:
+    """A hand whose landmarks collapse (palm size 0, no palm plane), or a palm seen exactly
+    edge-on, gives NaN, not an infinite distance, and without a numpy warning per frame (30 a
+    second in a live session)."""
+    collapsed = {
+        name: (0.3, 0.4, 0.0) for name in ("wrist", "middle_mcp", "index_mcp", "pinky_mcp")
+    }
+    apart = {**collapsed, "thumb_tip": (0.1, 0.1, 0.0), "index_tip": (0.2, 0.3, 0.0)}
+    together = {**collapsed, "thumb_tip": (0.3, 0.4, 0.0), "index_tip": (0.3, 0.4, 0.0)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert math.isnan(_hand_signal("pinch_aperture", _hand_row(apart, (0.3, 0.9))))
+        assert math.isnan(_hand_signal("pinch_aperture", _hand_row(together, (0.3, 0.9))))
+        assert math.isnan(_hand_signal("wrist_deviation", _hand_row(collapsed, (0.3, 0.9))))
+        edge_on = {  # palm normal (1, 0, 0): across the viewing axis
+            "wrist": (0.0, 0.0, 0.0),
+            "index_mcp": (0.0, -1.0, 0.0),
+            "pinky_mcp": (0.0, 0.0, 1.0),
+            "middle_mcp": (0.0, -1.0, 0.5),
+        }
+        assert math.isnan(_hand_signal("wrist_deviation", _hand_row(edge_on, (0.5, 2.0))))
