@@ -302,3 +302,11 @@ def test_a_skeleton_without_a_waist_is_centred_on_its_first_joint() -> None:
     at = {j: rows[:, [channels.index(f"{j}_{a}") for a in "xyz"]] for j in names}
     expected = np.concatenate([at[j] - at[names[0]] for j in names[1:]], axis=1)
     np.testing.assert_allclose(ex.rows(rows), expected)
+
+
+def test_a_joint_averaged_from_two_landmarks_needs_both() -> None:
+    """MediaPipe's mouth is the midpoint of its two corners: a landmark file with only one
+    corner cannot give the hand-to-mouth distance (a clear error, not half a mouth)."""
+    channels = tuple(c for c in POSE_CHANNELS if not c.startswith("mouth_right"))
+    with pytest.raises(RecordingError, match=r"needs joint\(s\) mouth which this pose"):
+        build_extractor((channels, "pose", 1.0), _spec("hand_to_mouth_distance:left"))
