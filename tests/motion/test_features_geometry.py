@@ -376,3 +376,77 @@ def test_a_collapsed_hand_gives_nan_silently() -> None:
             "middle_mcp": (0.0, -1.0, 0.5),
         }
         assert math.isnan(_hand_signal("wrist_deviation", _hand_row(edge_on, (0.5, 2.0))))
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize(("plane", "raise_deg"), [("abduction", 35.0), ("flexion", 60.0)])
+@pytest.mark.parametrize(
+    ("rotation", "elbow_deg", "fade"),
+    [
+        (-60.0, 90.0, 1.0),
+        (45.0, 90.0, 1.0),
+        (80.0, 50.0, 1.0),
+        (45.0, 27.5, None),
+        (45.0, 15.0, 0.0),
+    ],
+)
+def test_shoulder_external_rotation_about_a_raised_humerus(
+    side: str, plane: str, raise_deg: float, rotation: float, elbow_deg: float, fade: float | None
+) -> None:
+    """The rotation is the forearm's angle about the humerus, measured in the plane
+    perpendicular to it from the body's forward direction towards this side (external +),
+    for an upper arm raised sideways or forwards too. It fades to 0 between 35 and 20 deg
+    of elbow flexion (sin-linear), where the forearm's direction about the humerus is
+    noise. Built in Kinect camera space: x to the person's right, y up, z away from the
+    sensor the person faces (forward = -z)."""
+    up, forward = np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, -1.0])
+    lateral = np.array([1.0, 0.0, 0.0]) if side == "right" else np.array([-1.0, 0.0, 0.0])
+    a = math.radians(raise_deg)
+    humerus = math.cos(a) * -up + math.sin(a) * (lateral if plane == "abduction" else forward)
+    e_fwd = _unit(forward - (forward @ humerus) * humerus)
+    e_lat = _unit(lateral - (lateral @ humerus) * humerus)
+    theta, phi = math.radians(rotation), math.radians(elbow_deg)
+    forearm = math.cos(phi) * humerus + math.sin(phi) * (
+        math.cos(theta) * e_fwd + math.sin(theta) * e_lat
+    )
+    kinect = {
+        "left_shoulder": np.array([-0.2, 0.5, 0.0]),
+        "right_shoulder": np.array([0.2, 0.5, 0.0]),
+        "left_hip": np.array([-0.15, 0.0, 0.0]),
+        "right_hip": np.array([0.15, 0.0, 0.0]),
+    }
+    kinect[f"{side}_elbow"] = kinect[f"{side}_shoulder"] + 0.3 * humerus
+    kinect[f"{side}_wrist"] = kinect[f"{side}_elbow"] + 0.25 * forearm
+    body = _bodies()
+    body.update({k: np.tile(v * [-1.0, 1.0, 1.0], (N, 1)) for k, v in kinect.items()})
+    if fade is None:
+        lo, hi = math.sin(math.radians(20)), math.sin(math.radians(35))
+        fade = (math.sin(phi) - lo) / (hi - lo)
+    got = _signal("skeleton", "shoulder_external_rotation", side, body)
+    assert got == pytest.approx(np.full(N, rotation * fade), abs=1e-6)
+
+
+def test_a_straight_or_folded_limb_has_a_defined_angle_or_none() -> None:
+    """Collinear landmarks read exact angles: a straight arm 0 deg of flexion, a knee folded
+    completely (the ankle back along the thigh) 0 deg (rounding must not push the cosine
+    past +-1 into NaN); a wrist on the elbow has no forearm: NaN, silently."""
+    body = _bodies(4)
+    shoulder, elbow = body["left_shoulder"], body["left_elbow"]
+    for reach in (0.3, 0.7, 1.3, 2.9):
+        body["left_wrist"] = elbow + reach * (elbow - shoulder)
+        flexion = _signal("pose", "elbow_flexion", "left", body)
+        assert flexion == pytest.approx(np.zeros(N), abs=1e-5)
+    hip, knee = body["right_hip"], body["right_knee"]
+    for kind in ("pose", "skeleton"):
+        for fold in (0.3, 0.7, 1.3):  # the ankle folded back along the thigh
+            body["right_ankle"] = knee + fold * (hip - knee)
+            angle = _signal(kind, "knee_extension", "right", body)
+            assert angle == pytest.approx(np.zeros(N), abs=1e-5)
+    body["left_wrist"] = elbow
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(_signal("pose", "elbow_flexion", "left", body)).all()
