@@ -310,3 +310,13 @@ def test_a_joint_averaged_from_two_landmarks_needs_both() -> None:
     channels = tuple(c for c in POSE_CHANNELS if not c.startswith("mouth_right"))
     with pytest.raises(RecordingError, match=r"needs joint\(s\) mouth which this pose"):
         build_extractor((channels, "pose", 1.0), _spec("hand_to_mouth_distance:left"))
+
+
+def test_a_hand_signal_needs_the_hand_landmark_channels() -> None:
+    """Landmark files carry both hands' channels (NaN while a hand is not seen). Channels
+    of one hand only are refused for a hand signal, naming the missing landmarks (the
+    joints of both sides are checked, whichever side is asked), not a KeyError later."""
+    channels = tuple(c for c in LANDMARK_CHANNELS if not c.startswith("right_hand_"))
+    for text in ("finger_flexion", "finger_flexion:left", "finger_flexion:right"):
+        with pytest.raises(RecordingError, match=r"needs joint\(s\) right_hand:index_dip"):
+            build_extractor((channels, "pose", 1.0), _spec(text))
