@@ -147,25 +147,47 @@ def test_generic_channels_are_all_counted_in_automatic_mode() -> None:
 @pytest.mark.parametrize(
     ("spec", "kind", "message"),
     [
-        ("imu_auto", "pose", "signal 'imu_auto' needs an IMU recording"),
-        ("forearm_rotation", "pose", "needs an IMU \\(ax, ay, az, gx, gy, gz\\); this is a pose"),
-        ("finger_flexion", "pose", "this landmark recording has none"),
-        ("elbow_flexion", "generic", "needs body pose landmarks or a skeleton; this is a generic"),
+        ("imu_auto", "pose", "signal 'imu_auto' needs an IMU recording (ax, ay, az)"),
+        (
+            "forearm_rotation",
+            "pose",
+            "signal 'forearm_rotation' needs an IMU (ax, ay, az, gx, gy, gz); this is a pose "
+            "recording",
+        ),
+        (
+            "finger_flexion",
+            "pose",
+            "signal 'finger_flexion' needs MediaPipe Hand landmarks (21 points per hand); this "
+            "landmark recording has none (a 'hands' key per frame, see docs/recordings.md)",
+        ),
+        (
+            "elbow_flexion",
+            "generic",
+            "signal 'elbow_flexion' needs body pose landmarks or a skeleton; this is a generic "
+            "recording",
+        ),
         (
             "knee_extension",
             "skeleton",
-            "needs joint\\(s\\) left_ankle, left_knee, right_ankle, right_knee which this skeleton",
+            "signal 'knee_extension' needs joint(s) left_ankle, left_knee, right_ankle, "
+            "right_knee which this skeleton recording lacks",
         ),
+        ("wrist_path", "generic", "signal 'wrist_path' cannot be computed from channels a..."),
     ],
 )
 def test_a_signal_without_its_sensor_is_a_clear_error(spec: str, kind: str, message: str) -> None:
-    """A signal whose sensor or joints the recording lacks is refused with a message that
-    names what is missing (and the file), rather than counting garbage."""
+    """A signal whose sensor or joints the recording lacks is refused with a one-line
+    message naming the file and what is missing, rather than counting garbage; the same
+    for a recording given as (channels, kind, aspect, path)."""
     channels = {"pose": POSE_CHANNELS, "generic": ("a",), "skeleton": SKELETON}[kind]
     rec = Recording(np.zeros(2), np.zeros((2, len(channels))), channels, kind, path="s.csv")  # type: ignore[arg-type]
-    with pytest.raises(RecordingError, match=message) as err:
-        build_extractor(rec, _spec(spec))
-    assert str(err.value).startswith("s.csv: ")
+    for source in (rec, (channels, kind, 1.0, "s.csv")):
+        with pytest.raises(RecordingError) as err:
+            build_extractor(source, _spec(spec))
+        assert str(err.value) == f"s.csv: {message}"
+    with pytest.raises(RecordingError) as err:
+        build_extractor((channels, kind, 1.0), _spec(spec))
+    assert str(err.value) == f"<stream>: {message}"
 
 
 @pytest.mark.parametrize(
