@@ -57,6 +57,12 @@ def test_landmark_signals_units_and_smallest_reps(signal: str, unit: str, floor:
     hand floors (finger landmark jitter), wrist deviation from the degree floor."""
     ex = build_extractor((LANDMARK_CHANNELS, "pose", 1.5), _spec(f"{signal}:left"))
     assert (ex.unit, ex.min_amplitude, ex.n_out, ex.label) == (unit, floor, 1, f"{signal}:left")
+    assert (ex.kind, ex.average_sides, ex.noise_weighted, ex.repetitive_only) == (
+        "pose",
+        False,
+        False,
+        False,
+    )
 
 
 def test_skeleton_distances_are_in_metres() -> None:
@@ -73,7 +79,8 @@ def test_both_sides_without_a_side(signal: str, averaged: bool) -> None:
     """Without a side a sided signal gives both sides, left then right; angles and hand
     signals are averaged (a side out of view follows the other), body distances are not."""
     ex = build_extractor((LANDMARK_CHANNELS, "pose", 1.5), _spec(signal))
-    assert (ex.n_out, ex.label, ex.average_sides) == (2, signal, averaged)
+    assert (ex.n_out, ex.label, ex.average_sides, ex.kind) == (2, signal, averaged, "pose")
+    assert ex.min_amplitude == (HAND_FLOOR if signal.startswith("finger") else UNIT_FLOOR)[ex.unit]
     left = build_extractor((LANDMARK_CHANNELS, "pose", 1.5), _spec(f"{signal}:left"))
     right = build_extractor((LANDMARK_CHANNELS, "pose", 1.5), _spec(f"{signal}:right"))
     rows = np.random.default_rng(0).uniform(0.2, 0.8, (5, len(LANDMARK_CHANNELS)))
@@ -84,17 +91,21 @@ def test_both_sides_without_a_side(signal: str, averaged: bool) -> None:
 
 def test_a_goniometer_column_is_the_signal() -> None:
     """An "angle" recording (a goniometer) is counted from its column, in degrees, for the
-    automatic choice and for any signal in degrees."""
-    rows = np.array([[0.0, 12.5], [0.1, 40.0]])
+    automatic choice and for any signal in degrees; a distance cannot come from it."""
+    channels = ("t", "angle", "marker")
+    rows = np.array([[0.0, 12.5, 7.0], [0.1, 40.0, 7.0]])
     for text, label in (("auto", "angle"), ("knee_extension:left", "knee_extension:left")):
-        ex = build_extractor((("t", "angle"), "angle", 1.0), _spec(text))
-        assert (ex.label, ex.unit, ex.n_out, ex.min_amplitude) == (
+        ex = build_extractor((channels, "angle", 1.0), _spec(text))
+        assert (ex.label, ex.unit, ex.n_out, ex.kind, ex.min_amplitude) == (
             label,
             "deg",
             1,
+            "angle",
             UNIT_FLOOR["deg"],
         )
         np.testing.assert_array_equal(ex.rows(rows), [[12.5], [40.0]])
+    with pytest.raises(RecordingError, match="'reach_distance' cannot be computed"):
+        build_extractor((channels, "angle", 1.0), _spec("reach_distance"))
 
 
 @pytest.mark.parametrize("signal", ["forearm_rotation", "toe_curl"])
@@ -106,8 +117,10 @@ def test_gyroscope_signals_are_in_degrees(signal: str) -> None:
     np.testing.assert_allclose(ex.rows(rows), [[180.0, -90.0, np.degrees(0.5)]])
     assert (ex.unit, ex.n_out, ex.accel_idx, ex.gyro_idx) == ("deg", 3, (1, 2, 3), (4, 5, 6))
     assert (ex.min_amplitude, ex.repetitive_only) == (UNIT_FLOOR["deg"], False)
-    with pytest.raises(RecordingError, match="needs a gyroscope"):
-        build_extractor((IMU[:4], "imu", 1.0), _spec(signal))
+    assert (ex.label, ex.kind) == (signal, "imu")
+    with pytest.raises(RecordingError) as err:
+        build_extractor((IMU[:4], "imu", 1.0, "a.csv"), _spec(signal))
+    assert str(err.value) == f"a.csv: signal '{signal}' needs a gyroscope (gx, gy, gz)"
 
 
 @pytest.mark.parametrize(("text", "label"), [("auto", "imu_auto"), ("imu_auto", "imu_auto")])
@@ -117,6 +130,7 @@ def test_imu_automatic_mode_counts_the_accelerometer(text: str, label: str) -> N
     rows = np.array([[0.0, 0.1, 0.2, 9.8, 1.0, 2.0, 3.0]])
     np.testing.assert_array_equal(ex.rows(rows), [[0.1, 0.2, 9.8]])
     assert (ex.label, ex.unit, ex.n_out, ex.repetitive_only) == (label, "m/s^2", 3, True)
+    assert ex.kind == "imu"
     assert (ex.min_amplitude, ex.accel_idx, ex.gyro_idx) == (
         UNIT_FLOOR["m/s^2"],
         (1, 2, 3),
@@ -201,6 +215,7 @@ def test_wrist_path_is_the_wrists_relative_to_the_hips(kind: str, unit: str, flo
     ex = build_extractor((channels, kind, 2.0), _spec("wrist_path"))
     one = build_extractor((channels, kind, 2.0), _spec("wrist_path:left"))
     assert (ex.unit, ex.min_amplitude, ex.n_out) == (unit, floor, 2 * one.n_out)
+    assert (ex.kind, ex.label, one.label) == (kind, "wrist_path", "wrist_path:left")
     idx = {c: i for i, c in enumerate(channels)}
     dims = "xy" if kind == "pose" else "xyz"
     scale = np.array([2.0, -1.0]) if kind == "pose" else np.ones(3)
