@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.signal import find_peaks
 
 from openrehab.motion.metrics import (
     count_velocity_peaks,
@@ -118,6 +121,59 @@ def test_sparc_matches_the_published_definition(
     )
 
 
+@pytest.mark.parametrize("speed", [[0.0, 1.0, 0.0], [2.0, 5.0, 1.0], [1.0, 2.0, 3.0, 0.5]])
+def test_sparc_is_defined_from_three_samples(speed: list[float]) -> None:
+    """SPARC needs 3 samples (fewer, or a profile at rest, is NaN); from 3 on it is the
+    published definition."""
+    v = np.array(speed)
+    assert sparc(v, 30.0) == pytest.approx(_sparc_reference(v, 30.0), rel=1e-9)
+    assert np.isnan(sparc(v[:2], 30.0))
+
+
+@pytest.mark.parametrize("fs", [50.0, 100.0])
+def test_sparc_of_a_signed_velocity_matches_the_definition(fs: float) -> None:
+    """SPARC of a signed profile (a velocity out and back, mean near 0) normalises by the
+    spectrum's maximum wherever it lies, as published, not by its 0 Hz bin (which is the
+    maximum only for a non-negative speed)."""
+    t = np.arange(0, 2.0, 1 / fs)
+    v = np.sin(2 * np.pi * t / 2.0) * np.exp(-(((t - 1.0) / 0.6) ** 2))
+    assert sparc(v, fs) == pytest.approx(_sparc_reference(v, fs), rel=1e-9)
+
+
+def _tone(freq_hz: float, rel_magnitude: float) -> np.ndarray:
+    """One second at 64 Hz (64 samples: no zero padding at padlevel 0, 1 Hz bins): a
+    constant speed plus a tone at ``freq_hz`` whose normalised spectral magnitude is
+    ``rel_magnitude``; every other bin is 0."""
+    k = np.arange(64)
+    return 1.0 + 2 * rel_magnitude * np.cos(2 * np.pi * freq_hz * k / 64)
+
+
+def test_sparc_arc_includes_the_cut_off_frequency() -> None:
+    """The spectrum is read up to and including fc (10 Hz): a tone exactly at 10 Hz makes the
+    arc (SPARC < 0, the published value), one at 11 Hz is ignored, and a spectrum with a
+    single frequency left (a constant speed) has an arc of length 0: SPARC 0."""
+    at_fc = _tone(10.0, 0.2)
+    assert sparc(at_fc, 64.0, padlevel=0) == pytest.approx(
+        _sparc_reference(at_fc, 64.0, padlevel=0), rel=1e-9
+    )
+    assert sparc(at_fc, 64.0, padlevel=0) < -1.0
+    assert sparc(_tone(11.0, 0.2), 64.0, padlevel=0) == 0.0
+    assert sparc(np.ones(64), 64.0, padlevel=0) == 0.0
+
+
+def test_sparc_arc_includes_magnitudes_at_the_threshold() -> None:
+    """A frequency whose normalised magnitude equals amp_th exactly extends the arc; just
+    above the threshold it does not (and the arc is a single point: SPARC 0)."""
+    v = _tone(4.0, 0.05)
+    spec = np.abs(np.fft.rfft(v, 64))
+    at = float(spec[4] / spec[0])  # 0.05 up to rounding, as sparc computes it
+    assert sparc(v, 64.0, padlevel=0, amp_th=at) == pytest.approx(
+        _sparc_reference(v, 64.0, padlevel=0, amp_th=at), rel=1e-9
+    )
+    assert sparc(v, 64.0, padlevel=0, amp_th=at) < -1.0
+    assert sparc(v, 64.0, padlevel=0, amp_th=math.nextafter(at, 1.0)) == 0.0
+
+
 def test_ldlj_gaussian_oracle() -> None:
     assert ldlj(gaussian_speed(), 100.0) == pytest.approx(-5.81636, abs=1e-5)
 
@@ -226,3 +282,142 @@ def test_stretch_speed_never_reads_above_the_real_speed() -> None:
     )
     # 40 deg in 1 s, averaged over the 2 s window: 20 deg/s, still above the limit.
     assert 15.0 < fast.stretch_velocity <= 40.0 + 1e-6 and fast.too_fast
+
+
+# LDLJ = -ln(T^3 / v_peak^2 * integral(jerk^2 dt)) (Hogan & Sternad 2009) and LDLJ-A =
+# -ln(T / a_peak^2 * integral(|da/dt|^2 dt)) (Melendez-Calderon 2021), against closed forms.
+# Sampled at 50-200 Hz the integrals differ from the closed forms by about 2/n in the log.
+
+
+@pytest.mark.parametrize("fs", [50.0, 100.0, 200.0])
+def test_ldlj_of_a_minimum_jerk_movement_is_its_closed_form(fs: float) -> None:
+    """A minimum-jerk movement's speed A/T (30 tau^2 - 60 tau^3 + 30 tau^4) has jerk
+    A/T^3 (60 - 360 tau + 360 tau^2), so integral(jerk^2) = 720 A^2/T^5, v_peak = 1.875 A/T
+    and LDLJ = -ln(720 / 1.875^2) = -ln(204.8), at any sample rate."""
+    assert ldlj(minimum_jerk_speed(1.0, fs), fs) == pytest.approx(-np.log(204.8), abs=0.05)
+
+
+@pytest.mark.parametrize("fs", [50.0, 100.0])
+@pytest.mark.parametrize("jerk", [0.1, 2.0, 20.0])
+def test_ldlj_of_a_constant_jerk_speed_is_its_closed_form(jerk: float, fs: float) -> None:
+    """A speed 1 + c t^2 / 2 over T = 2 s has constant jerk c: LDLJ = -ln(T^4 c^2 / v_peak^2),
+    positive when that is under 1 (a nearly constant speed is smoother than any reach)."""
+    t = np.arange(0, 2.0 + 1e-9, 1 / fs)
+    vpeak = 1 + jerk * 2.0**2 / 2
+    expected = -np.log(2.0**4 * jerk**2 / vpeak**2)
+    assert ldlj(1 + jerk * t**2 / 2, fs) == pytest.approx(expected, abs=0.05)
+
+
+def test_ldlj_needs_three_samples_and_some_jerk() -> None:
+    """Jerk is the second difference of the speed: 3 samples give one (0, 1, 0 at any rate:
+    T = 3/fs, jerk -2 fs^2, LDLJ = -ln(27 * 4)), fewer give NaN; a constant or linearly
+    rising speed has no jerk, so its dimensionless jerk is 0 and its log undefined (NaN)."""
+    assert ldlj(np.array([0.0, 1.0, 0.0]), 30.0) == pytest.approx(-np.log(108.0))
+    assert np.isnan(ldlj(np.array([0.0, 1.0]), 30.0))
+    assert np.isnan(ldlj(np.full(20, 3.0), 30.0))
+    assert np.isnan(ldlj(np.arange(1.0, 21.0), 30.0))
+
+
+@pytest.mark.parametrize("fs", [50.0, 100.0, 200.0])
+@pytest.mark.parametrize(("omega", "dur_s"), [(0.25, 2.0), (3.0, 2.0), (2 * np.pi, 1.5)])
+def test_ldlj_a_of_a_circular_acceleration_is_its_closed_form(
+    omega: float, dur_s: float, fs: float
+) -> None:
+    """An acceleration of constant size turning at omega rad/s, (cos wt, sin wt, 0), has
+    |da/dt| = omega |a|: LDLJ-A = -ln(omega^2 T^2), positive when omega T < 1."""
+    t = np.arange(0, dur_s, 1 / fs)
+    a = np.column_stack([np.cos(omega * t), np.sin(omega * t), np.zeros(t.size)])
+    assert ldlj_a(a, fs) == pytest.approx(-np.log((omega * dur_s) ** 2), abs=0.05)
+
+
+@pytest.mark.parametrize("fs", [50.0, 100.0])
+def test_ldlj_a_of_one_axis_is_its_closed_form(fs: float) -> None:
+    """A one-axis acceleration (shape (n,)) A sin(2 pi f t) over whole periods:
+    integral(|da/dt|^2) = (2 pi f A)^2 T / 2, so LDLJ-A = -ln(2 pi^2 f^2 T^2)."""
+    t = np.arange(0, 2.0, 1 / fs)
+    expected = -np.log(2 * np.pi**2 * 1.0**2 * 2.0**2)
+    assert ldlj_a(3.0 * np.sin(2 * np.pi * t), fs) == pytest.approx(expected, abs=0.05)
+
+
+def test_ldlj_a_needs_three_samples_and_some_jerk() -> None:
+    """3 samples are enough (0, 1, 0: T = 3/fs, integral(|da/dt|^2) = 2 fs, LDLJ-A = -ln 6),
+    fewer give NaN; a constant acceleration has no jerk: NaN."""
+    assert ldlj_a(np.array([0.0, 1.0, 0.0]), 30.0) == pytest.approx(-np.log(6.0))
+    assert np.isnan(ldlj_a(np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]), 30.0))
+    assert np.isnan(ldlj_a(np.tile([0.5, -1.0, 2.0], (20, 1)), 30.0))
+
+
+@pytest.mark.parametrize(("dur_s", "fs", "amplitude"), [(1.0, 100.0, 1.0), (2.5, 30.0, 40.0)])
+def test_minimum_jerk_speed_covers_the_amplitude_in_the_duration(
+    dur_s: float, fs: float, amplitude: float
+) -> None:
+    """The minimum-jerk speed profile (Flash & Hogan 1985) samples [0, T] at fs, both ends
+    included; it travels the amplitude (1 by default) and peaks at 1.875 A/T mid-way."""
+    v = minimum_jerk_speed(dur_s, fs, amplitude)
+    assert v.size == round(dur_s * fs) + 1
+    assert np.trapezoid(v, dx=1 / fs) == pytest.approx(amplitude, rel=1e-3)
+    assert v.max() == pytest.approx(1.875 * amplitude / dur_s, rel=1e-3)
+    if amplitude == 1.0:
+        assert np.array_equal(minimum_jerk_speed(dur_s, fs), v)
+
+
+def test_minimum_jerk_speed_has_at_least_its_two_ends() -> None:
+    """A duration of one sample period or less still gives the two ends (both at rest)."""
+    assert np.array_equal(minimum_jerk_speed(0.01, 100.0), [0.0, 0.0])
+    assert np.array_equal(minimum_jerk_speed(0.001, 100.0), [0.0, 0.0])
+
+
+def _topographic_peak_count(v: np.ndarray, rel_height: float, rel_prominence: float) -> int:
+    """Sub-movements as topographic peaks (scipy.signal.find_peaks): local maxima (a flat top
+    once) of the profile padded with a zero at each end, at least rel_height x the maximum
+    high and rel_prominence x the maximum prominent."""
+    if v.size == 0 or not v.max() > 0:
+        return 0
+    padded = np.concatenate(([0.0], v, [0.0]))
+    peaks, _ = find_peaks(padded, height=rel_height * v.max(), prominence=rel_prominence * v.max())
+    return int(peaks.size)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    v=st.lists(st.sampled_from([0.0, 1.0, 5.0, 9.0, 10.0, 30.0, 60.0, 95.0, 100.0]), max_size=14)
+    | st.lists(st.floats(min_value=0.0, max_value=100.0), max_size=40),
+    thresholds=st.sampled_from([(0.1, 0.05), (0.3, 0.2), (0.05, 0.01)]),
+)
+def test_velocity_peaks_are_the_topographic_peaks(
+    v: list[float], thresholds: tuple[float, float]
+) -> None:
+    """The number of sub-movements is the number of topographic peaks of the speed (edges
+    at zero, plateaus once) of at least 10 % of the peak speed and 5 % of it prominent, or
+    the thresholds given; short and all-zero profiles included."""
+    speed = np.array(v, dtype=float)
+    assert count_velocity_peaks(speed, *thresholds) == _topographic_peak_count(speed, *thresholds)
+    if thresholds == (0.1, 0.05):
+        assert count_velocity_peaks(speed) == _topographic_peak_count(speed, *thresholds)
+
+
+@pytest.mark.parametrize(
+    ("speed", "peaks"),
+    [
+        ([0, 50, 100, 50, 0, 5, 10, 5, 0], 2),  # a second movement at 10 % of the peak
+        ([0, 50, 100, 50, 0, 5, 9.99, 5, 0], 1),  # just under 10 %
+        ([0, 100, 75, 80, 0], 2),  # the lower peak 5 % of the peak above the dip
+        ([0, 80, 75.01, 100, 0], 1),  # just under 5 %
+        ([0, 100, 75, 80, 75, 90, 0], 3),  # three peaks, each 5 % above its dips
+        ([0, 100, 75, 80, 75.01, 90, 0], 2),  # the middle one just under 5 %
+        ([0, 100, 100, 100, 0], 1),  # a plateau is one peak
+        ([0, 100, 99, 100, 0], 2),  # two equal peaks are both prominent
+        ([100, 60, 20, 0], 1),  # a rep cut by its window while fast
+        ([0, 20, 100], 1),
+        ([100, 0, 100], 2),  # three samples: two edge peaks
+        ([0, 100, 0], 1),
+        ([7.0], 1),
+        ([0.0, 3.0], 1),
+        ([0.0, 0.0], 0),
+        ([], 0),
+    ],
+)
+def test_velocity_peak_thresholds_at_their_boundaries(speed: list[float], peaks: int) -> None:
+    """A sub-movement counts from exactly 10 % of the peak speed, and when it stands at
+    least 5 % of the peak speed above the dip separating it from a higher peak."""
+    assert count_velocity_peaks(np.array(speed, dtype=float)) == peaks
