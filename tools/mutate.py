@@ -88,7 +88,9 @@ def write_workdir(target: str) -> Path:
     tests = TESTS_FOR.get(top, [f"tests/{top}"])
     workdir = WORK / target.strip("/").replace("/", "-").removesuffix(".py")
     workdir.mkdir(parents=True, exist_ok=True)
-    for name in ("src", "tests"):
+    # docs/ too: tests check that the docs quote the rules and schemas (mutmut copies the
+    # tests into mutants/, so a path relative to a test file lands there).
+    for name in ("src", "tests", "docs"):
         link = workdir / name
         if not link.exists():
             link.symlink_to(ROOT / name, target_is_directory=True)
@@ -98,6 +100,7 @@ def write_workdir(target: str) -> Path:
         "source_paths": ["src"],
         "only_mutate": [glob],
         "do_not_mutate": ["*/__init__.py"],
+        "also_copy": ["docs"],
         "pytest_add_cli_args": EXCLUDED,
         "pytest_add_cli_args_test_selection": tests,
         # The suite's own timing varies a lot on shared machines; be generous before calling
