@@ -4,12 +4,14 @@ events per side, and the totals the "today" page shows."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
-from openrehab.exercises.library import load_library
+from openrehab.exercises.library import Library, load_library
+from openrehab.exercises.schema import Prerequisite
 from openrehab.program.progression import (
     ExerciseProgress,
     PatientProgress,
+    ProgressEvent,
     SetResult,
     compute_streak,
     limb_xp,
@@ -99,6 +101,10 @@ def test_each_arm_unlocks_on_its_own_and_bilateral_work_once_for_both() -> None:
             f"New exercise unlocked: Hand to mouth (right) because {name} reached level 3.",
         )
     ]
+    state, events = practise(state, "elbow_flexion", "left", 9)
+    assert [(e.exercise_id, e.side) for e in events if e.kind == "unlock"] == [
+        ("hand_to_mouth", "left")
+    ]
     state, _ = practise(state, "seated_knee_extension", "right", 1)
     state, events = practise(state, "seated_knee_extension", "left", 9)
     assert not [e for e in events if e.kind == "unlock" and e.exercise_id == "sit_to_stand"]
@@ -115,3 +121,57 @@ def test_today_page_shows_how_much_xp_is_left_to_the_next_overall_level() -> Non
         "level": 2,
         "xp_to_next": 220 - 152,
     }
+
+
+def test_limb_and_overall_level_ups_are_explained_and_stamped() -> None:
+    """The set that takes the left arm past 100 XP (6 sets of 19) says so, for that side,
+    with the levels and the time of the set. Practising twice on a day counts the day once
+    for the streak."""
+    at = datetime(2024, 5, 1, 9, 30)
+    timed = good().model_copy(update={"at": at})
+    state = PatientProgress()
+    for _ in range(6):
+        state, events = record_patient_set(state, LIBRARY, "elbow_extension", "left", timed, DAY)
+    ups = [e for e in events if e.kind != "set"]
+    assert ups == [
+        ProgressEvent(
+            "limb_level_up",
+            "Left arm level 1 -> 2 because you have earned 114 XP on it.",
+            side="left",
+            from_level=1,
+            to_level=2,
+            at="2024-05-01T09:30:00",
+        ),
+        ProgressEvent(
+            "overall_level_up",
+            "Overall level 1 -> 2 because you have earned 114 XP in total.",
+            from_level=1,
+            to_level=2,
+            at="2024-05-01T09:30:00",
+        ),
+    ]
+    assert state.days_practised == (DAY,)
+
+
+def test_bilateral_practice_unlocks_a_one_sided_follow_up_on_each_side() -> None:
+    """With only bilateral progress stored there is no side to go by, so a one-sided
+    exercise whose prerequisite is bilateral unlocks for the left and the right, stamped
+    with the time of the set."""
+    follow_up = LIBRARY.get("seated_heel_raise").model_copy(
+        update={
+            "id": "heel_tap_after_bridge",
+            "name": "Heel tap",
+            "prerequisites": (Prerequisite(exercise="bridging", level=2),),
+        }
+    )
+    library = Library(exercises=(*LIBRARY.exercises, follow_up), sources={})
+    state, events = PatientProgress(), []
+    for _ in range(5):
+        state, events = record_patient_set(state, library, "bridging", "both", good(), DAY)
+        if any(e.kind == "unlock" for e in events):
+            break
+    unlocks = [(e.exercise_id, e.side, e.at) for e in events if e.kind == "unlock"]
+    assert unlocks == [
+        ("heel_tap_after_bridge", "left", "2024-05-01"),
+        ("heel_tap_after_bridge", "right", "2024-05-01"),
+    ]
