@@ -18,6 +18,7 @@ from openrehab.program.progression import (
     RepQuality,
     SetRecord,
     SetResult,
+    level_for_xp,
     new_progress,
     prerequisite_level,
     record_set,
@@ -172,3 +173,8 @@ def test_prerequisite_level_per_side_and_for_both_sides() -> None:
     assert prerequisite_level(levels, "c", "both") == 5
     assert prerequisite_level(levels, "c", "left") == 0
     assert prerequisite_level(levels, "d", "both") == 0
+
+
+@pytest.mark.parametrize(("xp", "level"), [(0, 1), (99, 1), (100, 2), (219, 2), (220, 3)])
+def test_a_level_is_reached_at_exactly_its_xp(xp: int, level: int) -> None:
+    assert level_for_xp(xp) == level
