@@ -63,11 +63,15 @@ def test_balance_is_not_equipment() -> None:
 
 def test_an_exercise_unlocks_on_each_side_by_that_side_s_progress() -> None:
     """R11 per side: both arms affected, the left elbow at level 3 and the right at 1:
-    hand to mouth is planned on the left only; the reason names every prerequisite."""
+    hand to mouth is planned on the left only (and mirrored); the reason names every
+    prerequisite."""
     p = profile(affected_side="both", regions={"elbow": {"mas": "1", "active_movement": True}})
     progress = {("elbow_flexion", "left"): 3, ("elbow_flexion", "right"): 1}
     plan = build_plan(p, LIBRARY, progress=progress)
     assert [i.side for i in plan.items if i.exercise == "hand_to_mouth"] == ["left"]
+    mirrored = {("elbow_flexion", "left"): 1, ("elbow_flexion", "right"): 3}
+    plan = build_plan(p, LIBRARY, progress=mirrored)
+    assert [i.side for i in plan.items if i.exercise == "hand_to_mouth"] == ["right"]
     cup = LIBRARY.get("reach_and_grasp_cup")
     assert rule_unlocked(cup, "left", {}, LIBRARY) == (
         "unlocks at Slide the hand forward level 3 and Make a fist level 3"
