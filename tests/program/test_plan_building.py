@@ -133,8 +133,8 @@ def test_a_region_without_active_options_is_moved_passively() -> None:
     """R4 fallback: with no table, no wrist exercise can be done actively; the wrist is
     still moved through its range passively, once."""
     plan = build_plan(profile(regions={"wrist": MILD}, equipment=[]), LIBRARY)
-    assert [(i.exercise, i.mode, i.rules) for i in plan.items] == [
-        ("wrist_flexor_slow_stretch", "passive", ["R4", "R6"])
+    assert [(i.exercise, i.mode, i.rules, i.max_velocity_deg_s) for i in plan.items] == [
+        ("wrist_flexor_slow_stretch", "passive", ["R4", "R6"], None)
     ]
     assert not [r for r in plan.reasons if "no safe home exercise" in r]
 
@@ -175,3 +175,59 @@ def test_functional_tasks_are_done_actively_when_they_can_be() -> None:
         library = Library(exercises=(*others, task.model_copy(update={"modes": modes})), sources={})
         plan = build_plan(profile(regions={"forearm": MILD}), library, progress=progress)
         assert [i.mode for i in plan.items if i.exercise == "hand_to_mouth"] == [planned]
+
+
+def test_every_uncovered_region_gets_its_passive_fallback() -> None:
+    """R4 for each region in turn: without a table the wrist falls back to a passive
+    stretch exercise, and the trunk (no sitting balance, hip and shoulder without active
+    movement) to passive knee rolls done with both sides, which covers it."""
+    still = {"mas": "1", "active_movement": False}
+    plan = build_plan(
+        profile(
+            regions={"wrist": MILD, "trunk": MILD, "hip": still, "shoulder": still},
+            can_sit_unsupported=False,
+            can_stand_safely=False,
+            equipment=[],
+        ),
+        LIBRARY,
+    )
+    assert ("knee_rolls", "passive", "both") in [(i.exercise, i.mode, i.side) for i in plan.items]
+    assert ("wrist_flexor_slow_stretch", "passive") in [(i.exercise, i.mode) for i in plan.items]
+    assert [r for r in plan.reasons if r.startswith("[R4 ")] == [
+        rules.DAILY_RANGE.cite("Moved every day: hip, shoulder, trunk, wrist.")
+    ]
+
+
+def test_a_region_nothing_can_move_is_handed_to_the_therapist_daily() -> None:
+    """R4: a trunk without active movement, with hip precautions and high blood pressure
+    and no sitting balance has no safe home exercise; the plan says so and that nothing is
+    moved yet."""
+    plan = build_plan(
+        profile(
+            regions={"trunk": {"mas": "1", "active_movement": False}},
+            can_sit_unsupported=False,
+            can_stand_safely=False,
+            conditions=["hip_precautions", "uncontrolled_hypertension"],
+        ),
+        LIBRARY,
+    )
+    assert plan.items == []
+    assert [r for r in plan.reasons if r.startswith("[R4 ")] == [
+        rules.DAILY_RANGE.cite(
+            "Trunk: no safe home exercise found; please ask your therapist to move this "
+            "region with you daily."
+        ),
+        rules.DAILY_RANGE.cite("Moved every day: nothing yet."),
+    ]
+
+
+def test_a_stretch_is_gentle_work_for_a_severe_region() -> None:
+    """R3: a severe region planned with a stretch but no passive exercise (a library with
+    a stretch-only exercise) has its gentle start; no "ask your therapist" note."""
+    stretch_only = LIBRARY.get("elbow_flexor_slow_stretch").model_copy(
+        update={"modes": ("stretch",)}
+    )
+    library = Library(exercises=(stretch_only,), sources={})
+    plan = build_plan(profile(regions={"elbow": {"mas": "3", "active_movement": True}}), library)
+    assert [i.mode for i in plan.items] == ["stretch"]
+    assert not [r for r in plan.reasons if "no passive or stretch" in r]

@@ -27,14 +27,14 @@ def sets_by_mode(plan: Plan) -> dict[str, list[int]]:
 
 @pytest.mark.parametrize(
     ("target", "assisted_sets"),
-    [(0, 1), (19 + 8, 1), (19 + 40, 5), (19 + 80, 10), (19 + 200, MAX_SETS_PER_ITEM)],
+    [(0, 1), (19 + 8, 1), (19 + 35, 4), (19 + 40, 5), (19 + 80, 10), (19 + 200, MAX_SETS_PER_ITEM)],
 )
 def test_active_items_share_what_passive_and_stretch_items_leave(
     target: int, assisted_sets: int
 ) -> None:
     """Passive range of motion is done in 2 sets and a stretch in 1 whatever the target;
-    the rest of the target (here target - 19) goes to the active items, at least 1 and at
-    most 10 sets each."""
+    the rest of the target (here target - 19, the stretch's 3 reps included) goes to the
+    active items, at least 1 and at most 10 sets each."""
     plan = build_plan(profile(regions=SEVERE_ELBOW, daily_rep_target=target), LIBRARY)
     assert sets_by_mode(plan) == {
         "passive": [2],
@@ -94,3 +94,10 @@ def test_stretch_level_follows_progress_up_to_its_top_and_is_gentlest_in_pain(
     stretch = LIBRARY.get("elbow_flexor_slow_stretch").level(stretch_level)
     item = next(i for i in plan.items if i.mode == "stretch")
     assert (item.reps, item.hold_s) == (stretch.reps_per_set, stretch.hold_s)
+
+
+def test_the_active_share_is_split_evenly_between_active_items() -> None:
+    """R9: 100 reps over the mild arm's four active items is 25 each: 3 sets of 8, and 2
+    sets of the 10-rep hand exercise."""
+    plan = build_plan(profile(daily_rep_target=100), LIBRARY)
+    assert [(i.sets, i.reps) for i in plan.items] == [(3, 8), (3, 8), (3, 8), (2, 10)]

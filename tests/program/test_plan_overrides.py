@@ -121,6 +121,7 @@ def test_a_replacement_takes_the_place_mode_and_sets_of_the_item_it_replaces() -
         "elbow_flexor_slow_stretch",
     )
     assert (stretch.mode, stretch.assisted_by) == ("stretch", "unaffected_side")
+    assert stretch.sets == item(build_plan(profile(), LIBRARY), "elbow_extension").sets == 9
 
 
 def test_an_added_item_starts_at_the_reached_level_or_level_1() -> None:
@@ -191,3 +192,55 @@ def test_overrides_errors_name_their_source() -> None:
         parse_overrides({"items": [{"action": "explode", "exercise": "bridging"}]})
     with pytest.raises(PlanError, match=r"^ov\.json: field 'daily_rep_target'"):
         parse_overrides({"daily_rep_target": -1}, "ov.json")
+
+
+def test_an_added_item_takes_every_field_the_therapist_gave() -> None:
+    """Hold, tempo, rest, sets, reps, level and the note of an added item are the
+    therapist's; without them the level's values, 2 sets and the usual rest apply."""
+    given = item(
+        planned(
+            [
+                {
+                    "action": "add",
+                    "exercise": "thumb_opposition",
+                    "hold_s": 0,
+                    "tempo_bpm": 30,
+                    "rest_s": 0,
+                    "sets": 4,
+                    "reps": 5,
+                    "level": 2,
+                    "note": "slowly",
+                }
+            ]
+        ),
+        "thumb_opposition",
+    )
+    assert (given.hold_s, given.tempo_bpm, given.rest_s, given.sets, given.reps) == (
+        0,
+        30,
+        0,
+        4,
+        5,
+    )
+    assert (given.level, given.note) == (2, "slowly")
+    level_2 = LIBRARY.get("thumb_opposition").level(2)
+    held = item(
+        planned([{"action": "add", "exercise": "thumb_opposition", "level": 2}]),
+        "thumb_opposition",
+    )
+    assert (held.hold_s, held.tempo_bpm, held.rest_s, held.note) == (
+        level_2.hold_s,
+        level_2.tempo_bpm,
+        60,
+        None,
+    )
+
+
+def test_every_safety_clash_of_an_added_exercise_is_listed() -> None:
+    p = profile(can_stand_safely=False, conditions=["hip_precautions"])
+    plan = planned([{"action": "add", "exercise": "mini_squat"}], p)
+    assert override_reasons(plan) == [
+        "[R14 the therapist decides] Therapist added Mini squat. Caution: standing is not yet "
+        "safe; contraindicated with hip_precautions; planned on the therapist's decision, do it "
+        "supervised." + WHY
+    ]

@@ -171,6 +171,8 @@ def test_the_plan_lists_the_regions_moved_and_what_each_rule_left_out() -> None:
             "exercises unlock."
         ),
     ]
+    # Scapular retraction, done with both sides, moves the trunk: no fallback warning.
+    assert [r for r in plan.reasons if r.startswith("[R4 ")] == [plan.reasons[-6]]
     arm = plan_for()
     assert rules.DAILY_RANGE.cite("Moved every day: elbow, hand, shoulder, wrist.") in arm.reasons
 

@@ -88,6 +88,13 @@ def test_file_errors_are_one_line(tmp_path: Path) -> None:
         load_profile(broken)
     with pytest.raises(ProfileError, match="cannot read"):
         load_profile(tmp_path / "missing.json")
+    invalid = tmp_path / "invalid.json"
+    invalid.write_text(json.dumps({**EXAMPLE, "pain_nrs": 11}))
+    with pytest.raises(ProfileError) as caught:
+        load_profile(invalid)
+    assert str(caught.value) == (
+        f"{invalid}: field 'pain_nrs': Input should be less than or equal to 10"
+    )
     good = tmp_path / "good.json"
     good.write_text(json.dumps(EXAMPLE))
     assert load_profile(good).pain_nrs == 2

@@ -37,6 +37,10 @@ def result(done: int = 10, reached: int = 9, **changes: object) -> SetResult:
 
 
 def test_a_set_earns_reps_plus_reps_reaching_the_range_and_says_so() -> None:
+    """The set is kept in the history as it was done (level, outcome, counts, time)."""
+    progress, events = record_set(new_progress(EXERCISE, "left", level=2), result(8, 7, at=AT))
+    assert progress.history == (SetRecord(2, True, 8, 10, 7, "2024-05-01T09:00:00"),)
+    assert progress.sets_done == 1
     _, events = record_set(new_progress(EXERCISE, "left", level=2), result(at=AT))
     assert events == [
         ProgressEvent(
@@ -132,8 +136,18 @@ def test_rest_prompt_names_what_fell_and_by_how_much() -> None:
         "Your movement became less smooth during the set (smoothness -1.80 vs -1.50): rest "
         "for a minute or two."
     )
-    _, events = record_set(new_progress(EXERCISE, "left"), _reps([60] * 3 + [45] * 3))
-    assert events[-1].kind == "rest_prompt" and events[-1].reason.startswith("Your movement")
+    timed = _reps([60] * 3 + [45] * 3).model_copy(update={"at": AT})
+    _, events = record_set(new_progress(EXERCISE, "left", level=2), timed)
+    assert events[-1] == ProgressEvent(
+        "rest_prompt",
+        rest_prompt(timed) or "",
+        from_level=2,
+        to_level=2,
+        at="2024-05-01T09:00:00",
+        **BASE,
+    )
+    # Ranges under one unit (a distance in metres) are judged the same way.
+    assert rest_prompt(_reps([0.9] * 3 + [0.5] * 3)) is not None
 
 
 def test_smoothness_prompt_starts_just_past_20_percent_worse_with_every_rep_measured() -> None:
@@ -165,12 +179,19 @@ def test_new_progress_starts_at_the_bottom_of_a_level_within_the_exercise() -> N
 def test_prerequisite_level_per_side_and_for_both_sides() -> None:
     """A sided exercise uses that side's level, else a bilateral one; a bilateral exercise
     uses the bilateral level, else the weaker practised side; never practised is 0."""
-    levels = {("a", "left"): 4, ("a", "right"): 2, ("b", "both"): 3, ("c", "right"): 5}
+    levels = {
+        ("a", "left"): 4,
+        ("a", "right"): 2,
+        ("b", "both"): 3,
+        ("c", "right"): 5,
+        ("e", "left"): 6,
+    }
     assert prerequisite_level(levels, "a", "left") == 4
     assert prerequisite_level(levels, "b", "left") == 3
     assert prerequisite_level(levels, "a", "both") == 2
     assert prerequisite_level(levels, "b", "both") == 3
     assert prerequisite_level(levels, "c", "both") == 5
+    assert prerequisite_level(levels, "e", "both") == 6
     assert prerequisite_level(levels, "c", "left") == 0
     assert prerequisite_level(levels, "d", "both") == 0
 

@@ -175,3 +175,14 @@ def test_bilateral_practice_unlocks_a_one_sided_follow_up_on_each_side() -> None
         ("heel_tap_after_bridge", "left", "2024-05-01"),
         ("heel_tap_after_bridge", "right", "2024-05-01"),
     ]
+
+
+def test_an_unlock_names_every_prerequisite_reached() -> None:
+    state, _ = practise(PatientProgress(), "forward_reach_table_slide", "left", 9)
+    state, events = practise(state, "finger_flexion_grip", "left", 9)
+    reach = LIBRARY.get("forward_reach_table_slide").name
+    grip = LIBRARY.get("finger_flexion_grip").name
+    assert [e.reason for e in events if e.exercise_id == "reach_and_grasp_cup"] == [
+        f"New exercise unlocked: Reach and grasp a cup (left) because {reach} reached level 3 "
+        f"and {grip} reached level 3."
+    ]
