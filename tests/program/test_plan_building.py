@@ -140,13 +140,19 @@ def test_a_region_without_active_options_is_moved_passively() -> None:
 
 
 def test_bilateral_work_covers_a_region_on_every_side() -> None:
-    """R4: trunk work done with both sides counts as moving the trunk; no fallback or
-    warning is added."""
+    """R4: trunk work done with both sides counts as moving the trunk on each side; no
+    fallback exercise or warning is added."""
     plan = build_plan(profile(regions={"trunk": MILD}), LIBRARY)
     assert {i.side for i in plan.items} == {"both"}
     assert [r for r in plan.reasons if r.startswith("[R4 ")] == [
         rules.DAILY_RANGE.cite("Moved every day: trunk.")
     ]
+    # The trunk is moved actively with both sides; knee rolls, still possible passively with
+    # a hip that cannot move, are not added as a fallback for the left side.
+    still_hip = {"trunk": MILD, "hip": {"mas": "1", "active_movement": False}}
+    plan = build_plan(profile(regions=still_hip), LIBRARY)
+    assert [i.side for i in plan.items if i.region == "trunk"] == ["both"] * 4
+    assert "knee_rolls" not in {i.exercise for i in plan.items}
 
 
 def test_a_functional_task_is_planned_when_the_regions_it_uses_can_move() -> None:

@@ -203,7 +203,7 @@ def test_an_added_item_takes_every_field_the_therapist_gave() -> None:
                 {
                     "action": "add",
                     "exercise": "thumb_opposition",
-                    "hold_s": 0,
+                    "hold_s": 3,
                     "tempo_bpm": 30,
                     "rest_s": 0,
                     "sets": 4,
@@ -216,7 +216,7 @@ def test_an_added_item_takes_every_field_the_therapist_gave() -> None:
         "thumb_opposition",
     )
     assert (given.hold_s, given.tempo_bpm, given.rest_s, given.sets, given.reps) == (
-        0,
+        3,
         30,
         0,
         4,
