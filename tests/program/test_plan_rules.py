@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from plan_helpers import ARM, LIBRARY, exercise_of, profile
 
-from openrehab.exercises.library import load_library
 from openrehab.exercises.schema import REGIONS
 from openrehab.program import rules
 from openrehab.program.planner import (
@@ -17,30 +17,13 @@ from openrehab.program.planner import (
     Plan,
     PlanError,
     build_plan,
+    involved_limbs,
     is_severe,
     parse_overrides,
     rule_contraindications,
 )
 from openrehab.program.profile import PatientProfile, parse_profile
 from openrehab.program.progression import is_unlocked
-
-LIBRARY = load_library()
-ARM = ("shoulder", "elbow", "wrist", "hand")
-
-
-def profile(**changes: Any) -> PatientProfile:
-    data: dict[str, Any] = {
-        "affected_side": "left",
-        "regions": {r: {"mas": "1", "active_movement": True} for r in ARM},
-        "can_sit_unsupported": True,
-        "can_stand_safely": True,
-    }
-    data.update(changes)
-    return parse_profile(data)
-
-
-def exercise_of(item: Any) -> Any:
-    return LIBRARY.get(item.exercise)
 
 
 def items_for_region(plan: Plan, region: str) -> list[Any]:
@@ -469,3 +452,19 @@ def test_docs_quote_every_rule() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "program.md").read_text()
     for rule in rules.ALL_RULES:
         assert f"| {rule.id} | {rule.title} | {rule.reason} | {rule.source} |" in docs, rule.id
+
+
+@pytest.mark.parametrize(
+    ("regions", "limbs"),
+    [
+        (("elbow",), {"arm"}),
+        (("hand", "knee"), {"arm", "leg"}),
+        (("trunk",), {"trunk"}),
+        (("ankle", "trunk", "shoulder"), {"arm", "leg", "trunk"}),
+    ],
+)
+def test_involved_limbs_names_each_limb_group_with_a_region(
+    regions: tuple[str, ...], limbs: set[str]
+) -> None:
+    some = {r: {"mas": "1", "active_movement": True} for r in regions}
+    assert involved_limbs(profile(regions=some)) == limbs

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
+from openrehab.program.planner import PlanError, parse_overrides
 from openrehab.program.profile import (
     DEFAULT_DAILY_REP_TARGET,
     ProfileError,
+    describe_validation_error,
     load_profile,
     parse_profile,
     profile_json_schema,
@@ -84,6 +88,13 @@ def test_file_errors_are_one_line(tmp_path: Path) -> None:
         load_profile(broken)
     with pytest.raises(ProfileError, match="cannot read"):
         load_profile(tmp_path / "missing.json")
+    invalid = tmp_path / "invalid.json"
+    invalid.write_text(json.dumps({**EXAMPLE, "pain_nrs": 11}))
+    with pytest.raises(ProfileError) as caught:
+        load_profile(invalid)
+    assert str(caught.value) == (
+        f"{invalid}: field 'pain_nrs': Input should be less than or equal to 10"
+    )
     good = tmp_path / "good.json"
     good.write_text(json.dumps(EXAMPLE))
     assert load_profile(good).pain_nrs == 2
@@ -111,3 +122,47 @@ def test_docs_contain_the_current_schema() -> None:
     docs = Path(__file__).resolve().parents[2] / "docs" / "profile.md"
     text = docs.read_text()
     assert json.dumps(profile_json_schema(), indent=2) in text
+
+
+def test_error_messages_are_whole_sentences_for_the_therapist() -> None:
+    """The message is shown as is: each field once, separated by '; ', with the value that
+    was refused; a profile that is not even an object is named as '(profile)'."""
+    bad = {**EXAMPLE, "conditions": ["flu"], "pain_nrs": 11, "shoe_size": 42}
+    with pytest.raises(ProfileError) as caught:
+        parse_profile(bad, "patient.json")
+    parts = str(caught.value).removeprefix("patient.json: ").split("; ")
+    assert parts[0].startswith("field 'conditions[0]': Input should be 'pacemaker', ")
+    assert parts[0].endswith(" or 'pregnancy', got 'flu'")
+    assert parts[1:] == [
+        "field 'pain_nrs': Input should be less than or equal to 10",
+        "field 'shoe_size': unknown field (see docs/profile.md)",
+    ]
+    with pytest.raises(ProfileError) as caught:
+        parse_profile("left arm")
+    assert str(caught.value) == (
+        "profile: field '(profile)': Input should be a valid dictionary or instance of "
+        "PatientProfile"
+    )
+
+
+def test_a_refused_dict_key_is_named_by_the_key() -> None:
+    """describe_validation_error names a bad key as the field (not 'key.[key]'), also for
+    a bare mapping, and its default source is 'profile'."""
+    try:
+        TypeAdapter(dict[Literal["elbow"], int]).validate_python({"tail": 1})
+    except ValidationError as exc:
+        assert (
+            describe_validation_error(exc)
+            == "profile: field 'tail': Input should be 'elbow', got 'tail'"
+        )
+    else:  # pragma: no cover
+        pytest.fail("the key was accepted")
+
+
+def test_a_validator_message_is_shown_without_pydantic_prefix() -> None:
+    """A rule written as a validator reads as the rule, not as 'Value error, ...'."""
+    with pytest.raises(PlanError) as caught:
+        parse_overrides({"items": [{"action": "replace", "exercise": "elbow_extension"}]})
+    assert str(caught.value) == (
+        "overrides: field 'items[0]': action 'replace' needs 'replacement' (an exercise id)"
+    )
