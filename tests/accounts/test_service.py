@@ -21,6 +21,7 @@ from openrehab.accounts.service import (
     CLINICIAN_COOKIE_IDLE,
     COOKIE_TOKEN_LIFETIME,
     HOME_COOKIE_IDLE,
+    LAST_USED_RESOLUTION,
     issue_token,
     user_for_token,
 )
@@ -173,3 +174,34 @@ def test_a_deactivated_account_cannot_log_in_and_its_logins_end(
     clinic_db.commit()
     assert clinic_client.post("/api/auth/token", json=credentials).status_code == 200
     assert clinic_client.post("/login", data=credentials).status_code == 303
+
+
+def test_the_last_use_is_written_at_most_once_a_minute(clinic: Clinic, clinic_db: Session) -> None:
+    """Rule: reading pages does not write each time: a use within a minute of the stored last
+    use (exactly a minute included) leaves it; a use later than that stores its time."""
+    secret, token = _token(clinic_db, clinic, "patient_p", "cookie")
+    last_used = token.created_at + timedelta(hours=1)
+    _set_times(clinic_db, token, last_used_at=last_used)
+    for now in (last_used + timedelta(seconds=30), last_used + LAST_USED_RESOLUTION):
+        assert _who(clinic_db, secret, now=now) == clinic.world.ids["patient_p"]
+        clinic_db.refresh(token)
+        assert token.last_used_at == last_used, "within the minute: not written"
+    later = last_used + LAST_USED_RESOLUTION + TICK
+    assert _who(clinic_db, secret, now=later) == clinic.world.ids["patient_p"]
+    clinic_db.refresh(token)
+    assert token.last_used_at == later
+
+
+def test_a_token_never_used_is_idle_from_its_creation(clinic: Clinic, clinic_db: Session) -> None:
+    """Rule: a token without a recorded use counts its idle time from its creation."""
+    secret, token = _token(clinic_db, clinic, "therapist_a", "cookie")
+    _set_times(clinic_db, token, last_used_at=None)
+    start = token.created_at
+    assert _who(clinic_db, secret, now=start + CLINICIAN_COOKIE_IDLE + TICK) is None
+    assert _who(clinic_db, secret, now=start + CLINICIAN_COOKIE_IDLE - TICK) is not None
+
+
+@pytest.mark.parametrize("secret", ["", "x" * 43, "x" * 201])
+def test_an_unknown_empty_or_overlong_secret_is_nobody(secret: str, clinic_db: Session) -> None:
+    """Rule: a secret that is empty, unknown or longer than any token is no login."""
+    assert user_for_token(clinic_db, secret) is None
