@@ -7,10 +7,11 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openrehab.accounts.passwords import WeakPasswordError
+from openrehab.accounts.passwords import WeakPasswordError, needs_rehash, verify_password
 from openrehab.accounts.service import (
     AccountError,
     audit,
@@ -154,3 +155,17 @@ def test_an_audit_entry_stores_who_what_and_which(clinic: Clinic, clinic_db: Ses
         (actor.id, "test.one", "program", "42", {"why": "x"}),
         (None, "test.two", None, None, {}),
     ]
+
+
+def test_a_login_upgrades_an_outdated_hash(clinic_db: Session) -> None:
+    """Rule: a password hash made with other Argon2 parameters is replaced at the next right
+    login by a current hash of the same password (so the password keeps working)."""
+    user = create_user(clinic_db, _name(), PASSWORD, Role.caregiver)
+    older = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1, hash_len=16, salt_len=8)
+    user.password_hash = older.hash(PASSWORD)
+    clinic_db.commit()
+    assert authenticate(clinic_db, user.username, PASSWORD) == user
+    clinic_db.commit()
+    clinic_db.expire_all()
+    upgraded = clinic_db.get_one(User, user.id).password_hash
+    assert not needs_rehash(upgraded) and verify_password(upgraded, PASSWORD)
