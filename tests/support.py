@@ -147,6 +147,20 @@ def records_changed(changes: dict[str, TableChange]) -> dict[str, TableChange]:
     return {name: change for name, change in changes.items() if name != "audit_log"}
 
 
+def last_audit(session: Any, action: str) -> tuple[Any, ...]:
+    """(user id, target type, target id, detail) of the newest audit entry ``action``."""
+    from sqlalchemy import select
+
+    from openrehab.store.models import AuditLog
+
+    session.expire_all()
+    entry = session.scalars(
+        select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id.desc())
+    ).first()
+    assert entry is not None, f"no {action} entry"
+    return (entry.user_id, entry.target_type, entry.target_id, entry.detail)
+
+
 @dataclass
 class Clinic:
     """An app, its database and the :class:`World` in it (tests/accounts/conftest.py)."""

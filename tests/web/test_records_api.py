@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openrehab.store.models import AuditLog, ExerciseSession, ExerciseSet, Repetition
-from support import Clinic
+from openrehab.store.models import ExerciseSession, ExerciseSet, Repetition
+from support import Clinic, last_audit
 
 REPS = [
     {"start_s": 3.0 * i, "end_s": 3.0 * i + 2, "rom": 70.0, "rom_unit": "deg"} for i in range(8)
@@ -40,15 +40,6 @@ class Api:
         return int(self.send("POST", f"/{session_id}/sets", body, 201)["id"])
 
 
-def _last_audit(db: Session, action: str) -> tuple[Any, ...]:
-    db.expire_all()
-    entry = db.scalars(
-        select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id.desc())
-    ).first()
-    assert entry is not None
-    return (entry.user_id, entry.target_type, entry.target_id, entry.detail)
-
-
 def test_a_session_is_stored_for_the_patient_of_the_address(
     clinic: Clinic, clinic_client: TestClient, clinic_db: Session
 ) -> None:
@@ -62,7 +53,7 @@ def test_a_session_is_stored_for_the_patient_of_the_address(
         "imu",
         "note 2",
     )
-    assert _last_audit(clinic_db, "session.start") == (
+    assert last_audit(clinic_db, "session.start") == (
         clinic.world.ids["caregiver_c"],
         "session",
         str(ids[-1]),
@@ -110,14 +101,14 @@ def test_sets_count_their_repetitions_and_are_audited_with_the_exercise(
     session_id = api.session()
     first, second = api.set(session_id), api.set(session_id, "elbow_extension")
     assert api.send("GET", f"/{session_id}/sets")[0]["rep_count"] == 0
-    assert _last_audit(clinic_db, "set.start")[2:] == (str(second), {"exercise": "elbow_extension"})
+    assert last_audit(clinic_db, "set.start")[2:] == (str(second), {"exercise": "elbow_extension"})
     added = api.send("POST", f"/{session_id}/sets/{first}/repetitions", {"repetitions": REPS}, 201)
     assert [rep["index"] for rep in added] == list(range(8))
     stored = clinic_db.scalars(
         select(Repetition.set_id).where(Repetition.id.in_([r["id"] for r in added]))
     )
     assert set(stored) == {first}
-    assert _last_audit(clinic_db, "repetitions.add")[1:] == ("set", str(first), {"count": 8})
+    assert last_audit(clinic_db, "repetitions.add")[1:] == ("set", str(first), {"count": 8})
     listed = api.send("GET", f"/{session_id}/sets")
     assert [(row["id"], row["rep_count"]) for row in listed] == [(first, 8), (second, 0)]
     assert len(api.send("GET", f"/{session_id}/sets/{first}/repetitions")) == 8
@@ -165,7 +156,7 @@ def test_ending_a_set_reports_its_result_and_pain(
     assert ("pain" in kinds) == pain
     clinic_db.expire_all()
     assert clinic_db.get_one(ExerciseSet, set_id).pain_reported == pain
-    assert _last_audit(clinic_db, "set.end")[1:] == ("set", str(set_id), {"events": len(kinds)})
+    assert last_audit(clinic_db, "set.end")[1:] == ("set", str(set_id), {"events": len(kinds)})
 
 
 def test_ending_a_session_ends_its_open_sets_and_is_audited_with_their_events(
@@ -177,7 +168,7 @@ def test_ending_a_session_ends_its_open_sets_and_is_audited_with_their_events(
     api.send("POST", f"/{session_id}/sets/{set_id}/repetitions", {"repetitions": REPS}, 201)
     ended = api.send("POST", f"/{session_id}/end")
     assert ended["ended_at"] and {e["set_id"] for e in ended["events"]} == {set_id}
-    assert _last_audit(clinic_db, "session.end")[1:] == (
+    assert last_audit(clinic_db, "session.end")[1:] == (
         "session",
         str(session_id),
         {"events": len(ended["events"])},
