@@ -1,0 +1,400 @@
+"""The pages' rules (web/routes/pages.py): who is sent where, what a refusal says (and that it
+is audited), what a patient's page shows to whom, and how the therapist's forms read numbers.
+
+A page is how patients and carers see the record: a refusal must say why without revealing
+it, a carer must not be offered the therapist's controls, and a form must store only what
+the therapist changed.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openrehab.accounts.service import issue_token
+from openrehab.store import records
+from openrehab.store.models import (
+    Assessment,
+    AuditLog,
+    LoginFailure,
+    PainReport,
+    ProgramItem,
+    User,
+)
+from support import Clinic, fresh_program, last_audit
+
+_numbers = itertools.count(1)
+
+
+def _browser(clinic: Clinic, db: Session, who: str) -> TestClient:
+    """A logged-in browser of ``who`` (redirects not followed)."""
+    cookie = issue_token(db, db.get_one(User, clinic.world.ids[who]))
+    db.commit()
+    return clinic.client(cookie)
+
+
+def _text(response: Any) -> str:
+    return html.unescape(response.text)
+
+
+@pytest.fixture(scope="module")
+def charted(clinic: Clinic) -> dict[str, Any]:
+    """patient_p with a program, a session of 3 repetitions, a pain report and an assessment."""
+    p = clinic.world.ids["patient_p"]
+    with clinic.session() as db:
+        program = fresh_program(db, p)
+        exercise_session = records.start_session(db, p)
+        exercise_set = records.start_set(
+            db, exercise_session, exercise_id="elbow_flexion", side="left", mode="active"
+        )
+        records.add_repetitions(
+            db, exercise_set, [{"start_s": 2.0 * i, "end_s": 2.0 * i + 1} for i in range(3)]
+        )
+        db.add(PainReport(patient_id=p, reported_by_id=p, nrs=6, location="left elbow"))
+        db.add(
+            Assessment(
+                patient_id=p,
+                assessor_id=clinic.world.ids["therapist_a"],
+                kind="tardieu",
+                region="elbow",
+                side="left",
+                r1_deg=70.4,
+                r2_deg=121.0,
+            )
+        )
+        db.commit()
+        return {"reason": program.reasons[0], "item": program.items[0].id}
+
+
+# --- who is sent where ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("given", "sent_to"),
+    [
+        ("/patients/3", "/patients/3"),
+        ("//evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("", "/"),
+        ("exercises", "/"),
+    ],
+)
+def test_after_login_only_a_local_path_is_followed(
+    given: str, sent_to: str, clinic: Clinic, clinic_client: TestClient, clinic_db: Session
+) -> None:
+    """Rule: the login form sends the browser on to ``next`` only when it is a path of this
+    site (so the form cannot bounce someone to another site); else to the start page. A
+    logged-in browser opening the login page is sent on the same way."""
+    form = {"username": "caregiver-c", "password": "password-caregiver_c", "next": given}
+    assert clinic_client.post("/login", data=form).headers["location"] == sent_to
+    with _browser(clinic, clinic_db, "caregiver_c") as browser:
+        again = browser.get("/login", params={"next": given})
+    assert (again.status_code, again.headers["location"]) == (303, sent_to)
+
+
+def test_the_login_page_keeps_where_to_go_and_the_name_tried(clinic_client: TestClient) -> None:
+    """Rule: a wrong password shows the reason and keeps the name and the destination in the
+    form; the page itself carries a local ``next`` only."""
+    form = {"username": "patient-p", "password": "not the password", "next": "/exercises"}
+    wrong = clinic_client.post("/login", data=form)
+    page = _text(wrong)
+    assert wrong.status_code == 401
+    assert "That username and password do not match. Please try again." in page
+    assert 'value="patient-p"' in page and 'name="next" value="/exercises"' in page
+    fresh = _text(clinic_client.get("/login", params={"next": "//evil.example"}))
+    assert 'name="next" value="/"' in fresh
+
+
+@pytest.mark.parametrize("form", [{"username": "patient-p"}, {"password": "not the password"}])
+def test_a_login_without_name_or_password_is_not_an_attempt(
+    form: dict[str, str], clinic_client: TestClient, clinic_db: Session
+) -> None:
+    """Rule: an empty name or password is refused without counting as a guess (no failure
+    stored for the throttle, no "login.failed" audit)."""
+    failures = clinic_db.scalar(select(LoginFailure.id).order_by(LoginFailure.id.desc()).limit(1))
+    audits = clinic_db.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()).limit(1))
+    assert clinic_client.post("/login", data=form).status_code == 401
+    clinic_db.expire_all()
+    assert (
+        clinic_db.scalar(select(LoginFailure.id).order_by(LoginFailure.id.desc()).limit(1))
+        == failures
+    )
+    assert clinic_db.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()).limit(1)) == audits
+
+
+def test_a_browser_login_is_audited_and_logout_clears_the_cookie(
+    clinic: Clinic, clinic_client: TestClient, clinic_db: Session
+) -> None:
+    form = {"username": "caregiver-c", "password": "password-caregiver_c"}
+    assert clinic_client.post("/login", data=form).status_code == 303
+    user_id = clinic.world.ids["caregiver_c"]
+    assert last_audit(clinic_db, "login.browser") == (user_id, "user", str(user_id), {})
+    out = clinic_client.post("/logout")
+    assert last_audit(clinic_db, "logout") == (user_id, "user", str(user_id), {})
+    cookie = out.headers["set-cookie"].lower()
+    assert "openrehab_session=" in cookie and "max-age=0" in cookie and "path=/" in cookie
+
+
+@pytest.mark.parametrize("path", ["/", "/account", "/exercises", "/exercises/elbow_flexion"])
+def test_pages_send_the_anonymous_to_the_login_and_back(
+    path: str, clinic_client: TestClient
+) -> None:
+    response = clinic_client.get(path)
+    assert (response.status_code, response.headers["location"]) == (303, f"/login?next={path}")
+
+
+# --- refusals ---------------------------------------------------------------------------------
+REFUSALS = [
+    # (caller, method, path under /patients/{patient_p}, data, status, message)
+    ("caregiver_d", "GET", "", None, 403, "You do not have access to this person's records."),
+    (
+        "caregiver_d",
+        "POST",
+        "/pain",
+        {"nrs": "3"},
+        403,
+        "You cannot record exercises for this person.",
+    ),
+    ("caregiver_c", "POST", "/program", {}, 403, "Only this person's therapist can do that."),
+    (
+        "therapist_b",
+        "POST",
+        "/program/items",
+        {"exercise_id": "toe_curls", "reason": "x"},
+        403,
+        "Only this person's therapist can do that.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("caller", "method", "path", "data", "status", "message"), REFUSALS)
+def test_a_refused_page_says_why_and_is_audited(
+    caller: str,
+    method: str,
+    path: str,
+    data: dict[str, str] | None,
+    status: int,
+    message: str,
+    clinic: Clinic,
+    clinic_db: Session,
+) -> None:
+    """Rule: a page the caller may not use answers 403 with the reason for that kind of
+    action (read, record, prescribe), and the refusal is audited with who, where and why."""
+    url = f"/patients/{clinic.world.ids['patient_p']}{path}"
+    with _browser(clinic, clinic_db, caller) as browser:
+        response = browser.request(method, url, data=data)
+    assert response.status_code == status and message in _text(response)
+    assert "Not allowed" in response.text
+    assert last_audit(clinic_db, "access.refused") == (
+        clinic.world.ids[caller],
+        "request",
+        None,
+        {"status": status, "method": method, "path": url, "reason": message},
+    )
+
+
+def test_a_page_about_someone_who_is_not_a_patient_is_not_found(
+    clinic: Clinic, clinic_db: Session
+) -> None:
+    """Rule: an admin may open any patient, but an id that is not a patient's is a 404 (not
+    audited as a refusal)."""
+    url = f"/patients/{clinic.world.ids['therapist_a']}"
+    with _browser(clinic, clinic_db, "admin") as browser:
+        response = browser.get(url)
+    assert response.status_code == 404 and "There is no such patient." in response.text
+    assert "Not found" in response.text
+
+
+# --- what a patient's page shows ---------------------------------------------------------------
+def test_the_patients_page_shows_the_record(
+    charted: dict[str, Any], clinic: Clinic, clinic_db: Session
+) -> None:
+    """Rule: the page of a patient shows today's repetitions against the target, the program
+    with its reasons, the recent sessions with each set's exercise, side and repetitions, the
+    pain reports and the assessments."""
+    p = clinic.world.ids["patient_p"]
+    with _browser(clinic, clinic_db, "therapist_a") as browser:
+        page = _text(browser.get(f"/patients/{p}"))
+    assert "<h1>patient-p</h1>" in page
+    assert "Bend the elbow (left): 3 reps" in page
+    assert "6 of 10 (left elbow)" in page
+    assert "TARDIEU" in page and "elbow (left)" in page and "R1 70° R2 121°" in page
+    assert charted["reason"] in page
+    assert "repetitions are planned" in page
+    assert f'id="item-{charted["item"]}"' in page
+
+
+@pytest.mark.parametrize(
+    ("who", "records", "prescribes"),
+    [
+        ("patient_p", True, False),
+        ("caregiver_c", True, False),
+        ("therapist_a", True, True),
+        ("admin", True, True),
+    ],
+)
+def test_the_page_offers_each_person_only_what_they_may_do(
+    who: str,
+    records: bool,
+    prescribes: bool,
+    charted: dict[str, Any],
+    clinic: Clinic,
+    clinic_db: Session,
+) -> None:
+    """Rule: the buttons to start exercises and report pain are shown to those who may record;
+    the therapist's forms (build, change, add with the library's exercises) only to those who
+    may prescribe."""
+    p = clinic.world.ids["patient_p"]
+    with _browser(clinic, clinic_db, who) as browser:
+        page = _text(browser.get("/" if who == "patient_p" else f"/patients/{p}"))
+    assert ("Start today's exercises" in page) == records
+    assert (f'action="/patients/{p}/pain"' in page) == records
+    assert ("For the therapist" in page) == prescribes
+    assert ("Save change" in page) == prescribes
+    assert ('<option value="toe_curls">' in page) == prescribes
+    assert ('<optgroup label="Elbow">' in page) == prescribes
+    assert ("Your day" in page) == (who == "patient_p")
+
+
+def test_a_carers_home_lists_their_patients_with_todays_reps(
+    charted: dict[str, Any], clinic: Clinic, clinic_db: Session
+) -> None:
+    """Rule: a carer's start page lists the people linked to them with today's repetitions
+    out of their target (300 unless set) and their last session."""
+    with _browser(clinic, clinic_db, "caregiver_c") as browser:
+        page = _text(browser.get("/"))
+    assert "People you care for" in page
+    assert f'<a href="/patients/{clinic.world.ids["patient_p"]}">patient-p</a>' in page
+    assert "3 of 300" in page and "none yet" not in page
+    assert "patient-q" not in page
+    with _browser(clinic, clinic_db, "caregiver_d") as browser:
+        assert "No patients are linked to your account yet." in browser.get("/").text
+
+
+# --- the therapist's forms ----------------------------------------------------------------------
+def _item_form(item: ProgramItem, **changes: str) -> dict[str, str]:
+    """The change form as the page fills it in (the item's current values), with ``changes``."""
+    form = {
+        "action": "change",
+        "mode": item.mode,
+        "side": item.side,
+        "sets": str(item.sets),
+        "reps": str(item.reps),
+        "level": str(item.level),
+        "rest_s": str(item.rest_s),
+        "reason": "review",
+    }
+    return {**form, **changes}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("sets", "two", "sets must be a whole number"),
+        ("sets", "0", "sets must be between 1 and 50"),
+        ("sets", "51", "sets must be between 1 and 50"),
+        ("reps", "101", "reps must be between 1 and 100"),
+        ("level", "0", "level must be between 1 and 50"),
+        ("rest_s", "-1", "rest_s must be between 0 and 600"),
+        ("rest_s", "601", "rest_s must be between 0 and 600"),
+        ("reason", " ", "Please say why (it is shown with the change)."),
+    ],
+)
+def test_the_change_form_refuses_numbers_out_of_range_with_the_reason(
+    field: str, value: str, message: str, clinic: Clinic, clinic_db: Session
+) -> None:
+    """Rule: the form's numbers must be whole and within their range (sets 1-50, reps 1-100,
+    level 1-50, rest 0-600 s) and a reason is required; else the page is shown again (422)
+    with the reason, and the program is not changed."""
+    program = fresh_program(clinic_db, clinic.world.ids["patient_p"])
+    item = program.items[0]
+    url = f"/patients/{program.patient_id}/program/items/{item.id}"
+    with _browser(clinic, clinic_db, "therapist_a") as browser:
+        response = browser.post(url, data=_item_form(item, **{field: value}))
+    assert response.status_code == 422 and message in _text(response)
+    clinic_db.expire_all()
+    assert clinic_db.get_one(ProgramItem, item.id).program.active
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("sets", "1"), ("sets", "50"), ("reps", "100"), ("rest_s", "0")]
+)
+def test_only_what_differs_from_the_form_is_a_change(
+    field: str, value: str, clinic: Clinic, clinic_db: Session
+) -> None:
+    """Rule: the form shows the current values; only a value that differs becomes the
+    therapist's change (the rest stay the planner's); the same values again change nothing
+    (422, "Nothing to change"). The range ends are accepted."""
+    program = fresh_program(clinic_db, clinic.world.ids["patient_p"])
+    item = program.items[0]
+    if str(getattr(item, field)) == value:
+        pytest.skip("already the planner's value")
+    url = f"/patients/{program.patient_id}/program/items/{item.id}"
+    with _browser(clinic, clinic_db, "therapist_a") as browser:
+        same = browser.post(url, data=_item_form(item))
+        assert same.status_code == 422 and "Nothing to change" in same.text
+        changed = browser.post(url, data=_item_form(item, **{field: value}))
+    assert changed.status_code == 303
+    assert changed.headers["location"] == (
+        f"/patients/{program.patient_id}?program=changed#program-h"
+    )
+    clinic_db.expire_all()
+    current = clinic_db.scalars(
+        select(ProgramItem)
+        .where(ProgramItem.exercise_id == item.exercise_id, ProgramItem.side == item.side)
+        .order_by(ProgramItem.id.desc())
+    ).first()
+    assert current is not None and str(getattr(current, field)) == value
+    overrides = current.program.overrides["items"]
+    assert [
+        {k: v for k, v in o.items() if k in {"action", field, "mode", "level"}} for o in overrides
+    ] == [{"action": "change", field: int(value)}]
+    assert last_audit(clinic_db, "program.item.change")[1:] == (
+        "program_item",
+        str(item.id),
+        {"reason": "review"},
+    )
+
+
+def test_a_pain_button_goes_back_to_the_page_it_came_from(
+    clinic: Clinic, clinic_db: Session
+) -> None:
+    """Rule: the patient's own pain button returns to their start page, a carer's to the
+    patient's page, each saying it was saved; the report is stored under the patient with its
+    reporter and audited with the rating."""
+    p = clinic.world.ids["patient_p"]
+    for who, back in (("patient_p", "/"), ("caregiver_c", f"/patients/{p}")):
+        with _browser(clinic, clinic_db, who) as browser:
+            response = browser.post(f"/patients/{p}/pain", data={"nrs": "4"})
+        assert response.headers["location"] == f"{back}?pain=saved"
+        report = clinic_db.scalars(select(PainReport).order_by(PainReport.id.desc())).first()
+        assert report is not None
+        assert (report.patient_id, report.reported_by_id, report.nrs) == (
+            p,
+            clinic.world.ids[who],
+            4,
+        )
+        assert last_audit(clinic_db, "pain.report") == (
+            clinic.world.ids[who],
+            "patient",
+            str(p),
+            {"nrs": 4},
+        )
+
+
+# --- the library ----------------------------------------------------------------------------
+def test_the_library_pages_name_what_is_missing(clinic: Clinic, clinic_db: Session) -> None:
+    """Rule: an unknown region or exercise is a 404 saying so; an exercise's page links the
+    exercises it unlocks."""
+    with _browser(clinic, clinic_db, "patient_p") as browser:
+        region = browser.get("/exercises", params={"region": "nose"})
+        exercise = browser.get("/exercises/juggling")
+        flexion = _text(browser.get("/exercises/elbow_flexion"))
+    assert region.status_code == 404 and "There is no body region called 'nose'." in _text(region)
+    assert exercise.status_code == 404
+    assert "There is no such exercise in the library." in exercise.text
+    assert 'href="/exercises/hand_to_mouth"' in flexion
