@@ -171,3 +171,34 @@ def test_progress_lists_as_many_events_as_asked(
     assert len(every) >= 3
     assert len(client.get(url + "?events=2", headers=headers).json()["events"]) == 2
     assert client.get(url + "?events=0", headers=headers).json()["events"] == []
+
+
+# --- the exercise library ---------------------------------------------------------------------
+def test_the_library_api_filters_by_region_and_names_what_is_missing(
+    client: TestClient, world: World
+) -> None:
+    """Rule: ``region`` keeps exactly the library's exercises for that region, in library
+    order, each pointing to its own diagram; an unknown id is a 404 naming it; a diagram in a
+    position the exercise is not done in is a 422 saying the positions it is done in."""
+    headers = world.headers("caregiver_c")
+    library = load_library()
+    for region in ("elbow", "functional"):
+        listed = client.get("/api/exercises", params={"region": region}, headers=headers).json()
+        assert [e["id"] for e in listed] == [e.id for e in library.by_region(region)]
+        assert {e["diagram_url"] for e in listed} == {
+            f"/api/exercises/{e['id']}/diagram.svg" for e in listed
+        }
+    missing = client.get("/api/exercises/juggling", headers=headers)
+    assert missing.json() == {"detail": "No exercise 'juggling' in the library."}
+    assert client.get("/api/exercises/juggling/diagram.svg", headers=headers).status_code == 404
+    standing = client.get(
+        "/api/exercises/bridging/diagram.svg", params={"position": "standing"}, headers=headers
+    )
+    assert standing.status_code == 422 and standing.json()["detail"] == [
+        {"loc": ["query", "position"], "msg": "Bridge is done lying", "type": "value_error"}
+    ]
+    lying = client.get(
+        "/api/exercises/bridging/diagram.svg", params={"position": "lying"}, headers=headers
+    )
+    assert lying.status_code == 200 and lying.text.startswith("<svg")
+    assert lying.headers["cache-control"] == "private, max-age=3600"
