@@ -20,7 +20,7 @@ from openrehab.accounts.service import (
     login,
     validate_username,
 )
-from openrehab.store.models import AuditLog, Role, User
+from openrehab.store.models import AuditLog, LoginFailure, Role, User
 from support import Clinic
 
 PASSWORD = "blue kettle under stairs"
@@ -169,3 +169,14 @@ def test_a_login_upgrades_an_outdated_hash(clinic_db: Session) -> None:
     clinic_db.expire_all()
     upgraded = clinic_db.get_one(User, user.id).password_hash
     assert not needs_rehash(upgraded) and verify_password(upgraded, PASSWORD)
+
+
+def test_a_right_password_leaves_no_count_behind(clinic: Clinic, clinic_db: Session) -> None:
+    """Rule: a login with the right password is not counted as a failure, neither for the
+    account nor for the address (30 logins of a shared clinic computer lock nobody out)."""
+    address = f"10.8.0.{next(_numbers)}"
+    for _ in range(2):
+        assert login(clinic_db, "patient-p", "password-patient_p", address) is not None
+        clinic_db.commit()
+    keys = clinic_db.scalars(select(LoginFailure.key).where(LoginFailure.key.contains(address)))
+    assert list(keys) == []
