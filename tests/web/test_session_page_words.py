@@ -1,0 +1,186 @@
+"""The live session page's plain words and settings (web/routes/session_pages.py).
+
+A person at home sets the camera up from these words alone: where it goes, how far away, what
+it must see. Counting by button has its own words for who moves the limb. The numbers of a
+free choice in the address are kept within safe ranges.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from openrehab.exercises.library import load_library
+from openrehab.web.routes.session_pages import _int_param, camera_setup, gauge_spec, tap_note
+
+LIGHT = "Turn on a light in front of you. Keep bright windows behind the camera."
+ARM = {
+    "distance": "About 1.5 metres away.",
+    "see": "The camera must see your head, shoulders and the whole arm down to the fingers.",
+    "what": "arm",
+    "lost": "I can't see your arm: step back so I can see your shoulder and hand.",
+}
+HAND = {
+    "distance": "About half a metre away (an arm's length).",
+    "see": "The camera must see your whole hand, with the fingers spread, and your wrist.",
+    "what": "hand",
+    "lost": "I can't see your hand: hold it up in front of the camera, fingers towards it.",
+}
+WHOLE_BODY = {
+    "distance": "About 2 to 3 metres away.",
+    "see": "The camera must see all of you, from your head to your feet.",
+    "what": "body",
+    "lost": "I can't see your legs: step back so I can see you from head to feet.",
+}
+TRUNK = {
+    "distance": "About 1.5 to 2 metres away.",
+    "see": "The camera must see your head, both shoulders and your hips.",
+    "what": "body",
+    "lost": "I can't see your body: step back so I can see your shoulders and hips.",
+}
+SETUPS = [
+    (
+        "forward_reach_table_slide",
+        "right",
+        "side",
+        "Put the camera beside you, on your right side, at chest height.",
+        ARM,
+    ),
+    (
+        "shoulder_flexion_assisted",  # done lying first
+        "left",
+        "side",
+        "Put the camera beside you, on your left side, at the height of your body.",
+        ARM,
+    ),
+    ("wipe_the_table", "left", "top", "Put the camera up high, looking down at you.", ARM),
+    (
+        "wrist_deviation",
+        "left",
+        "front",
+        "Put the camera on the table in front of you, facing your hand.",
+        HAND,
+    ),
+    (
+        "hip_abduction_lying",
+        "left",
+        "front",
+        "Put the camera up high at the foot of the bed, looking down at you.",
+        WHOLE_BODY,
+    ),
+    (
+        "standing_weight_shift",  # the trunk, but standing: the whole body
+        "both",
+        "front",
+        "Put the camera in front of you, at chest height.",
+        WHOLE_BODY,
+    ),
+    (
+        "trunk_forward_lean",
+        "both",
+        "side",
+        "Put the camera beside you, on one side, at chest height.",
+        TRUNK,
+    ),
+    (
+        "seated_weight_shift",
+        "both",
+        "front",
+        "Put the camera in front of you, at chest height.",
+        TRUNK,
+    ),
+    (
+        "toe_curls",
+        "left",
+        "",
+        "The camera cannot see this movement. Count it by pressing a button instead.",
+        WHOLE_BODY,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "side", "view", "place", "words"), SETUPS, ids=[s[0] for s in SETUPS]
+)
+def test_the_camera_setup_is_told_in_plain_words(
+    exercise_id: str, side: str, view: str, place: str, words: dict[str, str]
+) -> None:
+    """Rule: the words follow what the camera must see (a hand close up; legs, lying or
+    standing exercises the whole body from 2-3 m; the trunk from 1.5-2 m; an arm from 1.5 m)
+    and where it looks from (beside the side being trained, from above, in front); a
+    movement no camera can see is counted by button."""
+    setup = camera_setup(load_library().get(exercise_id), side)
+    assert setup == {"view": view, "place": place, "light": LIGHT, **words}
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "mode", "assisted_by", "note"),
+    [
+        ("elbow_flexion", "active", None, "Press the button after each repetition."),
+        ("elbow_flexion", "active", "unaffected_side", "Press the button after each repetition."),
+        (
+            "elbow_flexion",
+            "active_assisted",
+            "unaffected_side",
+            "Move your arm with your other hand: press the button after each repetition.",
+        ),
+        (
+            "elbow_flexion",
+            "active_assisted",
+            None,
+            "Your carer moves your arm: press the button after each repetition.",
+        ),
+        (
+            "toe_curls",
+            "passive",
+            None,
+            "Your carer moves your leg: press the button after each repetition.",
+        ),
+        (
+            "pinch_thumb_index",
+            "active",
+            "caregiver",
+            "Your carer moves your hand: press the button after each repetition.",
+        ),
+    ],
+)
+def test_the_button_note_says_who_moves_the_limb(
+    exercise_id: str, mode: str, assisted_by: str | None, note: str
+) -> None:
+    """Rule: moving on one's own, the note only says to press after each repetition; helped
+    by the other hand it says so (not when moving actively); moved passively or by a carer
+    it says the carer moves the leg, hand or arm."""
+    assert tap_note(load_library().get(exercise_id), mode, assisted_by) == note
+
+
+def test_the_gauge_follows_the_side_being_trained() -> None:
+    """Rule: a sided signal's gauge watches the trained side's joints (both sides when the side
+    is "both"); a signal of the whole trunk has one set of joints; a signal the page cannot
+    compute has no gauge."""
+    library = load_library()
+    right = gauge_spec(library.get("elbow_flexion"), "right")
+    assert right == {
+        "method": "flexion3",
+        "sided": True,
+        "joints": {"right": ["right_shoulder", "right_elbow", "right_wrist"]},
+    }
+    both = gauge_spec(library.get("elbow_flexion"), "both")
+    assert both is not None and set(both["joints"]) == {"left", "right"}
+    trunk = gauge_spec(library.get("trunk_forward_lean"), "right")
+    assert trunk == {
+        "method": "trunk_lean_sagittal",
+        "sided": False,
+        "joints": {"left": ["left_shoulder", "right_shoulder", "left_hip", "right_hip"]},
+    }
+    assert gauge_spec(library.get("wipe_the_table"), "left") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [("1", 1), ("20", 20), ("0", None), ("21", None), ("x", None), ("", None), (None, None)],
+)
+def test_numbers_in_the_address_are_kept_in_their_range(
+    value: str | None, number: int | None
+) -> None:
+    """Rule: a number from the address is used only when it is a whole number within its
+    range (ends included); anything else is ignored (the page's default applies)."""
+    assert _int_param(value, 1, 20) == number
