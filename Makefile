@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed
 run: $(STAMP)
 	$(BIN)/openrehab serve $(ARGS)
 
+# One pytest worker per core (pytest-xdist); PYTEST_ARGS= runs in one process.
+PYTEST_ARGS ?= -n auto
+
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -28,7 +28,6 @@ _hasher = (
 
 MIN_PASSWORD_LENGTH = 8
 MIN_ZXCVBN_SCORE = 2
-#: zxcvbn (>= 4.5) rates at most this many characters.
 ZXCVBN_MAX_LENGTH = 72
 # Each Argon2 hash holds 64 MiB while it runs; at most this many run at once per process, so
 # a burst of logins waits instead of exhausting memory and starving other requests.
@@ -44,8 +43,8 @@ def check_password_strength(password: str, user_inputs: Iterable[str] = ()) -> N
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPasswordError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters long.")
     known = [word for word in user_inputs if word] + ["openrehab", "rehab"]
-    # zxcvbn's cost grows with length, and it refuses more than 72 characters (ValueError);
-    # beyond that the start decides anyway.
+    # zxcvbn refuses more than 72 characters (its cost grows with length): rate the start,
+    # which for a long passphrase decides anyway.
     rating = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=known)
     if rating["score"] < MIN_ZXCVBN_SCORE:
         warning = rating["feedback"].get("warning")
