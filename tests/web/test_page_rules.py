@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import re
 from typing import Any
 
 import pytest
@@ -18,6 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openrehab.accounts.service import issue_token
+from openrehab.exercises.library import load_library
+from openrehab.services import program as program_service
+from openrehab.services import progress as progress_service
 from openrehab.store import records
 from openrehab.store.models import (
     Assessment,
@@ -48,7 +52,7 @@ def charted(clinic: Clinic) -> dict[str, Any]:
     """patient_p with a program, a session of 3 repetitions, a pain report and an assessment."""
     p = clinic.world.ids["patient_p"]
     with clinic.session() as db:
-        program = fresh_program(db, p)
+        fresh_program(db, p)
         exercise_session = records.start_session(db, p)
         exercise_set = records.start_set(
             db, exercise_session, exercise_id="elbow_flexion", side="left", mode="active"
@@ -56,6 +60,8 @@ def charted(clinic: Clinic) -> dict[str, Any]:
         records.add_repetitions(
             db, exercise_set, [{"start_s": 2.0 * i, "end_s": 2.0 * i + 1} for i in range(3)]
         )
+        events = progress_service.finish_set(db, exercise_set, pain_reported=True)
+        [pain] = [event for event in events if event.kind == "pain"]
         db.add(PainReport(patient_id=p, reported_by_id=p, nrs=6, location="left elbow"))
         db.add(
             Assessment(
@@ -69,7 +75,7 @@ def charted(clinic: Clinic) -> dict[str, Any]:
             )
         )
         db.commit()
-        return {"reason": program.reasons[0], "item": program.items[0].id}
+        return {"pain_event": pain.reason}
 
 
 # --- who is sent where ------------------------------------------------------------------------
@@ -223,9 +229,34 @@ def test_the_patients_page_shows_the_record(
     assert "Bend the elbow (left): 3 reps" in page
     assert "6 of 10 (left elbow)" in page
     assert "TARDIEU" in page and "elbow (left)" in page and "R1 70° R2 121°" in page
-    assert charted["reason"] in page
-    assert "repetitions are planned" in page
-    assert f'id="item-{charted["item"]}"' in page
+    program = program_service.active_program(clinic_db, p)
+    assert program is not None
+    library = load_library()
+    items = [
+        (item.id, library.get(item.exercise_id), item.sets, item.reps, item.level)
+        for item in program.items
+    ]
+    planned = sum(sets * reps for _, _, sets, reps, _ in items)
+    assert f"{planned} repetitions are planned" in page and program.reasons[0] in page
+    assert "<span>3</span> of 300 repetitions" in page and 'aria-valuenow="3"' in page
+    assert "<strong>1</strong> day in a row" in page, "a set done today"
+    assert re.search(r"Overall level <strong>\d+</strong> <small>\(\d+ points to the next\)", page)
+    for item_id, exercise, sets, reps, level in items:
+        entry = page[page.index(f'id="item-{item_id}"') :]
+        entry = entry[: entry.index("</li>")]
+        assert f'href="/exercises/{exercise.id}">{exercise.name}</a>' in entry
+        assert (
+            f"<strong>{sets} sets of {reps}</strong> · level {level} of {exercise.max_level}"
+            in entry
+        )
+        assert "Left side, on your own" in entry
+        assert f'<label for="level-{item_id}">Level (1 to {exercise.max_level})</label>' in entry
+        assert (
+            '<option value="left" selected>left</option><option value="right">right</option>'
+            in entry
+        )
+        assert '<option value="active" selected>on your own</option>' in entry
+    assert f"<strong>Bend the elbow (left):</strong> {charted['pain_event']}" in page
 
 
 @pytest.mark.parametrize(
