@@ -99,6 +99,7 @@ def test_a_login_is_refused_from_the_limit_on_until_the_oldest_failure_leaves_th
     wait = _wait(clinic_db, "guessed", address, now)
     assert wait == int((start + WINDOW - now).total_seconds()) + 1, "until the oldest has left"
     assert _wait(clinic_db, "guessed", address, start + WINDOW - SECOND) == 2, "1 s + 1"
+    assert _wait(clinic_db, "guessed", address, start + WINDOW - SECOND / 2) == 1, "under 1 s: 1"
     assert _wait(clinic_db, "guessed", address, start + WINDOW) is None, "oldest left: allowed"
 
 
