@@ -8,6 +8,8 @@ where it is still logged in. Times are set in the store (or passed as ``now``): 
 
 from __future__ import annotations
 
+import hashlib
+import string
 from datetime import datetime, timedelta
 
 import pytest
@@ -205,3 +207,16 @@ def test_a_token_never_used_is_idle_from_its_creation(clinic: Clinic, clinic_db:
 def test_an_unknown_empty_or_overlong_secret_is_nobody(secret: str, clinic_db: Session) -> None:
     """Rule: a secret that is empty, unknown or longer than any token is no login."""
     assert user_for_token(clinic_db, secret) is None
+
+
+def test_a_token_is_256_random_bits_and_only_its_hash_is_stored(
+    clinic: Clinic, clinic_db: Session
+) -> None:
+    """Rule: a login secret is 32 random bytes (43 URL-safe characters), new each time; the
+    store keeps only its SHA-256, so a leaked database holds no live login."""
+    secret, token = _token(clinic_db, clinic, "caregiver_c", "bearer")
+    other, _ = _token(clinic_db, clinic, "caregiver_c", "bearer")
+    assert len(secret) == 43 and set(secret) <= set(string.ascii_letters + string.digits + "-_")
+    assert secret != other
+    assert token.token_sha256 == hashlib.sha256(secret.encode()).hexdigest()
+    assert (token.user_id, token.kind) == (clinic.world.ids["caregiver_c"], "bearer")
