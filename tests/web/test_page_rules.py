@@ -429,3 +429,42 @@ def test_the_library_pages_name_what_is_missing(clinic: Clinic, clinic_db: Sessi
     assert exercise.status_code == 404
     assert "There is no such exercise in the library." in exercise.text
     assert 'href="/exercises/hand_to_mouth"' in flexion
+
+
+def test_the_library_page_groups_each_exercise_under_its_main_region(
+    clinic: Clinic, clinic_db: Session
+) -> None:
+    """Rule: the library lists every exercise once, under its main region (functional tasks
+    under "Functional"), each group in name order with its modes in plain words; a region's
+    page lists that region's exercises by name; the count names the whole library."""
+    library = load_library()
+    with _browser(clinic, clinic_db, "caregiver_c") as browser:
+        everything = _text(browser.get("/exercises"))
+        elbow = _text(browser.get("/exercises", params={"region": "elbow"}))
+    assert f"<p>{len(library)} exercises, each with a drawing" in everything
+    listed = re.findall(r'<h2 id="region-(\w+)">|<a href="/exercises/(\w+)">', everything)
+    groups: dict[str, list[str]] = {}
+    region = ""
+    for heading, exercise_id in listed:
+        region = heading or region
+        if exercise_id:
+            groups.setdefault(region, []).append(exercise_id)
+    for name, ids in groups.items():
+        exercises = [library.get(i) for i in ids]
+        assert all(
+            (e.kind == "functional" and name == "functional") or e.primary_region == name
+            for e in exercises
+        ), name
+        assert [e.name for e in exercises] == sorted(e.name for e in exercises), name
+    assert sorted(i for ids in groups.values() for i in ids) == sorted(e.id for e in library)
+    elbow_ids = re.findall(r'<a href="/exercises/(\w+)">', elbow)
+    assert elbow_ids == [e.id for e in sorted(library.by_region("elbow"), key=lambda e: e.name)]
+    assert "<h1>Exercises: Elbow</h1>" in elbow and "on your own" in elbow
+
+
+def test_the_account_page_names_who_is_logged_in(clinic: Clinic, clinic_db: Session) -> None:
+    with _browser(clinic, clinic_db, "therapist_a") as browser:
+        page = _text(browser.get("/account"))
+    assert "You are logged in as <strong>therapist-a</strong>" in page
+    assert "<strong>therapist-a</strong>, therapist)" in page
+    assert '<input type="hidden" name="everywhere" value="1">' in page
