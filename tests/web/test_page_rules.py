@@ -468,3 +468,53 @@ def test_the_account_page_names_who_is_logged_in(clinic: Clinic, clinic_db: Sess
     assert "You are logged in as <strong>therapist-a</strong>" in page
     assert "<strong>therapist-a</strong>, therapist)" in page
     assert '<input type="hidden" name="everywhere" value="1">' in page
+
+
+def test_the_build_form_sets_the_daily_target_only_when_given(
+    clinic: Clinic, clinic_db: Session
+) -> None:
+    """Rule: the build form's daily target is kept when left empty and set when given (0 to
+    2000; outside that the page says the range and nothing is built); a build is signed by the
+    therapist, audited, and the browser returns to the program."""
+    p = clinic.world.ids["patient_p"]
+    fresh_program(clinic_db, p)
+    url = f"/patients/{p}/program"
+    with _browser(clinic, clinic_db, "therapist_a") as browser:
+        refused = browser.post(url, data={"daily_rep_target": "2001"})
+        assert refused.status_code == 422
+        assert "daily_rep_target must be between 0 and 2000" in _text(refused)
+        built = browser.post(url, data={"daily_rep_target": "2000"})
+        assert built.headers["location"] == f"/patients/{p}?program=built#program-h"
+        target = program_service.active_program(clinic_db, p)
+        assert target is not None and target.daily_rep_target == 2000
+        assert browser.post(url, data={"daily_rep_target": ""}).status_code == 303
+    clinic_db.expire_all()
+    kept = program_service.active_program(clinic_db, p)
+    assert kept is not None and kept.id != target.id and kept.daily_rep_target == 2000
+    assert kept.note == "Built from the profile by therapist-a."
+    assert kept.created_by_id == clinic.world.ids["therapist_a"]
+    assert last_audit(clinic_db, "program.build")[1:3] == ("program", str(kept.id))
+
+
+def test_the_add_form_adds_the_exercise_with_the_reason(clinic: Clinic, clinic_db: Session) -> None:
+    """Rule: adding needs a reason (else the page says so and nothing is added); an added
+    exercise is in the new program, audited with its id, and the browser returns to the
+    program."""
+    p = clinic.world.ids["patient_p"]
+    fresh_program(clinic_db, p)
+    url = f"/patients/{p}/program/items"
+    with _browser(clinic, clinic_db, "therapist_a") as browser:
+        refused = browser.post(url, data={"exercise_id": "toe_curls", "reason": " "})
+        assert refused.status_code == 422
+        assert "Please say why (it is shown with the change)." in _text(refused)
+        added = browser.post(url, data={"exercise_id": "toe_curls", "reason": "cramps", "side": ""})
+    assert added.headers["location"] == f"/patients/{p}?program=added#program-h"
+    clinic_db.expire_all()
+    program = program_service.active_program(clinic_db, p)
+    assert program is not None
+    assert "toe_curls" in {item.exercise_id for item in program.items}
+    assert last_audit(clinic_db, "program.item.add")[1:] == (
+        "program",
+        str(program.id),
+        {"exercise": "toe_curls"},
+    )
