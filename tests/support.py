@@ -190,6 +190,23 @@ class Clinic:
         )
 
 
+def browser_of(clinic: Clinic, session: Any, who: str) -> Any:
+    """A browser of ``clinic`` logged in as ``who`` of its world (redirects not followed)."""
+    from openrehab.accounts.service import issue_token
+    from openrehab.store.models import User
+
+    cookie = issue_token(session, session.get_one(User, clinic.world.ids[who]))
+    session.commit()
+    return clinic.client(cookie)
+
+
+def page_text(response: Any) -> str:
+    """A page's HTML with its entities decoded (so the text reads as a person reads it)."""
+    import html
+
+    return html.unescape(response.text)
+
+
 def audited_patient(session: Any, entry: dict[str, Any]) -> int | None:
     """The patient whose record an audit entry (a row of ``audit_log``) names, else None."""
     from openrehab.store import models

@@ -8,7 +8,6 @@ the therapist changed.
 
 from __future__ import annotations
 
-import html
 import itertools
 import re
 from typing import Any
@@ -18,7 +17,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openrehab.accounts.service import issue_token
 from openrehab.exercises.library import load_library
 from openrehab.services import program as program_service
 from openrehab.services import progress as progress_service
@@ -28,23 +26,10 @@ from openrehab.store.models import (
     AuditLog,
     LoginFailure,
     PainReport,
-    ProgramItem,
-    User,
 )
-from support import Clinic, fresh_program, last_audit
+from support import Clinic, browser_of, fresh_program, last_audit, page_text
 
 _numbers = itertools.count(1)
-
-
-def _browser(clinic: Clinic, db: Session, who: str) -> TestClient:
-    """A logged-in browser of ``who`` (redirects not followed)."""
-    cookie = issue_token(db, db.get_one(User, clinic.world.ids[who]))
-    db.commit()
-    return clinic.client(cookie)
-
-
-def _text(response: Any) -> str:
-    return html.unescape(response.text)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +82,7 @@ def test_after_login_only_a_local_path_is_followed(
     logged-in browser opening the login page is sent on the same way."""
     form = {"username": "caregiver-c", "password": "password-caregiver_c", "next": given}
     assert clinic_client.post("/login", data=form).headers["location"] == sent_to
-    with _browser(clinic, clinic_db, "caregiver_c") as browser:
+    with browser_of(clinic, clinic_db, "caregiver_c") as browser:
         again = browser.get("/login", params={"next": given})
     assert (again.status_code, again.headers["location"]) == (303, sent_to)
 
@@ -107,11 +92,11 @@ def test_the_login_page_keeps_where_to_go_and_the_name_tried(clinic_client: Test
     form; the page itself carries a local ``next`` only."""
     form = {"username": "patient-p", "password": "not the password", "next": "/exercises"}
     wrong = clinic_client.post("/login", data=form)
-    page = _text(wrong)
+    page = page_text(wrong)
     assert wrong.status_code == 401
     assert "That username and password do not match. Please try again." in page
     assert 'value="patient-p"' in page and 'name="next" value="/exercises"' in page
-    fresh = _text(clinic_client.get("/login", params={"next": "//evil.example"}))
+    fresh = page_text(clinic_client.get("/login", params={"next": "//evil.example"}))
     assert 'name="next" value="/"' in fresh
 
 
@@ -191,9 +176,9 @@ def test_a_refused_page_says_why_and_is_audited(
     """Rule: a page the caller may not use answers 403 with the reason for that kind of
     action (read, record, prescribe), and the refusal is audited with who, where and why."""
     url = f"/patients/{clinic.world.ids['patient_p']}{path}"
-    with _browser(clinic, clinic_db, caller) as browser:
+    with browser_of(clinic, clinic_db, caller) as browser:
         response = browser.request(method, url, data=data)
-    assert response.status_code == status and message in _text(response)
+    assert response.status_code == status and message in page_text(response)
     assert "Not allowed" in response.text
     assert last_audit(clinic_db, "access.refused") == (
         clinic.world.ids[caller],
@@ -209,7 +194,7 @@ def test_a_page_about_someone_who_is_not_a_patient_is_not_found(
     """Rule: an admin may open any patient, but an id that is not a patient's is a 404 (not
     audited as a refusal)."""
     url = f"/patients/{clinic.world.ids['therapist_a']}"
-    with _browser(clinic, clinic_db, "admin") as browser:
+    with browser_of(clinic, clinic_db, "admin") as browser:
         response = browser.get(url)
     assert response.status_code == 404 and "There is no such patient." in response.text
     assert "Not found" in response.text
@@ -223,8 +208,8 @@ def test_the_patients_page_shows_the_record(
     with its reasons, the recent sessions with each set's exercise, side and repetitions, the
     pain reports and the assessments."""
     p = clinic.world.ids["patient_p"]
-    with _browser(clinic, clinic_db, "therapist_a") as browser:
-        page = _text(browser.get(f"/patients/{p}"))
+    with browser_of(clinic, clinic_db, "therapist_a") as browser:
+        page = page_text(browser.get(f"/patients/{p}"))
     assert "<h1>patient-p</h1>" in page
     assert "Bend the elbow (left): 3 reps" in page
     assert "6 of 10 (left elbow)" in page
@@ -280,8 +265,8 @@ def test_the_page_offers_each_person_only_what_they_may_do(
     the therapist's forms (build, change, add with the library's exercises) only to those who
     may prescribe."""
     p = clinic.world.ids["patient_p"]
-    with _browser(clinic, clinic_db, who) as browser:
-        page = _text(browser.get("/" if who == "patient_p" else f"/patients/{p}"))
+    with browser_of(clinic, clinic_db, who) as browser:
+        page = page_text(browser.get("/" if who == "patient_p" else f"/patients/{p}"))
     assert ("Start today's exercises" in page) == records
     assert (f'action="/patients/{p}/pain"' in page) == records
     assert ("For the therapist" in page) == prescribes
@@ -296,136 +281,27 @@ def test_a_carers_home_lists_their_patients_with_todays_reps(
 ) -> None:
     """Rule: a carer's start page lists the people linked to them with today's repetitions
     out of their target (300 unless set) and their last session."""
-    with _browser(clinic, clinic_db, "caregiver_c") as browser:
-        page = _text(browser.get("/"))
+    with browser_of(clinic, clinic_db, "caregiver_c") as browser:
+        page = page_text(browser.get("/"))
     assert "People you care for" in page
     assert f'<a href="/patients/{clinic.world.ids["patient_p"]}">patient-p</a>' in page
     assert "3 of 300" in page and "none yet" not in page
     assert "patient-q" not in page
-    with _browser(clinic, clinic_db, "caregiver_d") as browser:
+    with browser_of(clinic, clinic_db, "caregiver_d") as browser:
         assert "No patients are linked to your account yet." in browser.get("/").text
-
-
-# --- the therapist's forms ----------------------------------------------------------------------
-def _item_form(item: ProgramItem, **changes: str) -> dict[str, str]:
-    """The change form as the page fills it in (the item's current values), with ``changes``."""
-    form = {
-        "action": "change",
-        "mode": item.mode,
-        "side": item.side,
-        "sets": str(item.sets),
-        "reps": str(item.reps),
-        "level": str(item.level),
-        "rest_s": str(item.rest_s),
-        "reason": "review",
-    }
-    return {**form, **changes}
-
-
-@pytest.mark.parametrize(
-    ("field", "value", "message"),
-    [
-        ("sets", "two", "sets must be a whole number"),
-        ("sets", "0", "sets must be between 1 and 50"),
-        ("sets", "51", "sets must be between 1 and 50"),
-        ("reps", "101", "reps must be between 1 and 100"),
-        ("level", "0", "level must be between 1 and 50"),
-        ("rest_s", "-1", "rest_s must be between 0 and 600"),
-        ("rest_s", "601", "rest_s must be between 0 and 600"),
-        ("reason", " ", "Please say why (it is shown with the change)."),
-    ],
-)
-def test_the_change_form_refuses_numbers_out_of_range_with_the_reason(
-    field: str, value: str, message: str, clinic: Clinic, clinic_db: Session
-) -> None:
-    """Rule: the form's numbers must be whole and within their range (sets 1-50, reps 1-100,
-    level 1-50, rest 0-600 s) and a reason is required; else the page is shown again (422)
-    with the reason, and the program is not changed."""
-    program = fresh_program(clinic_db, clinic.world.ids["patient_p"])
-    item = program.items[0]
-    url = f"/patients/{program.patient_id}/program/items/{item.id}"
-    with _browser(clinic, clinic_db, "therapist_a") as browser:
-        response = browser.post(url, data=_item_form(item, **{field: value}))
-    assert response.status_code == 422 and message in _text(response)
-    clinic_db.expire_all()
-    assert clinic_db.get_one(ProgramItem, item.id).program.active
-
-
-@pytest.mark.parametrize(
-    ("field", "value"), [("sets", "1"), ("sets", "50"), ("reps", "100"), ("rest_s", "0")]
-)
-def test_only_what_differs_from_the_form_is_a_change(
-    field: str, value: str, clinic: Clinic, clinic_db: Session
-) -> None:
-    """Rule: the form shows the current values; only a value that differs becomes the
-    therapist's change (the rest stay the planner's); the same values again change nothing
-    (422, "Nothing to change"). The range ends are accepted."""
-    program = fresh_program(clinic_db, clinic.world.ids["patient_p"])
-    item = program.items[0]
-    if str(getattr(item, field)) == value:
-        pytest.skip("already the planner's value")
-    url = f"/patients/{program.patient_id}/program/items/{item.id}"
-    with _browser(clinic, clinic_db, "therapist_a") as browser:
-        same = browser.post(url, data=_item_form(item))
-        assert same.status_code == 422 and "Nothing to change" in same.text
-        changed = browser.post(url, data=_item_form(item, **{field: value}))
-    assert changed.status_code == 303
-    assert changed.headers["location"] == (
-        f"/patients/{program.patient_id}?program=changed#program-h"
-    )
-    clinic_db.expire_all()
-    current = clinic_db.scalars(
-        select(ProgramItem)
-        .where(ProgramItem.exercise_id == item.exercise_id, ProgramItem.side == item.side)
-        .order_by(ProgramItem.id.desc())
-    ).first()
-    assert current is not None and str(getattr(current, field)) == value
-    overrides = current.program.overrides["items"]
-    assert [
-        {k: v for k, v in o.items() if k in {"action", field, "mode", "level"}} for o in overrides
-    ] == [{"action": "change", field: int(value)}]
-    assert last_audit(clinic_db, "program.item.change")[1:] == (
-        "program_item",
-        str(item.id),
-        {"reason": "review"},
-    )
-
-
-def test_a_pain_button_goes_back_to_the_page_it_came_from(
-    clinic: Clinic, clinic_db: Session
-) -> None:
-    """Rule: the patient's own pain button returns to their start page, a carer's to the
-    patient's page, each saying it was saved; the report is stored under the patient with its
-    reporter and audited with the rating."""
-    p = clinic.world.ids["patient_p"]
-    for who, back in (("patient_p", "/"), ("caregiver_c", f"/patients/{p}")):
-        with _browser(clinic, clinic_db, who) as browser:
-            response = browser.post(f"/patients/{p}/pain", data={"nrs": "4"})
-        assert response.headers["location"] == f"{back}?pain=saved"
-        report = clinic_db.scalars(select(PainReport).order_by(PainReport.id.desc())).first()
-        assert report is not None
-        assert (report.patient_id, report.reported_by_id, report.nrs) == (
-            p,
-            clinic.world.ids[who],
-            4,
-        )
-        assert last_audit(clinic_db, "pain.report") == (
-            clinic.world.ids[who],
-            "patient",
-            str(p),
-            {"nrs": 4},
-        )
 
 
 # --- the library ----------------------------------------------------------------------------
 def test_the_library_pages_name_what_is_missing(clinic: Clinic, clinic_db: Session) -> None:
     """Rule: an unknown region or exercise is a 404 saying so; an exercise's page links the
     exercises it unlocks."""
-    with _browser(clinic, clinic_db, "patient_p") as browser:
+    with browser_of(clinic, clinic_db, "patient_p") as browser:
         region = browser.get("/exercises", params={"region": "nose"})
         exercise = browser.get("/exercises/juggling")
-        flexion = _text(browser.get("/exercises/elbow_flexion"))
-    assert region.status_code == 404 and "There is no body region called 'nose'." in _text(region)
+        flexion = page_text(browser.get("/exercises/elbow_flexion"))
+    assert region.status_code == 404 and "There is no body region called 'nose'." in page_text(
+        region
+    )
     assert exercise.status_code == 404
     assert "There is no such exercise in the library." in exercise.text
     assert 'href="/exercises/hand_to_mouth"' in flexion
@@ -438,9 +314,9 @@ def test_the_library_page_groups_each_exercise_under_its_main_region(
     under "Functional"), each group in name order with its modes in plain words; a region's
     page lists that region's exercises by name; the count names the whole library."""
     library = load_library()
-    with _browser(clinic, clinic_db, "caregiver_c") as browser:
-        everything = _text(browser.get("/exercises"))
-        elbow = _text(browser.get("/exercises", params={"region": "elbow"}))
+    with browser_of(clinic, clinic_db, "caregiver_c") as browser:
+        everything = page_text(browser.get("/exercises"))
+        elbow = page_text(browser.get("/exercises", params={"region": "elbow"}))
     assert f"<p>{len(library)} exercises, each with a drawing" in everything
     listed = re.findall(r'<h2 id="region-(\w+)">|<a href="/exercises/(\w+)">', everything)
     groups: dict[str, list[str]] = {}
@@ -463,58 +339,8 @@ def test_the_library_page_groups_each_exercise_under_its_main_region(
 
 
 def test_the_account_page_names_who_is_logged_in(clinic: Clinic, clinic_db: Session) -> None:
-    with _browser(clinic, clinic_db, "therapist_a") as browser:
-        page = _text(browser.get("/account"))
+    with browser_of(clinic, clinic_db, "therapist_a") as browser:
+        page = page_text(browser.get("/account"))
     assert "You are logged in as <strong>therapist-a</strong>" in page
     assert "<strong>therapist-a</strong>, therapist)" in page
     assert '<input type="hidden" name="everywhere" value="1">' in page
-
-
-def test_the_build_form_sets_the_daily_target_only_when_given(
-    clinic: Clinic, clinic_db: Session
-) -> None:
-    """Rule: the build form's daily target is kept when left empty and set when given (0 to
-    2000; outside that the page says the range and nothing is built); a build is signed by the
-    therapist, audited, and the browser returns to the program."""
-    p = clinic.world.ids["patient_p"]
-    fresh_program(clinic_db, p)
-    url = f"/patients/{p}/program"
-    with _browser(clinic, clinic_db, "therapist_a") as browser:
-        refused = browser.post(url, data={"daily_rep_target": "2001"})
-        assert refused.status_code == 422
-        assert "daily_rep_target must be between 0 and 2000" in _text(refused)
-        built = browser.post(url, data={"daily_rep_target": "2000"})
-        assert built.headers["location"] == f"/patients/{p}?program=built#program-h"
-        target = program_service.active_program(clinic_db, p)
-        assert target is not None and target.daily_rep_target == 2000
-        assert browser.post(url, data={"daily_rep_target": ""}).status_code == 303
-    clinic_db.expire_all()
-    kept = program_service.active_program(clinic_db, p)
-    assert kept is not None and kept.id != target.id and kept.daily_rep_target == 2000
-    assert kept.note == "Built from the profile by therapist-a."
-    assert kept.created_by_id == clinic.world.ids["therapist_a"]
-    assert last_audit(clinic_db, "program.build")[1:3] == ("program", str(kept.id))
-
-
-def test_the_add_form_adds_the_exercise_with_the_reason(clinic: Clinic, clinic_db: Session) -> None:
-    """Rule: adding needs a reason (else the page says so and nothing is added); an added
-    exercise is in the new program, audited with its id, and the browser returns to the
-    program."""
-    p = clinic.world.ids["patient_p"]
-    fresh_program(clinic_db, p)
-    url = f"/patients/{p}/program/items"
-    with _browser(clinic, clinic_db, "therapist_a") as browser:
-        refused = browser.post(url, data={"exercise_id": "toe_curls", "reason": " "})
-        assert refused.status_code == 422
-        assert "Please say why (it is shown with the change)." in _text(refused)
-        added = browser.post(url, data={"exercise_id": "toe_curls", "reason": "cramps", "side": ""})
-    assert added.headers["location"] == f"/patients/{p}?program=added#program-h"
-    clinic_db.expire_all()
-    program = program_service.active_program(clinic_db, p)
-    assert program is not None
-    assert "toe_curls" in {item.exercise_id for item in program.items}
-    assert last_audit(clinic_db, "program.item.add")[1:] == (
-        "program",
-        str(program.id),
-        {"exercise": "toe_curls"},
-    )
