@@ -145,3 +145,12 @@ def test_a_right_password_uncounts_its_attempt_and_clears_the_accounts_count(
     clinic_db.commit()
     left = clinic_db.scalars(select(LoginFailure.key).where(LoginFailure.key.contains(address)))
     assert sorted(left) == sorted([f"pair:{address}|other"] * 2 + [f"ip:{address}"] * 6)
+
+
+def test_a_long_name_is_counted_under_its_first_80_characters(clinic_db: Session) -> None:
+    """Rule: a name is counted under its first 80 characters (the longest username), so the
+    key fits its column whatever a caller passes."""
+    address, now = _address(), utc_now()
+    [pair, _] = record_failure(clinic_db, "x" * 80 + "tail", address, now=now)
+    clinic_db.commit()
+    assert pair.key == f"pair:{address}|" + "x" * 80
