@@ -7,10 +7,17 @@ free choice in the address are kept within safe ranges.
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+
 import pytest
+from sqlalchemy.orm import Session
 
 from openrehab.exercises.library import load_library
+from openrehab.store.models import ExerciseProgress
 from openrehab.web.routes.session_pages import _int_param, camera_setup, gauge_spec, tap_note
+from support import Clinic, browser_of, fresh_program, page_text
 
 LIGHT = "Turn on a light in front of you. Keep bright windows behind the camera."
 ARM = {
@@ -184,3 +191,59 @@ def test_numbers_in_the_address_are_kept_in_their_range(
     """Rule: a number from the address is used only when it is a whole number within its
     range (ends included); anything else is ignored (the page's default applies)."""
     assert _int_param(value, 1, 20) == number
+
+
+# --- the page's choices -----------------------------------------------------------------------
+def _live_data(
+    clinic: Clinic, db: Session, who: str, query: str, patient: str = "patient_p"
+) -> Any:
+    """The data the session page hands to its script, or the refusal's (status, text)."""
+    p = clinic.world.ids[patient]
+    with browser_of(clinic, db, who) as browser:
+        response = browser.get(f"/patients/{p}/session?{query}")
+    match = re.search(r'id="live-data">(.*?)</script>', response.text, re.S)
+    if response.status_code != 200 or match is None:
+        return response.status_code, page_text(response)
+    return json.loads(match.group(1))
+
+
+def test_a_free_choice_uses_safe_defaults_and_the_patients_level(
+    clinic: Clinic, clinic_db: Session
+) -> None:
+    """Rule: without numbers in the address a free choice is 1 set of the level's repetitions
+    with 60 s rest, at the level the patient reached (never above the exercise's highest),
+    on the affected side; numbers outside their ranges are ignored the same way, the ends of
+    the ranges are used (a rest of 0 s too)."""
+    p = clinic.world.ids["patient_p"]
+    clinic_db.add(
+        ExerciseProgress(patient_id=p, exercise_id="elbow_extension", side="left", level=3)
+    )
+    clinic_db.commit()
+    exercise = load_library().get("elbow_extension")
+    for query in ("", "&sets=21&reps=201&rest=601&level=99", "&sets=0&reps=0&level=0"):
+        data = _live_data(clinic, clinic_db, "caregiver_c", f"exercise=elbow_extension{query}")
+        [item] = data["items"]
+        assert (item["side"], item["level"], item["sets"]) == ("left", 3, 1), query
+        assert (item["reps"], item["rest_s"]) == (exercise.level(3).reps_per_set, 60), query
+    chosen = _live_data(
+        clinic, clinic_db, "caregiver_c", "exercise=elbow_extension&sets=20&reps=200&rest=0&level=2"
+    )["items"][0]
+    assert (chosen["sets"], chosen["reps"], chosen["rest_s"], chosen["level"]) == (20, 200, 0, 2)
+    assert data["today_url"] == f"/patients/{p}" and data["own"] is False
+    assert data["patient_name"] == "patient-p" and data["walk"] is False
+
+
+def test_a_session_of_the_program_says_when_there_is_nothing_to_do(
+    clinic: Clinic, clinic_db: Session
+) -> None:
+    """Rule: an item no longer in today's program, or a program walk without a program, is a
+    404 saying what to do; ``all=true`` or ``yes`` walks the program like ``all=1``."""
+    q_data = _live_data(clinic, clinic_db, "patient_q", "all=1", patient="patient_q")
+    assert q_data == (404, q_data[1]) and "There is no program to do yet." in q_data[1]
+    program = fresh_program(clinic_db, clinic.world.ids["patient_p"])
+    ids = [item.id for item in program.items]
+    for word in ("true", "yes"):
+        walk = _live_data(clinic, clinic_db, "patient_p", f"all={word}")
+        assert walk["walk"] is True and [i["item_id"] for i in walk["items"]] == ids
+    gone = _live_data(clinic, clinic_db, "patient_p", "item=999999")
+    assert gone[0] == 404 and "That exercise is not in today's program any more." in gone[1]
