@@ -220,3 +220,26 @@ def test_a_token_is_256_random_bits_and_only_its_hash_is_stored(
     assert secret != other
     assert token.token_sha256 == hashlib.sha256(secret.encode()).hexdigest()
     assert (token.user_id, token.kind) == (clinic.world.ids["caregiver_c"], "bearer")
+
+
+def test_a_login_idle_exactly_its_limit_still_works(clinic: Clinic, clinic_db: Session) -> None:
+    """Rule: only idle time longer than the limit ends a login; exactly the limit does not."""
+    secret, token = _token(clinic_db, clinic, "therapist_a", "cookie")
+    last_used = token.created_at + timedelta(minutes=5)
+    _set_times(clinic_db, token, last_used_at=last_used)
+    assert _who(clinic_db, secret, now=last_used + CLINICIAN_COOKIE_IDLE) is not None
+
+
+def test_a_use_is_recorded_even_when_the_request_is_refused(
+    clinic: Clinic, clinic_client: TestClient, clinic_db: Session
+) -> None:
+    """Rule: the last use of a login is written on its own, before the request's work, so a
+    request that is then refused (403, rolled back) still counts as a use of the login."""
+    secret, token = _token(clinic_db, clinic, "therapist_b", "bearer")
+    _set_times(clinic_db, token, last_used_at=utc_now() - timedelta(hours=1))
+    url = f"/api/patients/{clinic.world.ids['patient_p']}/sessions"
+    refused = clinic_client.get(url, headers={"Authorization": f"Bearer {secret}"})
+    assert refused.status_code == 403
+    clinic_db.expire_all()
+    used = clinic_db.get_one(AuthToken, token.id).last_used_at
+    assert used is not None and utc_now() - used < timedelta(minutes=1)
