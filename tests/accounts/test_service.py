@@ -180,7 +180,8 @@ def test_a_deactivated_account_cannot_log_in_and_its_logins_end(
 
 def test_the_last_use_is_written_at_most_once_a_minute(clinic: Clinic, clinic_db: Session) -> None:
     """Rule: reading pages does not write each time: a use within a minute of the stored last
-    use (exactly a minute included) leaves it; a use later than that stores its time."""
+    use (exactly a minute included) leaves it; a use later than that stores its time, on this
+    login only (another login's idle time is not restarted by it)."""
     secret, token = _token(clinic_db, clinic, "patient_p", "cookie")
     last_used = token.created_at + timedelta(hours=1)
     _set_times(clinic_db, token, last_used_at=last_used)
@@ -188,10 +189,14 @@ def test_the_last_use_is_written_at_most_once_a_minute(clinic: Clinic, clinic_db
         assert _who(clinic_db, secret, now=now) == clinic.world.ids["patient_p"]
         clinic_db.refresh(token)
         assert token.last_used_at == last_used, "within the minute: not written"
+    _, other = _token(clinic_db, clinic, "caregiver_c", "cookie")
+    _set_times(clinic_db, other, last_used_at=last_used)
     later = last_used + LAST_USED_RESOLUTION + TICK
     assert _who(clinic_db, secret, now=later) == clinic.world.ids["patient_p"]
     clinic_db.refresh(token)
+    clinic_db.refresh(other)
     assert token.last_used_at == later
+    assert other.last_used_at == last_used, "another login's last use is its own"
 
 
 def test_a_token_never_used_is_idle_from_its_creation(clinic: Clinic, clinic_db: Session) -> None:
