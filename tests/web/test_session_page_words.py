@@ -15,8 +15,16 @@ import pytest
 from sqlalchemy.orm import Session
 
 from openrehab.exercises.library import load_library
-from openrehab.store.models import ExerciseProgress
-from openrehab.web.routes.session_pages import _int_param, camera_setup, gauge_spec, tap_note
+from openrehab.program.music import rep_duration_s
+from openrehab.store import records
+from openrehab.store.models import ExerciseProgress, utc_now
+from openrehab.web.routes.session_pages import (
+    _int_param,
+    camera_setup,
+    gauge_spec,
+    item_data,
+    tap_note,
+)
 from support import Clinic, browser_of, fresh_program, page_text
 
 LIGHT = "Turn on a light in front of you. Keep bright windows behind the camera."
@@ -247,3 +255,95 @@ def test_a_session_of_the_program_says_when_there_is_nothing_to_do(
         assert walk["walk"] is True and [i["item_id"] for i in walk["items"]] == ids
     gone = _live_data(clinic, clinic_db, "patient_p", "item=999999")
     assert gone[0] == 404 and "That exercise is not in today's program any more." in gone[1]
+
+
+def test_the_item_carries_the_exercise_its_timing_and_the_last_time(
+    clinic: Clinic, clinic_db: Session
+) -> None:
+    """Rule: the page gets the exercise as the library has it (target at the level, links to
+    its page, drawing and demo), the time one repetition takes at the level's tempo, and the
+    last finished set of that exercise and side (repetitions, best range, date)."""
+    p = clinic.world.ids["patient_p"]
+    exercise = load_library().get("elbow_flexion")
+    exercise_session = records.start_session(clinic_db, p)
+    done = records.start_set(
+        clinic_db, exercise_session, exercise_id="elbow_flexion", side="right", mode="active"
+    )
+    records.add_repetitions(
+        clinic_db,
+        done,
+        [
+            {"start_s": 3.0 * i, "end_s": 3.0 * i + 2, "rom": rom, "rom_unit": "deg"}
+            for i, rom in enumerate((61.04, 72.46))
+        ],
+    )
+    records.start_set(
+        clinic_db, exercise_session, exercise_id="elbow_flexion", side="left", mode="active"
+    )
+    done.ended_at = utc_now()
+    clinic_db.commit()
+    data = _live_data(clinic, clinic_db, "patient_p", "exercise=elbow_flexion&side=right&level=2")
+    [item] = data["items"]
+    level = exercise.level(2)
+    assert item["exercise"] == {
+        "id": "elbow_flexion",
+        "name": exercise.name,
+        "steps": list(exercise.steps),
+        "safety": list(exercise.safety),
+        "diagram_url": "/api/exercises/elbow_flexion/diagram.svg",
+        "page_url": "/exercises/elbow_flexion",
+        "demo_url": "/api/live/demo/elbow_flexion",
+        "camera_view": exercise.sensing.camera_view,
+        "signal": exercise.sensing.signal,
+        "unit": exercise.sensing.unit,
+        "rest": exercise.sensing.rest,
+        "target": exercise.sensing.target,
+        "level_target": round(exercise.level_target(2), 3),
+        "max_velocity_deg_s": exercise.sensing.max_velocity_deg_s,
+        "region": exercise.primary_region,
+        "max_level": exercise.max_level,
+    }
+    assert item["tempo_bpm"] == round(level.tempo_bpm, 2)
+    assert item["rep_s"] == round(
+        rep_duration_s(level.tempo_bpm, level.beats_per_rep, level.hold_s), 3
+    )
+    assert item["mode_words"] == "on your own"
+    assert item["last"] == {
+        "reps": 2,
+        "best_rom": 72.5,
+        "rom_unit": "deg",
+        "date": done.ended_at.date().isoformat(),
+    }
+    left = _live_data(clinic, clinic_db, "patient_p", "exercise=elbow_flexion&side=left")
+    assert left["items"][0]["last"] is None, "the left side's set has not ended"
+
+
+def test_only_a_stretch_is_slowed_to_its_safe_speed(clinic: Clinic, clinic_db: Session) -> None:
+    """Rule: a slow stretch is paced no faster than its velocity limit allows (spastic
+    reflexes are velocity dependent); the same exercise moved passively keeps the level's
+    tempo. (No library level is fast enough to need the cap today, so the level is made
+    faster here.)"""
+    stretch = load_library().get("elbow_flexor_slow_stretch")
+    fast = stretch.levels[0].model_copy(update={"tempo_bpm": 120.0})
+    exercise = stretch.model_copy(update={"levels": (fast, *stretch.levels[1:])})
+    limit = exercise.sensing.max_velocity_deg_s
+    assert limit is not None
+    tempo = {}
+    for mode in ("stretch", "passive"):
+        item = item_data(
+            clinic_db,
+            clinic.world.ids["patient_p"],
+            exercise,
+            item_id=None,
+            side="left",
+            mode=mode,
+            level=1,
+            sets=1,
+            reps=5,
+            rest_s=60,
+        )
+        tempo[mode] = item["tempo_bpm"]
+    assert tempo["passive"] == 120.0
+    out_s = fast.beats_per_rep // 2 * 60 / tempo["stretch"]
+    excursion = abs(exercise.level_target(1) - exercise.sensing.rest)
+    assert excursion / out_s <= limit * 1.001 and tempo["stretch"] < 120.0  # tempo rounded
