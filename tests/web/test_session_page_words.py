@@ -316,6 +316,8 @@ def test_the_item_carries_the_exercise_its_timing_and_the_last_time(
     }
     left = _live_data(clinic, clinic_db, "patient_p", "exercise=elbow_flexion&side=left")
     assert left["items"][0]["last"] is None, "the left side's set has not ended"
+    reach = _live_data(clinic, clinic_db, "patient_p", "exercise=move_objects_across&level=1")
+    assert reach["items"][0]["exercise"]["level_target"] == 0.375, "metres, to the millimetre"
 
 
 def test_only_a_stretch_is_slowed_to_its_safe_speed(clinic: Clinic, clinic_db: Session) -> None:
