@@ -147,6 +147,20 @@ def records_changed(changes: dict[str, TableChange]) -> dict[str, TableChange]:
     return {name: change for name, change in changes.items() if name != "audit_log"}
 
 
+def last_audit(session: Any, action: str) -> tuple[Any, ...]:
+    """(user id, target type, target id, detail) of the newest audit entry ``action``."""
+    from sqlalchemy import select
+
+    from openrehab.store.models import AuditLog
+
+    session.expire_all()
+    entry = session.scalars(
+        select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id.desc())
+    ).first()
+    assert entry is not None, f"no {action} entry"
+    return (entry.user_id, entry.target_type, entry.target_id, entry.detail)
+
+
 @dataclass
 class Clinic:
     """An app, its database and the :class:`World` in it (tests/accounts/conftest.py)."""
@@ -174,6 +188,23 @@ class Clinic:
             cookies={COOKIE_NAME: cookie} if cookie else None,
             follow_redirects=False,
         )
+
+
+def browser_of(clinic: Clinic, session: Any, who: str) -> Any:
+    """A browser of ``clinic`` logged in as ``who`` of its world (redirects not followed)."""
+    from openrehab.accounts.service import issue_token
+    from openrehab.store.models import User
+
+    cookie = issue_token(session, session.get_one(User, clinic.world.ids[who]))
+    session.commit()
+    return clinic.client(cookie)
+
+
+def page_text(response: Any) -> str:
+    """A page's HTML with its entities decoded (so the text reads as a person reads it)."""
+    import html
+
+    return html.unescape(response.text)
 
 
 def audited_patient(session: Any, entry: dict[str, Any]) -> int | None:

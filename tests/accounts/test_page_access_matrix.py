@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openrehab.accounts.service import create_user, issue_token
-from openrehab.store.models import AuthToken, Role, User
+from openrehab.store.models import AuditLog, AuthToken, Role, User
 from support import (
     WORLD_USERS,
     Clinic,
@@ -328,7 +328,8 @@ def test_logging_out_everywhere_ends_every_login_of_that_account_only(
     clinic: Clinic, clinic_db: Session
 ) -> None:
     """Rule: "log out everywhere" ends every browser and API login of the account, and no
-    login of anyone else."""
+    login of anyone else; the audit entry counts the other logins it ended (this browser's
+    own ends first), zero when there were none."""
     carer = create_user(clinic_db, f"carer-{next(_numbers)}", "password-x-quartz", Role.caregiver)
     cookies = [issue_token(clinic_db, carer) for _ in range(2)]
     issue_token(clinic_db, carer, kind="bearer")
@@ -338,3 +339,15 @@ def test_logging_out_everywhere_ends_every_login_of_that_account_only(
         assert browser.post("/logout", data={"everywhere": "1"}).status_code == 303
     assert tokens - _tokens(clinic_db) == {t for t in tokens if t[1] == carer.id}
     assert len(tokens - _tokens(clinic_db)) == 3
+    cookie = issue_token(clinic_db, carer)
+    clinic_db.commit()
+    with clinic.client(cookie) as browser:
+        assert browser.post("/logout", data={"everywhere": "1"}).status_code == 303
+    clinic_db.expire_all()
+    entries = clinic_db.scalars(
+        select(AuditLog).where(AuditLog.user_id == carer.id).order_by(AuditLog.id)
+    )
+    assert [(e.action, e.target_id, e.detail) for e in entries] == [
+        ("logout.everywhere", str(carer.id), {"tokens": 2}),
+        ("logout.everywhere", str(carer.id), {"tokens": 0}),
+    ]

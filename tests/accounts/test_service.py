@@ -8,6 +8,8 @@ where it is still logged in. Times are set in the store (or passed as ``now``): 
 
 from __future__ import annotations
 
+import hashlib
+import string
 from datetime import datetime, timedelta
 
 import pytest
@@ -21,6 +23,7 @@ from openrehab.accounts.service import (
     CLINICIAN_COOKIE_IDLE,
     COOKIE_TOKEN_LIFETIME,
     HOME_COOKIE_IDLE,
+    LAST_USED_RESOLUTION,
     issue_token,
     user_for_token,
 )
@@ -173,3 +176,75 @@ def test_a_deactivated_account_cannot_log_in_and_its_logins_end(
     clinic_db.commit()
     assert clinic_client.post("/api/auth/token", json=credentials).status_code == 200
     assert clinic_client.post("/login", data=credentials).status_code == 303
+
+
+def test_the_last_use_is_written_at_most_once_a_minute(clinic: Clinic, clinic_db: Session) -> None:
+    """Rule: reading pages does not write each time: a use within a minute of the stored last
+    use (exactly a minute included) leaves it; a use later than that stores its time, on this
+    login only (another login's idle time is not restarted by it)."""
+    secret, token = _token(clinic_db, clinic, "patient_p", "cookie")
+    last_used = token.created_at + timedelta(hours=1)
+    _set_times(clinic_db, token, last_used_at=last_used)
+    for now in (last_used + timedelta(seconds=30), last_used + LAST_USED_RESOLUTION):
+        assert _who(clinic_db, secret, now=now) == clinic.world.ids["patient_p"]
+        clinic_db.refresh(token)
+        assert token.last_used_at == last_used, "within the minute: not written"
+    _, other = _token(clinic_db, clinic, "caregiver_c", "cookie")
+    _set_times(clinic_db, other, last_used_at=last_used)
+    later = last_used + LAST_USED_RESOLUTION + TICK
+    assert _who(clinic_db, secret, now=later) == clinic.world.ids["patient_p"]
+    clinic_db.refresh(token)
+    clinic_db.refresh(other)
+    assert token.last_used_at == later
+    assert other.last_used_at == last_used, "another login's last use is its own"
+
+
+def test_a_token_never_used_is_idle_from_its_creation(clinic: Clinic, clinic_db: Session) -> None:
+    """Rule: a token without a recorded use counts its idle time from its creation."""
+    secret, token = _token(clinic_db, clinic, "therapist_a", "cookie")
+    _set_times(clinic_db, token, last_used_at=None)
+    start = token.created_at
+    assert _who(clinic_db, secret, now=start + CLINICIAN_COOKIE_IDLE + TICK) is None
+    assert _who(clinic_db, secret, now=start + CLINICIAN_COOKIE_IDLE - TICK) is not None
+
+
+@pytest.mark.parametrize("secret", ["", "x" * 43, "x" * 201])
+def test_an_unknown_empty_or_overlong_secret_is_nobody(secret: str, clinic_db: Session) -> None:
+    """Rule: a secret that is empty, unknown or longer than any token is no login."""
+    assert user_for_token(clinic_db, secret) is None
+
+
+def test_a_token_is_256_random_bits_and_only_its_hash_is_stored(
+    clinic: Clinic, clinic_db: Session
+) -> None:
+    """Rule: a login secret is 32 random bytes (43 URL-safe characters), new each time; the
+    store keeps only its SHA-256, so a leaked database holds no live login."""
+    secret, token = _token(clinic_db, clinic, "caregiver_c", "bearer")
+    other, _ = _token(clinic_db, clinic, "caregiver_c", "bearer")
+    assert len(secret) == 43 and set(secret) <= set(string.ascii_letters + string.digits + "-_")
+    assert secret != other
+    assert token.token_sha256 == hashlib.sha256(secret.encode()).hexdigest()
+    assert (token.user_id, token.kind) == (clinic.world.ids["caregiver_c"], "bearer")
+
+
+def test_a_login_idle_exactly_its_limit_still_works(clinic: Clinic, clinic_db: Session) -> None:
+    """Rule: only idle time longer than the limit ends a login; exactly the limit does not."""
+    secret, token = _token(clinic_db, clinic, "therapist_a", "cookie")
+    last_used = token.created_at + timedelta(minutes=5)
+    _set_times(clinic_db, token, last_used_at=last_used)
+    assert _who(clinic_db, secret, now=last_used + CLINICIAN_COOKIE_IDLE) is not None
+
+
+def test_a_use_is_recorded_even_when_the_request_is_refused(
+    clinic: Clinic, clinic_client: TestClient, clinic_db: Session
+) -> None:
+    """Rule: the last use of a login is written on its own, before the request's work, so a
+    request that is then refused (403, rolled back) still counts as a use of the login."""
+    secret, token = _token(clinic_db, clinic, "therapist_b", "bearer")
+    _set_times(clinic_db, token, last_used_at=utc_now() - timedelta(hours=1))
+    url = f"/api/patients/{clinic.world.ids['patient_p']}/sessions"
+    refused = clinic_client.get(url, headers={"Authorization": f"Bearer {secret}"})
+    assert refused.status_code == 403
+    clinic_db.expire_all()
+    used = clinic_db.get_one(AuthToken, token.id).last_used_at
+    assert used is not None and utc_now() - used < timedelta(minutes=1)

@@ -174,3 +174,31 @@ def test_beat_plan_keeps_stretches_under_the_velocity_limit() -> None:
             mean_velocity = excursion_deg * level.target_range_pct / 100 / out_s
             assert mean_velocity <= exercise.sensing.max_velocity_deg_s * 1.01, exercise.id
             assert len(plan["beats"]) == level.beats_per_rep and plan["beats"][0]["accent"]
+
+
+def test_the_beat_plan_is_each_levels_own_rhythm() -> None:
+    """Rule: the exercise page's metronome plays each level at its own tempo (to 0.1 beat per
+    minute), repetitions and hold; a stretch's tempo is the capped one. (No library level is
+    fast enough to need the cap today, so one is made faster here.)"""
+    from openrehab.exercises.library import load_library
+    from openrehab.program.music import metronome_schedule, rep_duration_s, stretch_tempo_bpm
+    from openrehab.web.routes.pages import beat_plan
+
+    flexion = load_library().get("elbow_flexion")
+    for level, plan in zip(flexion.levels, beat_plan(flexion), strict=True):
+        beats = metronome_schedule(level.tempo_bpm, level.beats_per_rep, 1, level.hold_s)
+        assert plan == {
+            "level": level.level,
+            "tempo_bpm": round(level.tempo_bpm, 1),
+            "rep_s": round(rep_duration_s(level.tempo_bpm, level.beats_per_rep, level.hold_s), 3),
+            "reps": level.reps_per_set,
+            "beats": [{"t": b.time_s, "accent": b.accent, "phase": b.phase} for b in beats],
+        }
+    stretch = load_library().get("elbow_flexor_slow_stretch")
+    fast = stretch.levels[0].model_copy(update={"tempo_bpm": 120.0})
+    exercise = stretch.model_copy(update={"levels": (fast, *stretch.levels[1:])})
+    excursion = abs(exercise.sensing.target - exercise.sensing.rest) * fast.target_range_pct / 100
+    limit = exercise.sensing.max_velocity_deg_s
+    assert limit is not None
+    capped = stretch_tempo_bpm(120.0, fast.beats_per_rep, excursion, limit)
+    assert capped < 120.0 and beat_plan(exercise)[0]["tempo_bpm"] == round(capped, 1)

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from openrehab.exercises.library import load_library
-from openrehab.store.models import ExerciseProgress
+from openrehab.store.models import ExerciseProgress, User
 from openrehab.web.routes.rhythm_pages import RHYTHM_EXERCISES
-from support import World
+from support import World, fresh_program
 
 
 def _login(client: TestClient, who: str) -> None:
@@ -138,3 +138,51 @@ def test_today_page_links_to_the_rhythm_game(client, world) -> None:  # type: ig
     assert f'href="/patients/{patient}/rhythm"' in page.text
     seen_only = client.get(f"/patients/{patient}", headers=world.headers("admin"))
     assert seen_only.status_code == 200
+
+
+def test_the_game_starts_from_the_patients_program(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """Rule: an exercise of the game that is in the program is offered first, on the program's
+    side and at the program's level (levels up to it); one that is not starts at level 1. A
+    carer's "back" link goes to the patient's page, the patient's own to their start page."""
+    pid = world.ids["patient_p"]
+    fresh_program(db, pid)  # affected side: left
+    body = {"exercise_id": "finger_tapping", "side": "right", "level": 2, "reason": "rhythm"}
+    added = client.post(
+        f"/api/patients/{pid}/program/items", json=body, headers=world.headers("therapist_a")
+    )
+    assert added.status_code == 201, added.text
+    _login(client, "caregiver_c")
+    html = client.get(f"/patients/{pid}/rhythm").text
+    config = _config(html)
+    assert (config["exercise"], config["side"]) == ("finger_tapping", "right")
+    by_id = {e["id"]: e for e in config["exercises"]}
+    tapping, pinch = by_id["finger_tapping"], by_id["pinch_thumb_index"]
+    assert (tapping["in_program"], tapping["current_level"]) == (True, 2)
+    assert [level["level"] for level in tapping["levels"]] == [1, 2]
+    assert (pinch["in_program"], pinch["current_level"], len(pinch["levels"])) == (False, 1, 1)
+    assert f'<a class="back" href="/patients/{pid}">Back to patient-p</a>' in html
+    client.post("/logout")
+    _login(client, "patient_p")
+    assert (
+        '<a class="back" href="/">Back to your day</a>'
+        in client.get(f"/patients/{pid}/rhythm").text
+    )
+
+
+@pytest.mark.parametrize(
+    ("affected", "side"), [("left", "left"), ("right", "right"), ("both", "right")]
+)
+def test_without_a_program_the_game_plays_the_affected_side(
+    affected: str, side: str, client: TestClient, world: World, db: Session
+) -> None:
+    """Rule: with no game exercise in the program, the game trains the affected side (the
+    right hand when both are affected); the first exercise (the easier pinch) is offered."""
+    patient = db.get_one(User, world.ids["patient_p"])
+    assert patient.profile is not None
+    patient.profile.affected_side = affected
+    db.commit()
+    _login(client, "patient_p")
+    config = _config(client.get(f"/patients/{patient.id}/rhythm").text)
+    assert (config["side"], config["exercise"]) == (side, "pinch_thumb_index")

@@ -326,6 +326,7 @@ def session_page(request: Request, patient_id: ObjectId, user: MaybeUser, db: Db
         level = _int_param(params.get("level"), 1, exercise.max_level) or min(
             stored, exercise.max_level
         )
+        rest_s = _int_param(params.get("rest"), 0, 600)  # 0 s is a choice, not "none given"
         items = [
             item_data(
                 db,
@@ -337,7 +338,7 @@ def session_page(request: Request, patient_id: ObjectId, user: MaybeUser, db: Db
                 level=level,
                 sets=_int_param(params.get("sets"), 1, 20) or 1,
                 reps=_int_param(params.get("reps"), 1, 200) or exercise.level(level).reps_per_set,
-                rest_s=_int_param(params.get("rest"), 0, 600) or 60,
+                rest_s=60 if rest_s is None else rest_s,
             )
         ]
     own = user.id == patient.id
