@@ -182,6 +182,12 @@ def _statuses(listing: str) -> dict[str, str]:
     return {name: status for name, sep, status in pairs if sep}
 
 
+def _to_test(retest: bool) -> set[str]:
+    """Statuses to (re)run: mutmut keeps a verdict until the code changes, so after new tests
+    the survivors are only re-judged when asked (``--retest``)."""
+    return {"not checked", "survived", "no tests"} if retest else {"not checked"}
+
+
 def choose_sample(names: list[str], size: int, seed: int) -> list[str]:
     """A reproducible simple random sample of mutant names (all of them if fewer)."""
     return sorted(random.Random(seed).sample(sorted(names), min(size, len(names))))
@@ -197,7 +203,9 @@ def wilson_interval(successes: int, n: int) -> tuple[float, float]:
     return (round(100 * interval.low, 1), round(100 * interval.high, 1))
 
 
-def run(target: str, jobs: int, report_only: bool, sample: int | None, seed: int) -> dict:
+def run(
+    target: str, jobs: int, report_only: bool, sample: int | None, seed: int, retest: bool = False
+) -> dict:
     workdir = write_workdir(target)
     mutmut = shutil.which("mutmut", path=str(Path(sys.executable).parent)) or "mutmut"
     env = {**os.environ, "OPENREHAB_TEST_FAST_HASH": "1", "HYPOTHESIS_PROFILE": "mutation"}
@@ -211,8 +219,13 @@ def run(target: str, jobs: int, report_only: bool, sample: int | None, seed: int
             subprocess.run([*command, "no-such-mutant"], cwd=workdir, env=env, capture_output=True)
         statuses = _statuses(_listing(workdir, mutmut))
         chosen = choose_sample(list(statuses), sample, seed)
-        todo = [name for name in chosen if statuses[name] == "not checked"]
+        todo = [name for name in chosen if statuses[name] in _to_test(retest)]
         if todo and not report_only:
+            subprocess.run([*command, *todo], cwd=workdir, env=env)
+    elif retest and not report_only:
+        statuses = _statuses(_listing(workdir, mutmut))
+        todo = [name for name, status in statuses.items() if status in _to_test(retest)]
+        if todo:
             subprocess.run([*command, *todo], cwd=workdir, env=env)
     elif not report_only:
         subprocess.run(command, cwd=workdir, env=env)
@@ -246,11 +259,13 @@ def main() -> None:
         "--sample", type=int, help="judge a random sample of this many mutants (large packages)"
     )
     parser.add_argument("--seed", type=int, default=13, help="seed of the sample")
+    parser.add_argument(
+        "--retest", action="store_true", help="judge the survivors again (after adding tests)"
+    )
     args = parser.parse_args()
     targets = GOAL_TARGETS if args.target == "all" else [args.target]
-    scores = {
-        t: run(t, args.jobs, args.report_only, args.sample, args.seed)["score_pct"] for t in targets
-    }
+    options = (args.jobs, args.report_only, args.sample, args.seed, args.retest)
+    scores = {t: run(t, *options)["score_pct"] for t in targets}
     if len(scores) > 1:
         print("\n" + "\n".join(f"{t:24} {s} %" for t, s in scores.items()))
 

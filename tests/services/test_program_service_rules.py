@@ -4,6 +4,8 @@ stored, not only what was returned."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from service_helpers import give_profile
 from sqlalchemy.orm import Session
@@ -12,6 +14,7 @@ from openrehab.program import rules
 from openrehab.program.profile import DEFAULT_EQUIPMENT, parse_profile
 from openrehab.services import NotFoundError, ServiceError
 from openrehab.services import program as program_service
+from openrehab.services import progress as progress_service
 from openrehab.store.models import User
 from support import World
 
@@ -346,3 +349,104 @@ def test_progress_rebuilds_only_an_existing_program_from_a_complete_profile(
     patient.profile.regions = {}
     assert program_service.rebuild_after_progress(db, patient, ["x"]) is None
     assert program_service.active_program(db, patient.id) is rebuilt
+
+
+def test_a_level_change_without_a_side_moves_every_side_it_is_planned_on(
+    db: Session, world: World
+) -> None:
+    """A level in a change (or an addition) is progress, not a pin: one-sided exercises move
+    on each affected side, a two-sided one on "both"; the stored change keeps no level."""
+    patient = give_profile(db, world.ids["patient_p"])
+    assert patient.profile is not None
+    patient.profile.affected_side = "both"
+    therapist = _user(db, world, "therapist_a")
+    program = program_service.build_program(
+        db,
+        patient,
+        by=therapist,
+        new_overrides=[
+            {"action": "change", "exercise": "elbow_extension", "level": 3},
+            {"action": "add", "exercise": "scapular_retraction", "level": 2},
+        ],
+    )
+    levels = progress_service.progress_levels(db, patient.id)
+    assert levels[("elbow_extension", "left")] == levels[("elbow_extension", "right")] == 3
+    assert levels[("scapular_retraction", "both")] == 2
+    assert ("scapular_retraction", "left") not in levels
+    assert all("level" not in entry for entry in program.overrides["items"])
+    assert {(i.exercise_id, i.side, i.level) for i in program.items} >= {
+        ("elbow_extension", "left", 3),
+        ("elbow_extension", "right", 3),
+        ("scapular_retraction", "both", 2),
+    }
+
+
+def test_a_level_given_with_a_replacement_is_the_replacement_s(db: Session, world: World) -> None:
+    patient = give_profile(db, world.ids["patient_p"])
+    therapist = _user(db, world, "therapist_a")
+    program_service.build_program(
+        db,
+        patient,
+        by=therapist,
+        new_overrides=[
+            {
+                "action": "replace",
+                "exercise": "elbow_extension",
+                "replacement": "wrist_extension",
+                "side": "left",
+                "level": 2,
+            }
+        ],
+    )
+    levels = progress_service.progress_levels(db, patient.id)
+    assert levels[("wrist_extension", "left")] == 2
+    assert ("elbow_extension", "left") not in levels
+
+
+def test_a_change_is_stamped_in_utc_with_the_program_it_made(db: Session, world: World) -> None:
+    """The change's time is the new program's creation time, both timezone-aware UTC, so a
+    server in another timezone orders changes the same way."""
+    patient = give_profile(db, world.ids["patient_p"])
+    program = program_service.build_program(
+        db,
+        patient,
+        by=_user(db, world, "therapist_a"),
+        new_overrides=[{"action": "change", "exercise": "elbow_flexion", "sets": 3}],
+    )
+    at = program.overrides["items"][0]["at"]
+    assert at.endswith("+00:00")
+    assert datetime.fromisoformat(at) == program.created_at
+
+
+def test_moving_an_item_to_the_other_side_keeps_or_changes_its_mode(
+    db: Session, world: World
+) -> None:
+    """A side move is a removal plus an addition: the mode given goes with it, otherwise the
+    item's own mode does (as do its sets, reps and rest)."""
+    patient = give_profile(db, world.ids["patient_p"])
+    therapist = _user(db, world, "therapist_a")
+    program = program_service.build_program(db, patient, by=therapist)
+    item = next(i for i in program.items if i.exercise_id == "elbow_flexion")
+    assert item.mode == "active"
+    program = program_service.override_item(
+        db, patient, item, by=therapist, reason="right arm too", side="right"
+    )
+    moved = next(i for i in program.items if i.exercise_id == "elbow_flexion")
+    assert (moved.side, moved.mode, moved.sets, moved.reps, moved.rest_s) == (
+        "right",
+        item.mode,
+        item.sets,
+        item.reps,
+        item.rest_s,
+    )
+    program = program_service.override_item(
+        db,
+        patient,
+        moved,
+        by=therapist,
+        reason="back, with help",
+        side="left",
+        mode="active_assisted",
+    )
+    back = next(i for i in program.items if i.exercise_id == "elbow_flexion")
+    assert (back.side, back.mode) == ("left", "active_assisted")

@@ -128,3 +128,25 @@ def test_pain_tied_to_another_session_does_not_count(db: Session, world: World) 
     events = progress_service.finish_set(db, exercise_set)
     assert not [e for e in events if e.kind == "pain"]
     assert _last_set(db, p, ACTIVE)["success"] is True
+
+
+def test_a_judged_set_keeps_its_outcome_when_ended_again(db: Session, world: World) -> None:
+    """Ending a set twice (a retry, a second device) judges it once: pain reported after the
+    first end does not rewrite the stored outcome, and pain already stored stays."""
+    p = world.ids["patient_p"]
+    exercise_set = do_set(db, p, ACTIVE, reached=1.0, at=AT)
+    first = progress_service.finish_set(db, exercise_set)
+    assert not exercise_set.pain_reported and not [e for e in first if e.kind == "pain"]
+    _report_pain(db, exercise_set, 8, AT + timedelta(minutes=1))
+    again = progress_service.finish_set(db, exercise_set)
+    db.refresh(exercise_set)
+    assert not exercise_set.pain_reported
+    assert [e.id for e in again] == [e.id for e in first]
+    assert _last_set(db, p, ACTIVE)["success"] is True
+
+    flagged = do_set(db, p, ACTIVE, reached=1.0, at=AT + timedelta(hours=1))
+    flagged.pain_reported = True  # flagged when it was ended, judged later
+    db.flush()
+    events = progress_service.finish_set(db, flagged, pain_reported=False)
+    db.refresh(flagged)
+    assert flagged.pain_reported and [e for e in events if e.kind == "pain"]

@@ -1,0 +1,113 @@
+"""The demo data ``make run`` shows: a believable week of practice that the app's own rules
+produced, so every page has something true to show (what was stored, read back)."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openrehab.exercises.library import load_library
+from openrehab.services import program as program_service
+from openrehab.services.demo import seed_demo
+from openrehab.store.models import (
+    Assessment,
+    ExerciseSession,
+    ExerciseSet,
+    PainReport,
+    Repetition,
+    User,
+)
+
+
+def _patient(db: Session) -> User:
+    seed_demo(db)
+    db.commit()
+    patient = db.scalar(select(User).where(User.username == "patient"))
+    assert patient is not None
+    return patient
+
+
+def test_the_demo_program_moves_the_arm_actively_and_the_hand_passively(db: Session) -> None:
+    """The demo patient moves shoulder, elbow and wrist but not the hand (MAS 3): the
+    program has active work for the first three and only passive or stretch work for the
+    hand, as the planner's rules give."""
+    patient = _patient(db)
+    program = program_service.active_program(db, patient.id)
+    assert program is not None
+    library = load_library()
+    modes: dict[str, set[str]] = {}
+    for item in program.items:
+        for region in library.get(item.exercise_id).regions:
+            modes.setdefault(region, set()).add(item.mode)
+    for region in ("shoulder", "elbow", "wrist"):
+        assert "active" in modes[region], (region, modes)
+    assert modes["hand"] and "active" not in modes["hand"], modes
+
+
+def test_the_demo_week_is_six_sessions_with_mild_pain_reported_by_the_patient(
+    db: Session,
+) -> None:
+    patient = _patient(db)
+    sessions = list(
+        db.scalars(
+            select(ExerciseSession)
+            .where(ExerciseSession.patient_id == patient.id)
+            .order_by(ExerciseSession.started_at)
+        )
+    )
+    reports = list(
+        db.scalars(
+            select(PainReport)
+            .where(PainReport.patient_id == patient.id)
+            .order_by(PainReport.reported_at)
+        )
+    )
+    assert len(sessions) == len(reports) == 6
+    for exercise_session, report in zip(sessions, reports, strict=True):
+        assert report.reported_by_id == patient.id
+        assert 1 <= report.nrs <= 3
+        assert report.reported_at == exercise_session.started_at + timedelta(minutes=25)
+        assert exercise_session.ended_at is not None
+
+
+def test_demo_repetitions_mostly_reach_their_level_s_range(db: Session) -> None:
+    """Each stored repetition has a range in the exercise's unit and a peak speed of a
+    half-sine movement (pi * range / duration); most, not all, reach the level's range."""
+    patient = _patient(db)
+    library = load_library()
+    rows = db.execute(
+        select(Repetition, ExerciseSet)
+        .join(ExerciseSet, Repetition.set_id == ExerciseSet.id)
+        .join(ExerciseSession, ExerciseSet.session_id == ExerciseSession.id)
+        .where(ExerciseSession.patient_id == patient.id)
+    ).all()
+    assert len(rows) > 50
+    reached = 0
+    for repetition, exercise_set in rows:
+        exercise = library.get(exercise_set.exercise_id)
+        level = exercise.level(exercise_set.level)
+        needed = level.target_range_pct / 100 * abs(exercise.sensing.target - exercise.sensing.rest)
+        assert repetition.rom is not None and repetition.rom > 0
+        assert repetition.rom_unit == exercise.sensing.unit
+        assert repetition.duration_s is not None and repetition.peak_velocity is not None
+        expected = math.pi * repetition.rom / repetition.duration_s
+        assert math.isclose(repetition.peak_velocity, expected, rel_tol=0.01, abs_tol=0.006)
+        reached += repetition.rom >= needed
+    assert 0.7 <= reached / len(rows) < 1.0
+
+
+def test_the_demo_elbow_was_assessed_a_week_ago(db: Session) -> None:
+    patient = _patient(db)
+    assessments = {
+        a.kind: a for a in db.scalars(select(Assessment).where(Assessment.patient_id == patient.id))
+    }
+    assert set(assessments) == {"mas", "tardieu"}
+    tardieu, mas = assessments["tardieu"], assessments["mas"]
+    assert (tardieu.region, tardieu.side, tardieu.value) == ("elbow", "left", "2")
+    # The catch (R1) comes before the end of the slow range (R2): the Tardieu definition.
+    assert tardieu.r1_deg is not None and tardieu.r2_deg is not None
+    assert 0 < tardieu.r1_deg < tardieu.r2_deg <= 180
+    assert (mas.region, mas.side, mas.value, mas.r1_deg) == ("elbow", "left", "1+", None)
