@@ -200,17 +200,25 @@ def wilson_interval(successes: int, n: int) -> tuple[float, float]:
     if n == 0:
         return (0.0, 100.0)
     interval = binomtest(successes, n).proportion_ci(confidence_level=0.95, method="wilson")
-    return (round(100 * interval.low, 1), round(100 * interval.high, 1))
+    return (round(100 * float(interval.low), 1), round(100 * float(interval.high), 1))
 
 
 def run(
-    target: str, jobs: int, report_only: bool, sample: int | None, seed: int, retest: bool = False
+    target: str,
+    jobs: int,
+    report_only: bool,
+    sample: int | None,
+    seed: int,
+    retest: bool = False,
+    postgres: bool = False,
 ) -> dict:
     workdir = write_workdir(target)
     mutmut = shutil.which("mutmut", path=str(Path(sys.executable).parent)) or "mutmut"
     env = {**os.environ, "OPENREHAB_TEST_FAST_HASH": "1", "HYPOTHESIS_PROFILE": "mutation"}
-    env.pop("OPENREHAB_TEST_POSTGRES_URL", None)  # SQLite only: one database per test
+    if not postgres:  # SQLite only unless asked: one database per test, no server needed
+        env.pop("OPENREHAB_TEST_POSTGRES_URL", None)
     command = [mutmut, "run", "--max-children", str(jobs)]
+    reviewed = equivalent_mutants()  # known survivors: not worth re-running
     chosen: list[str] | None = None
     if sample is not None:
         if not _statuses(_listing(workdir, mutmut)):
@@ -219,12 +227,18 @@ def run(
             subprocess.run([*command, "no-such-mutant"], cwd=workdir, env=env, capture_output=True)
         statuses = _statuses(_listing(workdir, mutmut))
         chosen = choose_sample(list(statuses), sample, seed)
-        todo = [name for name in chosen if statuses[name] in _to_test(retest)]
+        todo = [
+            name for name in chosen if statuses[name] in _to_test(retest) and name not in reviewed
+        ]
         if todo and not report_only:
             subprocess.run([*command, *todo], cwd=workdir, env=env)
     elif retest and not report_only:
         statuses = _statuses(_listing(workdir, mutmut))
-        todo = [name for name, status in statuses.items() if status in _to_test(retest)]
+        todo = [
+            name
+            for name, status in statuses.items()
+            if status in _to_test(retest) and name not in reviewed
+        ]
         if todo:
             subprocess.run([*command, *todo], cwd=workdir, env=env)
     elif not report_only:
@@ -235,7 +249,7 @@ def run(
         listing = "\n".join(
             line for line in listing.splitlines() if line.strip().rpartition(": ")[0] in picked
         )
-    summary = score(listing, equivalent_mutants())
+    summary = score(listing, reviewed)
     if chosen is not None:
         summary["sample"] = {"size": len(chosen), "seed": seed}
         good = summary["killed"] + summary["equivalent"]
@@ -262,9 +276,15 @@ def main() -> None:
     parser.add_argument(
         "--retest", action="store_true", help="judge the survivors again (after adding tests)"
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="also run the PostgreSQL variant of each test (OPENREHAB_TEST_POSTGRES_URL): "
+        "judges PostgreSQL-only code such as advisory locks",
+    )
     args = parser.parse_args()
     targets = GOAL_TARGETS if args.target == "all" else [args.target]
-    options = (args.jobs, args.report_only, args.sample, args.seed, args.retest)
+    options = (args.jobs, args.report_only, args.sample, args.seed, args.retest, args.postgres)
     scores = {t: run(t, *options)["score_pct"] for t in targets}
     if len(scores) > 1:
         print("\n" + "\n".join(f"{t:24} {s} %" for t, s in scores.items()))

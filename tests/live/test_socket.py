@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocketDisconnect
 
-from openrehab.store.models import ExerciseSession, ExerciseSet, Repetition
+from openrehab.store.models import AuditLog, ExerciseSession, ExerciseSet, Repetition
 from support import World
 
 
@@ -316,14 +316,23 @@ def test_an_ended_set_cannot_be_resumed(client: TestClient, world: World) -> Non
     ],
 )
 def test_only_those_who_may_record_can_connect(
-    client: TestClient, world: World, who: str | None, code: int
+    client: TestClient, world: World, db: Session, who: str | None, code: int
 ) -> None:
+    """A refused connection closes with the reason's code and is audited like a refused
+    request: who, the status, the method WEBSOCKET and the address."""
     with (
         client.websocket_connect(url(world), headers=world.headers(who)) as ws,
         pytest.raises(WebSocketDisconnect) as closed,
     ):
         ws.receive_json()
     assert closed.value.code == code
+    entry = db.scalars(
+        select(AuditLog).where(AuditLog.action == "access.refused").order_by(AuditLog.id.desc())
+    ).first()
+    assert entry is not None
+    assert entry.user_id == (world.ids[who] if who else None)
+    assert (entry.detail["status"], entry.detail["method"]) == (code, "WEBSOCKET")
+    assert entry.detail["path"] == url(world).split("?")[0]
 
 
 @pytest.mark.parametrize("who", ["patient_p", "caregiver_c", "therapist_a", "admin"])
