@@ -4,14 +4,18 @@ produced, so every page has something true to show (what was stored, read back).
 from __future__ import annotations
 
 import math
+import shutil
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from openrehab.exercises.library import load_library
 from openrehab.services import program as program_service
-from openrehab.services.demo import seed_demo
+from openrehab.services.demo import DEMO_LOGINS, database_is_empty, seed_demo
+from openrehab.store.db import make_engine
 from openrehab.store.models import (
     Assessment,
     ExerciseSession,
@@ -111,3 +115,47 @@ def test_the_demo_elbow_was_assessed_a_week_ago(db: Session) -> None:
     assert tardieu.r1_deg is not None and tardieu.r2_deg is not None
     assert 0 < tardieu.r1_deg < tardieu.r2_deg <= 180
     assert (mas.region, mas.side, mas.value, mas.r1_deg) == ("elbow", "left", "1+", None)
+
+
+def _rep_values(db: Session) -> list[tuple]:
+    return list(
+        db.execute(
+            select(
+                Repetition.index, Repetition.rom, Repetition.duration_s, Repetition.sparc
+            ).order_by(Repetition.id)
+        ).all()
+    )
+
+
+def test_the_demo_is_the_same_every_time_and_only_fills_an_empty_database(
+    db: Session, tmp_path: Path, templates: Any
+) -> None:
+    """``make run`` seeds only an empty database, and the same week each time (so the
+    README's pictures match what a new user sees)."""
+    assert database_is_empty(db)
+    patient = _patient(db)
+    assert not database_is_empty(db)
+    assert db.scalar(select(func.count(User.id))) == len(DEMO_LOGINS)
+    other = tmp_path / "again.sqlite3"
+    shutil.copyfile(templates.sqlite(), other)
+    engine = make_engine(f"sqlite:///{other}")
+    try:
+        with Session(engine) as again:
+            seed_demo(again)
+            again.commit()
+            assert _rep_values(again) == _rep_values(db)
+    finally:
+        engine.dispose()
+    assert patient.id is not None
+
+
+def test_demo_smoothness_is_that_of_real_movement(db: Session) -> None:
+    """SPARC and LDLJ are negative (0 would be no movement profile at all) and no real rep is
+    smoother than one minimum-jerk movement (SPARC -1.406, LDLJ -5.816); the demo's reps lie
+    between that and two merged sub-movements (SPARC -2.245), as measured in docs/motion.md."""
+    _patient(db)
+    values = db.execute(select(Repetition.sparc, Repetition.ldlj)).all()
+    assert values
+    for sparc, ldlj in values:
+        assert sparc is not None and -2.245 <= sparc <= -1.406
+        assert ldlj is not None and ldlj <= -5.816

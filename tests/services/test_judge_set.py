@@ -118,3 +118,24 @@ def test_bilateral_and_midline_progress_is_kept_under_both() -> None:
         "both",
         "both",
     ]
+
+
+def test_a_one_rep_set_that_reaches_the_range_succeeds() -> None:
+    """A set's target is its own (a therapist may set 1 rep); one rep done and reaching the
+    range is 100 % of it, so the set succeeds."""
+    judgement = judge_set(a_set(target_reps=1), ELBOW, reps(NEEDED))
+    assert (judgement.result.reps_target, judgement.result.success) == (1, True)
+    assert judgement.to_dict()["reps_target"] == 1
+
+
+def test_the_needed_excursion_is_reported_to_the_millimetre() -> None:
+    """A reach measured in metres needs 0.125 m at level 1 (50 % of 0.25 m): the answer keeps
+    three decimals, not a rounded 0 m."""
+    exercise = LIBRARY.get("move_objects_across")
+    judgement = judge_set(
+        a_set(target_reps=2, exercise_id=exercise.id),
+        exercise,
+        [Repetition(rom=0.2, rom_unit="m", too_fast=False)] * 2,
+    )
+    assert judgement.to_dict()["needed_excursion"] == 0.125
+    assert judgement.to_dict()["unit"] == "m"

@@ -30,6 +30,14 @@ def test_program_is_the_plan_of_the_stored_profile(db: Session, world: World) ->
     assert [(i.exercise_id, i.side, i.mode, i.sets, i.reps, i.level) for i in program.items] == [
         (i.exercise, i.side, i.mode, i.sets, i.reps, i.level) for i in plan.items
     ]
+    # What the session page and the music need is stored with each item too.
+    assert [
+        (i.rest_s, i.hold_s, i.tempo_bpm, i.assisted_by, i.max_velocity_deg_s)
+        for i in program.items
+    ] == [
+        (i.rest_s, i.hold_s, i.tempo_bpm, i.assisted_by, i.max_velocity_deg_s) for i in plan.items
+    ]
+    assert all(i.tempo_bpm for i in program.items)
     assert [i.position for i in program.items] == list(range(1, len(plan.items) + 1))
     assert program.reasons == plan.reasons
     assert program.items[0].body_position == plan.items[0].position

@@ -450,3 +450,48 @@ def test_moving_an_item_to_the_other_side_keeps_or_changes_its_mode(
     )
     back = next(i for i in program.items if i.exercise_id == "elbow_flexion")
     assert (back.side, back.mode) == ("left", "active_assisted")
+
+
+def test_a_missing_profile_lists_every_missing_field_separately() -> None:
+    assert program_service.profile_problems(None) == [
+        f"field '{name}': required field is missing"
+        for name in ("affected_side", "regions", "can_sit_unsupported", "can_stand_safely")
+    ]
+
+
+def test_a_removal_with_a_level_moves_no_level(db: Session, world: World) -> None:
+    """A level only means something for an item that stays; removing one leaves its
+    progress where it was."""
+    patient = give_profile(db, world.ids["patient_p"])
+    program_service.build_program(
+        db,
+        patient,
+        by=_user(db, world, "therapist_a"),
+        new_overrides=[{"action": "remove", "exercise": "elbow_flexion", "level": 4}],
+    )
+    assert ("elbow_flexion", "left") not in progress_service.progress_levels(db, patient.id)
+
+
+def test_a_replacement_and_a_removal_name_the_therapist_and_why(db: Session, world: World) -> None:
+    patient = give_profile(db, world.ids["patient_p"])
+    therapist = _user(db, world, "therapist_a")
+    program = program_service.build_program(
+        db,
+        patient,
+        by=therapist,
+        new_overrides=[
+            {
+                "action": "replace",
+                "exercise": "elbow_extension",
+                "replacement": "wrist_extension",
+                "side": "left",
+                "note": "wrist first",
+            }
+        ],
+    )
+    new = next(i for i in program.items if i.exercise_id == "wrist_extension")
+    assert (new.overridden_by_id, new.note) == (therapist.id, "wrist first")
+    item = next(i for i in program.items if i.exercise_id == "elbow_flexion")
+    program = program_service.remove_item(db, patient, item, by=therapist, reason="sore elbow")
+    assert program.note == f"Changed by {therapist.display_name}: sore elbow"
+    assert program.created_by_id == therapist.id

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from openrehab.services import program as program_service
 from openrehab.services import progress as progress_service
 from openrehab.services.demo import seed_demo
-from openrehab.store.models import ExerciseProgress, ProgressEvent, User
+from openrehab.store.models import ExerciseProgress, ProgressEvent, Repetition, User
 from support import World
 
 
@@ -64,6 +64,8 @@ def test_four_good_sets_move_up_a_level(db: Session, world: World) -> None:
     up = [e for e in events if e.kind == "level_up"]
     assert len(up) == 1 and up[0].reason.startswith("Level 1 -> 2 because")
     assert progress_row(db, p, "elbow_flexion").level == 2
+    stored = progress_service.recent_events(db, p, kinds=["level_up"])
+    assert [(e.from_level, e.to_level, e.set_id) for e in stored] == [(1, 2, up[0].set_id)]
 
 
 def test_pain_drops_the_level(db: Session, world: World) -> None:
@@ -79,6 +81,28 @@ def test_fading_range_prompts_a_rest(db: Session, world: World) -> None:
     roms = [80, 82, 81, 78, 70, 60, 50, 48, 45]
     events = progress_service.finish_set(db, do_set(db, p, roms=roms))
     assert any(e.kind == "rest_prompt" and "rest for a minute" in e.reason for e in events)
+
+
+def test_reps_are_judged_in_the_order_they_were_done(db: Session, world: World) -> None:
+    """A rep stored late (a retry, a second device) still counts at its own place: the
+    fading range is read in rep order, not in the order the rows were stored."""
+    p = world.ids["patient_p"]
+    exercise_set = do_set(db, p, roms=[])
+    roms = [80, 82, 81, 78, 70, 60, 50, 48, 45]
+    for index in reversed(range(len(roms))):
+        db.add(
+            Repetition(
+                set_id=exercise_set.id,
+                index=index,
+                start_s=3.0 * index,
+                end_s=3.0 * index + 2.5,
+                rom=roms[index],
+                rom_unit="deg",
+            )
+        )
+    db.flush()
+    events = progress_service.finish_set(db, exercise_set)
+    assert any(e.kind == "rest_prompt" for e in events), events
 
 
 def test_empty_set_changes_nothing(db: Session, world: World) -> None:
