@@ -357,7 +357,11 @@ def test_a_patient_cannot_write_into_another_patients_set(
     assert stored_reps(db, theirs["set_id"]) == []
 
 
-def test_cookie_sockets_must_come_from_this_site(client: TestClient, world: World) -> None:
+def test_cookie_sockets_must_come_from_this_site(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """Another site's page cannot use a patient's cookie to record: closed with the reason,
+    and the attempt is audited (nobody is named: the cookie is not trusted)."""
     client.cookies.set("openrehab_session", world.tokens["patient_p"])
     evil = {"origin": "https://evil.example", "host": "testserver"}
     with (
@@ -366,6 +370,12 @@ def test_cookie_sockets_must_come_from_this_site(client: TestClient, world: Worl
     ):
         ws.receive_json()
     assert closed.value.code == 4403
+    assert closed.value.reason == "This page is not from this server."
+    entry = db.scalars(
+        select(AuditLog).where(AuditLog.action == "access.refused").order_by(AuditLog.id.desc())
+    ).first()
+    assert entry is not None and entry.user_id is None
+    assert entry.detail["reason"] == "This page is not from this server."
     own = {"origin": "http://testserver"}
     with client.websocket_connect(url(world), headers=own) as ws:
         assert exchange(ws, [start_msg(source="tap")])[0]["type"] == "ready"
