@@ -49,6 +49,10 @@ def test_the_demo_program_moves_the_arm_actively_and_the_hand_passively(db: Sess
     for region in ("shoulder", "elbow", "wrist"):
         assert "active" in modes[region], (region, modes)
     assert modes["hand"] and "active" not in modes["hand"], modes
+    # The demo patient cannot stand safely: nothing is planned standing, and the program
+    # says so (rule R1), so the demo shows that safety rule at work.
+    assert all(item.body_position != "standing" for item in program.items)
+    assert any(reason.startswith("[R1 standing only when safe]") for reason in program.reasons)
 
 
 def test_the_demo_week_is_six_sessions_with_mild_pain_reported_by_the_patient(
@@ -100,6 +104,8 @@ def test_demo_repetitions_mostly_reach_their_level_s_range(db: Session) -> None:
         expected = math.pi * repetition.rom / repetition.duration_s
         assert math.isclose(repetition.peak_velocity, expected, rel_tol=0.01, abs_tol=0.006)
         reached += repetition.rom >= needed
+        # Getting better over the week, as people do, but no rep is twice the level's range.
+        assert repetition.rom < 2 * needed
     assert 0.7 <= reached / len(rows) < 1.0
 
 
@@ -109,6 +115,12 @@ def test_the_demo_elbow_was_assessed_a_week_ago(db: Session) -> None:
         a.kind: a for a in db.scalars(select(Assessment).where(Assessment.patient_id == patient.id))
     }
     assert set(assessments) == {"mas", "tardieu"}
+    first_session = db.scalar(
+        select(func.min(ExerciseSession.started_at)).where(ExerciseSession.patient_id == patient.id)
+    )
+    for assessment in assessments.values():
+        # Assessed before the first practice day (the program was built from it).
+        assert first_session - assessment.measured_at > timedelta(hours=12)
     tardieu, mas = assessments["tardieu"], assessments["mas"]
     assert (tardieu.region, tardieu.side, tardieu.value) == ("elbow", "left", "2")
     # The catch (R1) comes before the end of the slow range (R2): the Tardieu definition.

@@ -10,6 +10,7 @@ import pytest
 from service_helpers import give_profile
 from sqlalchemy.orm import Session
 
+from openrehab.exercises.library import load_library
 from openrehab.program import rules
 from openrehab.program.profile import DEFAULT_EQUIPMENT, parse_profile
 from openrehab.services import NotFoundError, ServiceError
@@ -495,3 +496,34 @@ def test_a_replacement_and_a_removal_name_the_therapist_and_why(db: Session, wor
     program = program_service.remove_item(db, patient, item, by=therapist, reason="sore elbow")
     assert program.note == f"Changed by {therapist.display_name}: sore elbow"
     assert program.created_by_id == therapist.id
+
+
+def test_the_highest_level_can_be_set_and_one_more_cannot(db: Session, world: World) -> None:
+    patient = give_profile(db, world.ids["patient_p"])
+    therapist = _user(db, world, "therapist_a")
+    program = program_service.build_program(db, patient, by=therapist)
+    item = next(i for i in program.items if i.exercise_id == "elbow_flexion")
+    top = load_library().get("elbow_flexion").max_level
+    with pytest.raises(ServiceError) as caught:
+        program_service.override_item(db, patient, item, by=therapist, reason="x", level=top + 1)
+    assert (caught.value.field, caught.value.message) == (
+        "level",
+        f"Bend the elbow has levels 1 to {top}",
+    )
+    program = program_service.override_item(
+        db, patient, item, by=therapist, reason="strong", level=top
+    )
+    assert next(i for i in program.items if i.exercise_id == "elbow_flexion").level == top
+
+
+def test_a_side_move_with_a_level_sets_it_on_the_new_side(db: Session, world: World) -> None:
+    patient = give_profile(db, world.ids["patient_p"])
+    therapist = _user(db, world, "therapist_a")
+    program = program_service.build_program(db, patient, by=therapist)
+    item = next(i for i in program.items if i.exercise_id == "elbow_flexion")
+    program = program_service.override_item(
+        db, patient, item, by=therapist, reason="right arm", side="right", level=3
+    )
+    moved = next(i for i in program.items if i.exercise_id == "elbow_flexion")
+    assert (moved.side, moved.level) == ("right", 3)
+    assert progress_service.progress_levels(db, patient.id)[("elbow_flexion", "right")] == 3
