@@ -75,3 +75,45 @@ def test_a_two_sided_item_is_changed_on_both_sides(clinic: Clinic, clinic_db: Se
         f'<select id="side-{item.id}" name="side"><option value="both" selected>both</option>'
         "</select>"
     ) in entry
+
+
+def test_only_those_who_prescribe_are_told_the_profile_is_incomplete(
+    clinic: Clinic, clinic_db: Session
+) -> None:
+    """patient_p has no clinical profile yet in this clinic: the therapist is told what is
+    missing; the patient and their carer are not shown the therapist's to-do."""
+    p = clinic.world.ids["patient_p"]
+    pages = {}
+    for who in ("therapist_a", "patient_p", "caregiver_c"):
+        with browser_of(clinic, clinic_db, who) as browser:
+            response = browser.get(f"/patients/{p}")
+        assert response.status_code == 200
+        pages[who] = page_text(response)
+    assert "The profile is not complete" in pages["therapist_a"]
+    assert "field 'regions'" in pages["therapist_a"]
+    for who in ("patient_p", "caregiver_c"):
+        assert "The profile is not complete" not in pages[who]
+
+
+def test_a_change_of_a_retired_exercise_is_still_listed(clinic: Clinic, clinic_db: Session) -> None:
+    """An exercise taken out of the library leaves its history readable: the change is
+    listed with its words, without an exercise name."""
+    p = clinic.world.ids["patient_q"]
+    clinic_db.add(
+        ProgressEvent(
+            patient_id=p,
+            exercise_id="retired_exercise",
+            side="left",
+            kind="level_up",
+            from_level=1,
+            to_level=2,
+            reason="Level 1 -> 2 because the old exercise got easier.",
+        )
+    )
+    clinic_db.commit()
+    with browser_of(clinic, clinic_db, "therapist_b") as browser:
+        response = browser.get(f"/patients/{p}")
+    assert response.status_code == 200
+    assert '<li class="event-level_up"><small>' in page_text(response)
+    entry = page_text(response).split("Level 1 -> 2 because the old exercise got easier.")[0]
+    assert entry.rstrip().endswith("</small>")

@@ -123,6 +123,10 @@ def test_program_build_read_override_remove_add(client: TestClient, world: World
     ids = {i["exercise_id"] for i in rebuilt["items"]}
     assert "soft_ball_squeeze" in ids and "elbow_flexion" not in ids
     assert rebuilt["daily_rep_target"] == 150
+    # The answer shows the therapist's stored changes, which a rebuild keeps.
+    stored = {(o["action"], o["exercise"]) for o in rebuilt["overrides"]["items"]}
+    assert {("remove", "elbow_flexion"), ("add", "soft_ball_squeeze")} <= stored
+    assert rebuilt["overrides"]["daily_rep_target"] == 150
     cleared = client.post(base + "/program", json={"overrides": []}, headers=therapist).json()
     assert "elbow_flexion" in {i["exercise_id"] for i in cleared["items"]}
 

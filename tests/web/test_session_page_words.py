@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -281,6 +282,14 @@ def test_the_item_carries_the_exercise_its_timing_and_the_last_time(
         clinic_db, exercise_session, exercise_id="elbow_flexion", side="left", mode="active"
     )
     done.ended_at = utc_now()
+    # A later set of another exercise on the same side is not this exercise's last time.
+    other = records.start_set(
+        clinic_db, exercise_session, exercise_id="elbow_extension", side="right", mode="active"
+    )
+    records.add_repetitions(
+        clinic_db, other, [{"start_s": 3.0 * i, "end_s": 3.0 * i + 2} for i in range(5)]
+    )
+    other.ended_at = done.ended_at + timedelta(minutes=1)
     clinic_db.commit()
     data = _live_data(clinic, clinic_db, "patient_p", "exercise=elbow_flexion&side=right&level=2")
     [item] = data["items"]
