@@ -137,6 +137,8 @@ def score(listing: str, equivalent: dict[str, str]) -> dict:
         name, sep, status = line.strip().rpartition(": ")
         if not sep:
             continue
+        if status == "not checked" and name in equivalent:
+            status = "survived"  # reviewed: not run again (it cannot be killed), judged as such
         counts[status] = counts.get(status, 0) + 1
         if status in ("survived", "no tests"):
             if name in equivalent:

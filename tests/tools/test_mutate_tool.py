@@ -59,6 +59,13 @@ def test_a_reviewed_equivalent_mutant_counts_as_killed_and_is_not_listed() -> No
     assert "survived: openrehab.motion.metrics.x_sparc__mutmut_3" not in result["survivors"]
 
 
+def test_a_reviewed_equivalent_mutant_is_judged_without_being_run() -> None:
+    """--retest and samples skip reviewed mutants; an unrun one still counts as equivalent."""
+    equivalent = {"openrehab.motion.metrics.x_ldlj__mutmut_3": "same value either way"}
+    result = mutate.score(LISTING, equivalent)
+    assert (result["judged"], result["equivalent"], result["score_pct"]) == (6, 1, 50.0)
+
+
 def test_every_equivalent_mutant_needs_a_reason(tmp_path: Path) -> None:
     listed = tmp_path / "equivalent.txt"
     listed.write_text("# header\nopenrehab.a.x_f__mutmut_1 log text only\n", encoding="utf-8")
