@@ -1,0 +1,543 @@
+"""Sensor-based Modified Tardieu Scale: the catch angle (R1), the slow range (R2) and speeds.
+
+Input: passive stretches of one joint recorded as an angle time series (``t_s`` in s,
+``angle_deg`` in deg). Convention: the angle **increases** as the muscle is stretched (elbow
+extension for the elbow flexors, ankle dorsiflexion for the calf); pass
+``increasing=False`` when stretching lowers the angle (angles are then reported as
+recorded, R2 being the smallest angle reached). One slow (V1, "as slow as possible")
+recording and one or more fast (V3, "as fast as possible") recordings; each may hold
+several stretches (rest -> end of range; the return is ignored).
+
+* **R2**: passive range at slow speed: a high percentile (90th) of the 1.5 Hz-smoothed
+  angle in the end-range plateau of each slow stretch (median over slow stretches).
+* **R1**: the catch angle in a fast stretch, defined as the angle at maximal angular
+  deceleration before end range (van den Noort et al. 2009; Bar-On et al. 2013). Here a
+  catch is a deceleration peak (1) at least 2x the 99th percentile of the slow stretch's
+  deceleration (same filter, so sensor noise is in both) and at least 3/s x the stretch's
+  peak velocity, (2) within a velocity drop of at least 20 % of that peak velocity, from at
+  least half of it, and (3) followed by release: once the deceleration has eased to 25 % of
+  its peak, the joint moves on by at least ``RELEASE_MIN_DEG`` toward the end of range.
+  The fast stretch's own end-range stop decelerates too (often harder) but is never
+  followed by release, so it is never a catch. R1 is the median over fast trials with a
+  catch.
+* Kinematics: the series is resampled (linear) onto a uniform 200 Hz grid (or the input
+  rate if higher) and low-passed with a zero-phase 2nd-order Butterworth
+  (``scipy.signal.sosfiltfilt``: effective 4th order): at 6 Hz (5 Hz when the estimated
+  sensor noise exceeds 0.7 deg; at most 0.3x the input rate) for velocity and acceleration
+  (``numpy.gradient``; deg/s, deg/s^2), and at 1.5 Hz for stretch finding, R2 and the slow
+  peak velocity.
+
+References
+----------
+* R.A. Boyd, H.K. Graham, "Objective measurement of clinical findings in the use of
+  botulinum toxin type A ...", Eur J Neurol 6(S4):s23-s35, 1999 (R1, R2, V1/V3).
+* J.C. van den Noort, V.A. Scholtes, J. Harlaar, "Evaluation of clinical spasticity
+  assessment in cerebral palsy using inertial sensors", Gait Posture 30:138-143, 2009;
+  J.C. van den Noort et al., "Ankle and elbow spasticity ...", Clin Neurophysiol, 2010.
+* L. Bar-On et al., "A clinical measurement to quantify spasticity in children with
+  cerebral palsy by integration of multidimensional signals", Gait Posture 38:141-147,
+  2013; L. Bar-On et al., "Spasticity and its contribution to hypertonia in cerebral
+  palsy", Biomed Res Int, 2015.
+
+Not a medical device: a measurement aid for a clinician, tested on simulated joints only.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import signal as sps
+from scipy import stats
+
+GRID_RATE_HZ = 200.0
+MIN_RATE_HZ = 25.0
+MIN_SAMPLES = 20
+MIN_DURATION_S = 1.0
+MAX_GAP_S = 0.25
+SMOOTH_CUTOFF_HZ = 1.5
+KINEMATICS_CUTOFF_HZ = 6.0
+NOISY_CUTOFF_HZ = 5.0
+NOISY_ABOVE_DEG = 0.7
+MIN_STRETCH_DEG = 10.0
+RELEASE_MIN_DEG = 5.0
+DIP_MIN_FRACTION = 0.2
+EASED_FRACTION = 0.25
+DECEL_RATIO_MIN = 2.0
+SLOW_DECEL_PERCENTILE = 99.0
+DECEL_MIN_PER_S = 3.0
+SLOW_MAX_DEG_S = 15.0
+FAST_MIN_DEG_S = 100.0
+FAST_MIN_RATIO = 5.0
+NEAR_R2_DEG = 10.0
+NOISE_MAX_DEG = 1.0
+TIME_COLUMNS = ("t_s", "t", "time", "time_s")
+ANGLE_COLUMNS = ("angle_deg", "angle")
+
+
+class TardieuInputError(ValueError):
+    """A recording cannot be used; the message says what is wrong."""
+
+
+@dataclass(frozen=True, eq=False)
+class AngleSeries:
+    """One joint angle recording: times (s, strictly increasing) and angles (deg)."""
+
+    t_s: np.ndarray
+    angle_deg: np.ndarray
+
+    def __post_init__(self) -> None:
+        t = np.asarray(self.t_s, dtype=float).ravel()
+        a = np.asarray(self.angle_deg, dtype=float).ravel()
+        object.__setattr__(self, "t_s", t)
+        object.__setattr__(self, "angle_deg", a)
+        _validate(t, a)
+
+    @classmethod
+    def from_lists(cls, t_s: Sequence[float], angle_deg: Sequence[float]) -> AngleSeries:
+        """From two sequences of numbers (s, deg); bad values raise TardieuInputError."""
+        try:
+            return cls(np.asarray(t_s, dtype=float), np.asarray(angle_deg, dtype=float))
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, TardieuInputError):
+                raise
+            raise TardieuInputError(f"times and angles must be numbers ({exc})") from None
+
+    @classmethod
+    def from_csv(cls, path: str | Path) -> AngleSeries:
+        """Read a CSV with a header: a time column (``t_s``, ``t``, ``time``; s) and an
+        ``angle_deg`` (or ``angle``) column in degrees; other columns are ignored."""
+        p = Path(path)
+        try:
+            with p.open(newline="", encoding="utf-8-sig") as fh:
+                rows = list(csv.reader(fh))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TardieuInputError(f"{p}: cannot read ({exc})") from None
+        try:
+            return cls.from_lists(*_columns(rows))
+        except TardieuInputError as exc:
+            raise TardieuInputError(f"{p}: {exc}") from None
+
+
+def _columns(rows: list[list[str]]) -> tuple[list[float], list[float]]:
+    """The time and angle columns of CSV rows (header first)."""
+    if not rows:
+        raise TardieuInputError("empty file")
+    header = [h.strip().lower() for h in rows[0]]
+    ti = next((header.index(c) for c in TIME_COLUMNS if c in header), None)
+    ai = next((header.index(c) for c in ANGLE_COLUMNS if c in header), None)
+    if ti is None or ai is None:
+        raise TardieuInputError(
+            "needs a header with a time column (t_s, t or time) and an angle column "
+            f"(angle_deg or angle); found {', '.join(header) or 'nothing'}"
+        )
+    t_s: list[float] = []
+    angle_deg: list[float] = []
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            t_s.append(float(row[ti]))
+            angle_deg.append(float(row[ai]))
+        except (ValueError, IndexError):
+            raise TardieuInputError(f"line {line}: time and angle must be numbers") from None
+    return t_s, angle_deg
+
+
+def _validate(t: np.ndarray, a: np.ndarray) -> None:
+    if t.size != a.size:
+        raise TardieuInputError(f"{t.size} times but {a.size} angles")
+    if t.size < MIN_SAMPLES:
+        raise TardieuInputError(f"only {t.size} samples; at least {MIN_SAMPLES} needed")
+    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(a))):
+        raise TardieuInputError("times and angles must be finite numbers (found NaN or inf)")
+    dt = np.diff(t)
+    if np.any(dt <= 0):
+        k = int(np.argmax(dt <= 0))
+        raise TardieuInputError(f"time must increase (t={t[k + 1]:g} s follows t={t[k]:g} s)")
+    if t[-1] - t[0] < MIN_DURATION_S:
+        raise TardieuInputError(f"lasts {t[-1] - t[0]:.2f} s; at least {MIN_DURATION_S:g} s")
+    rate = 1.0 / float(np.median(dt))
+    if rate < MIN_RATE_HZ:
+        raise TardieuInputError(f"sampled at {rate:.1f} Hz; at least {MIN_RATE_HZ:g} Hz needed")
+    if dt.max() > MAX_GAP_S:
+        k = int(np.argmax(dt))
+        raise TardieuInputError(f"a gap of {dt[k]:.2f} s in the data at t={t[k]:g} s")
+
+
+@dataclass(frozen=True, eq=False)
+class Kinematics:
+    """A recording on a uniform grid, in stretch coordinates (angle rising with stretch)."""
+
+    rate_hz: float
+    input_rate_hz: float
+    smooth_deg: np.ndarray  # 1.5 Hz low-pass
+    angle_deg: np.ndarray  # kinematic low-pass
+    velocity_deg_s: np.ndarray
+    accel_deg_s2: np.ndarray
+    noise_deg: float
+
+
+def _lowpass(x: np.ndarray, cutoff_hz: float, rate_hz: float) -> np.ndarray:
+    """Zero-phase 2nd-order Butterworth low-pass (forward-backward: effective 4th order)."""
+    sos = sps.butter(2, cutoff_hz, fs=rate_hz, output="sos")
+    return sps.sosfiltfilt(sos, x)
+
+
+def noise_sd_deg(series: AngleSeries) -> float:
+    """Sensor noise (deg): robust SD (1.4826 MAD) of the raw second differences over
+    sqrt(6); movement adds little since most samples are at rest or slow."""
+    d2 = np.diff(series.angle_deg, 2)
+    return 1.4826 * float(np.median(np.abs(d2 - np.median(d2)))) / math.sqrt(6.0)
+
+
+def kinematics(series: AngleSeries, *, increasing: bool = True) -> Kinematics:
+    """Resample to a uniform grid, filter, differentiate. The kinematic cut-off is
+    ``KINEMATICS_CUTOFF_HZ`` (``NOISY_CUTOFF_HZ`` above ``NOISY_ABOVE_DEG`` of noise), at
+    most 0.3x the input rate."""
+    t, a = series.t_s, series.angle_deg if increasing else -series.angle_deg
+    input_rate = 1.0 / float(np.median(np.diff(t)))
+    rate = max(GRID_RATE_HZ, input_rate)
+    grid = np.arange(t[0], t[-1], 1.0 / rate)
+    x = np.interp(grid, t, a)
+    noise = noise_sd_deg(series)
+    cutoff = KINEMATICS_CUTOFF_HZ if noise <= NOISY_ABOVE_DEG else NOISY_CUTOFF_HZ
+    fast = _lowpass(x, min(cutoff, 0.3 * input_rate), rate)
+    vel = np.gradient(fast, 1.0 / rate)
+    return Kinematics(
+        rate_hz=rate,
+        input_rate_hz=input_rate,
+        smooth_deg=_lowpass(x, SMOOTH_CUTOFF_HZ, rate),
+        angle_deg=fast,
+        velocity_deg_s=vel,
+        accel_deg_s2=np.gradient(vel, 1.0 / rate),
+        noise_deg=noise,
+    )
+
+
+def find_stretches(smooth_deg: np.ndarray) -> list[tuple[int, int]]:
+    """(rest, end of range) sample pairs of each stretch movement in a smoothed angle
+    (stretch coordinates): end-range peaks with a prominence of at least half the
+    recording's span (and ``MIN_STRETCH_DEG``), each from the lowest point before it."""
+    span = float(smooth_deg.max() - smooth_deg.min())
+    if span < MIN_STRETCH_DEG:
+        raise TardieuInputError(
+            f"no stretch found: the angle varies by only {span:.1f} deg "
+            f"(at least {MIN_STRETCH_DEG:g} deg needed)"
+        )
+    padded = np.concatenate([[smooth_deg.min()], smooth_deg, [smooth_deg.min()]])
+    peaks, _ = sps.find_peaks(padded, prominence=max(MIN_STRETCH_DEG, 0.5 * span))
+    out: list[tuple[int, int]] = []
+    prev = 0
+    for p in peaks - 1:
+        rest = prev + int(np.argmin(smooth_deg[prev : p + 1]))
+        if smooth_deg[p] - smooth_deg[rest] >= MIN_STRETCH_DEG:
+            out.append((rest, int(p)))
+        prev = int(p)
+    if not out:
+        raise TardieuInputError("no stretch found (no movement from rest to an end of range)")
+    return out
+
+
+@dataclass(frozen=True)
+class SlowStretch:
+    """One slow stretch: its range (deg), peak velocity (deg/s), largest deceleration."""
+
+    r2_deg: float
+    peak_velocity_deg_s: float
+    max_decel_deg_s2: float
+    samples: int
+
+
+def analyse_slow_stretch(kin: Kinematics, rest_i: int, end_i: int) -> SlowStretch:
+    """R2: 90th percentile of the smoothed angle where it is within 3 deg of its maximum
+    around the end of range; peak velocity from the smoothed angle."""
+    s = kin.smooth_deg
+    top = s[end_i]
+    lo = end_i
+    while lo > rest_i and s[lo - 1] >= top - 3.0:
+        lo -= 1
+    hi = end_i
+    while hi < s.size - 1 and s[hi + 1] >= top - 3.0:
+        hi += 1
+    r2 = float(np.percentile(s[lo : hi + 1], 90))
+    v_smooth = np.gradient(s, 1.0 / kin.rate_hz)
+    decel = -kin.accel_deg_s2[rest_i : hi + 1]
+    return SlowStretch(
+        r2_deg=r2,
+        peak_velocity_deg_s=float(v_smooth[rest_i : end_i + 1].max()),
+        max_decel_deg_s2=float(max(np.percentile(decel, SLOW_DECEL_PERCENTILE), 0.0)),
+        samples=int((end_i - rest_i) * kin.input_rate_hz / kin.rate_hz) + 1,
+    )
+
+
+@dataclass(frozen=True)
+class FastTrial:
+    """One fast stretch: peak velocity, catch (R1, in stretch coordinates) and why not."""
+
+    peak_velocity_deg_s: float
+    end_deg: float
+    catch_deg: float | None
+    decel_deg_s2: float | None
+    release_deg: float | None
+    note: str
+    samples: int
+
+
+def _judge_decel(
+    kin: Kinematics, rest_i: int, end_i: int, peak_i: int, v_peak: float, floor: float
+) -> tuple[str, float, float, float]:
+    """Judge one deceleration peak: (verdict, angle at the peak, deceleration, release).
+
+    The catch episode ends where the deceleration has eased to ``EASED_FRACTION`` of its
+    peak (the release); the joint must then move on by ``RELEASE_MIN_DEG``. The velocity
+    must have dropped by ``DIP_MIN_FRACTION`` of the stretch's peak velocity, from at least
+    half of it."""
+    v, acc, ang = kin.velocity_deg_s, kin.accel_deg_s2, kin.angle_deg
+    decel = float(-acc[peak_i])
+    eased = np.flatnonzero(acc[peak_i : end_i + 1] >= -EASED_FRACTION * decel)
+    release_i = peak_i + int(eased[0]) if eased.size else end_i
+    top = float(v[rest_i : peak_i + 1].max())
+    depth = top - float(v[peak_i : release_i + 1].min())
+    release = float(ang[end_i] - ang[release_i])
+    if depth < DIP_MIN_FRACTION * v_peak or top < 0.5 * v_peak:
+        verdict = "shallow"
+    elif decel < max(floor, DECEL_MIN_PER_S * v_peak):
+        verdict = "weak"
+    elif release < RELEASE_MIN_DEG:
+        verdict = "no_release"
+    else:
+        verdict = "catch"
+    return verdict, float(ang[peak_i]), decel, release
+
+
+def analyse_fast_stretch(
+    kin: Kinematics, rest_i: int, stop_i: int, slow_decel_deg_s2: float
+) -> FastTrial:
+    """Look for a catch between rest and the end of range (the largest angle before
+    ``stop_i``): the strongest deceleration peak that passes every test of the module doc."""
+    end_i = rest_i + int(np.argmax(kin.angle_deg[rest_i : stop_i + 1]))
+    v_peak = float(kin.velocity_deg_s[rest_i : end_i + 1].max())
+    samples = int((end_i - rest_i) * kin.input_rate_hz / kin.rate_hz) + 1
+    floor = DECEL_RATIO_MIN * slow_decel_deg_s2
+    peaks, _ = sps.find_peaks(-kin.accel_deg_s2[rest_i : end_i + 1])
+    best: tuple[str, float, float, float] | None = None
+    rejected: set[str] = set()
+    for k in rest_i + peaks:
+        verdict, angle, decel, release = _judge_decel(kin, rest_i, end_i, k, v_peak, floor)
+        if verdict == "catch" and (best is None or decel > best[2]):
+            best = (verdict, angle, decel, release)
+        elif verdict != "catch":
+            rejected.add(verdict)
+    end_deg = float(kin.angle_deg[end_i])
+    if best is not None:
+        return FastTrial(v_peak, end_deg, best[1], best[2], best[3], "catch then release", samples)
+    note = "no catch"
+    if "no_release" in rejected:
+        note = "no catch: a deceleration near the end of range was not followed by release"
+    return FastTrial(v_peak, end_deg, None, None, None, note, samples)
+
+
+@dataclass(frozen=True)
+class TardieuResult:
+    """The outcome of :func:`analyse_tardieu` (angles in deg, as recorded)."""
+
+    r1_deg: float | None
+    r2_deg: float
+    dynamic_component_deg: float | None
+    catch_detected: bool
+    v_slow_deg_s: float
+    v_fast_deg_s: list[float]
+    trials: list[dict]
+    catch_velocity_slope: dict | None
+    quality: dict
+    reaction_hint: str
+    increasing: bool = True
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The ``openrehab tardieu --json`` object."""
+        return {
+            "r1_deg": _round(self.r1_deg),
+            "r2_deg": _round(self.r2_deg),
+            "dynamic_component_deg": _round(self.dynamic_component_deg),
+            "catch_detected": self.catch_detected,
+            "v_slow_deg_s": _round(self.v_slow_deg_s),
+            "v_fast_deg_s": [_round(v) for v in self.v_fast_deg_s],
+            "quality": self.quality,
+            "trials": self.trials,
+            "catch_velocity_slope": self.catch_velocity_slope,
+            "reaction_hint": self.reaction_hint,
+            "angle_increases_with_stretch": self.increasing,
+        }
+
+
+def _round(x: float | None, digits: int = 1) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(float(x), digits)
+
+
+def catch_velocity_slope(trials: Sequence[FastTrial]) -> dict | None:
+    """Theil-Sen slope of catch angle (stretch coordinates) vs peak velocity, deg per
+    deg/s, with n; None with fewer than 2 trials with a catch at distinct velocities."""
+    pts = [(t.peak_velocity_deg_s, t.catch_deg) for t in trials if t.catch_deg is not None]
+    if len(pts) < 2 or len({round(v) for v, _ in pts}) < 2:
+        return None
+    v, c = np.array(pts).T
+    slope, _, lo, hi = stats.theilslopes(c, v)
+    return {
+        "deg_per_deg_s": round(float(slope), 4),
+        "ci95": [round(float(lo), 4), round(float(hi), 4)],
+        "n": len(pts),
+        "method": "Theil-Sen",
+    }
+
+
+def _issue(code: str, message: str, penalty: float) -> dict:
+    return {"code": code, "message": message, "penalty": penalty}
+
+
+def assess_quality(
+    slow: Sequence[SlowStretch],
+    trials: Sequence[FastTrial],
+    r2_deg: float,
+    noise_deg: float,
+    input_rate_hz: float,
+) -> dict:
+    """How far to trust the result: ``score`` = 1 minus the penalties of the issues found
+    (at least 0), and the issues (code, message, penalty). See docs/tardieu.md."""
+    v_slow = max(s.peak_velocity_deg_s for s in slow)
+    issues = []
+    if v_slow > SLOW_MAX_DEG_S:
+        issues.append(
+            _issue(
+                "slow_too_fast",
+                f"slow stretch reached {v_slow:.0f} deg/s "
+                f"(V1 should stay below {SLOW_MAX_DEG_S:g}): R2 may be short",
+                0.3,
+            )
+        )
+    need = max(FAST_MIN_DEG_S, FAST_MIN_RATIO * v_slow)
+    slow_trials = [t for t in trials if t.peak_velocity_deg_s < need]
+    if slow_trials:
+        issues.append(
+            _issue(
+                "fast_too_slow",
+                f"{len(slow_trials)} of {len(trials)} fast "
+                f"stretches below {need:.0f} deg/s: a catch may be missed",
+                0.3 if len(slow_trials) == len(trials) else 0.15,
+            )
+        )
+    short = [t for t in trials if t.end_deg < r2_deg - NEAR_R2_DEG]
+    if short:
+        issues.append(
+            _issue(
+                "short_of_range",
+                f"{len(short)} fast stretches stopped more than {NEAR_R2_DEG:g} deg before R2",
+                0.2,
+            )
+        )
+    if any(t.note.startswith("no catch: a deceleration") for t in trials):
+        issues.append(
+            _issue(
+                "no_release",
+                "a deceleration without release near the end of range (not counted as a catch)",
+                0.1,
+            )
+        )
+    if noise_deg > NOISE_MAX_DEG:
+        issues.append(
+            _issue(
+                "noisy",
+                f"sensor noise about {noise_deg:.1f} deg "
+                f"(above {NOISE_MAX_DEG:g} deg): angles less precise",
+                0.2,
+            )
+        )
+    if min([s.samples for s in slow] + [t.samples for t in trials]) < 15:
+        issues.append(_issue("few_samples", "a stretch has fewer than 15 samples", 0.3))
+    if input_rate_hz < 50:
+        issues.append(
+            _issue(
+                "low_rate",
+                f"sampled at {input_rate_hz:.0f} Hz (below 50 Hz): "
+                "R1 is less precise in fast stretches",
+                0.1,
+            )
+        )
+    score = max(0.0, 1.0 - sum(i["penalty"] for i in issues))
+    return {"score": round(score, 2), "issues": issues}
+
+
+def _reaction_hint(trials: Sequence[FastTrial]) -> str:
+    if any(t.catch_deg is not None for t in trials):
+        return (
+            "catch then release (like Tardieu grade 2; indicative only: "
+            "the 0-5 grade is the examiner's judgement)"
+        )
+    return "no catch found (indicative only: the 0-5 grade is the examiner's judgement)"
+
+
+def analyse_tardieu(
+    slow: AngleSeries, fast: Sequence[AngleSeries], *, increasing: bool = True
+) -> TardieuResult:
+    """R1, R2, velocities and quality from one slow and one or more fast recordings."""
+    if not fast:
+        raise TardieuInputError("at least one fast (V3) recording is needed")
+    sign = 1.0 if increasing else -1.0
+    slow_kin = kinematics(slow, increasing=increasing)
+    slow_parts = [analyse_slow_stretch(slow_kin, a, b) for a, b in _stretches(slow_kin, "slow")]
+    r2 = float(np.median([s.r2_deg for s in slow_parts]))
+    slow_decel = max(s.max_decel_deg_s2 for s in slow_parts)
+    trials: list[FastTrial] = []
+    noise = [slow_kin.noise_deg]
+    rates = [slow_kin.input_rate_hz]
+    for n, series in enumerate(fast, start=1):
+        kin = kinematics(series, increasing=increasing)
+        noise.append(kin.noise_deg)
+        rates.append(kin.input_rate_hz)
+        spans = _stretches(kin, f"fast #{n}")
+        stops = [a for a, _ in spans[1:]] + [kin.angle_deg.size - 1]
+        for (rest_i, _), stop_i in zip(spans, stops, strict=True):
+            trials.append(analyse_fast_stretch(kin, rest_i, stop_i, slow_decel))
+    catches = [t.catch_deg for t in trials if t.catch_deg is not None]
+    r1 = float(np.median(catches)) if catches else None
+    slope = catch_velocity_slope(trials)
+    if slope is not None and not increasing:
+        slope["deg_per_deg_s"] = -slope["deg_per_deg_s"]
+        slope["ci95"] = [-slope["ci95"][1], -slope["ci95"][0]]
+    return TardieuResult(
+        r1_deg=None if r1 is None else sign * r1,
+        r2_deg=sign * r2,
+        dynamic_component_deg=None if r1 is None else r2 - r1,
+        catch_detected=r1 is not None,
+        v_slow_deg_s=max(s.peak_velocity_deg_s for s in slow_parts),
+        v_fast_deg_s=[t.peak_velocity_deg_s for t in trials],
+        trials=[_trial_json(t, sign) for t in trials],
+        catch_velocity_slope=slope,
+        quality=assess_quality(slow_parts, trials, r2, max(noise), min(rates)),
+        reaction_hint=_reaction_hint(trials),
+        increasing=increasing,
+    )
+
+
+def _stretches(kin: Kinematics, what: str) -> list[tuple[int, int]]:
+    try:
+        return find_stretches(kin.smooth_deg)
+    except TardieuInputError as exc:
+        raise TardieuInputError(f"{what} recording: {exc}") from None
+
+
+def _trial_json(t: FastTrial, sign: float) -> dict:
+    return {
+        "velocity_deg_s": _round(t.peak_velocity_deg_s),
+        "catch_detected": t.catch_deg is not None,
+        "catch_angle_deg": None if t.catch_deg is None else _round(sign * t.catch_deg),
+        "deceleration_deg_s2": _round(t.decel_deg_s2, 0),
+        "release_deg": _round(t.release_deg),
+        "end_angle_deg": _round(sign * t.end_deg),
+        "note": t.note,
+    }
