@@ -43,6 +43,7 @@ def _root(
 def _register_all() -> None:
     # Imported here so that `openrehab --version` stays fast and one package's import
     # problem is reported clearly instead of breaking every command.
+    from openrehab.care import commands as care_commands
     from openrehab.exercises import commands as exercise_commands
     from openrehab.motion import commands as motion_commands
     from openrehab.pose import commands as pose_commands
@@ -55,6 +56,7 @@ def _register_all() -> None:
     web_commands.register_bench(app)  # adds `bench api` to the same group
     exercise_commands.register(app)
     program_commands.register(app)
+    care_commands.register(app)  # `tardieu`, and `bench tardieu` in the bench group
 
 
 _register_all()

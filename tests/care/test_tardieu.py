@@ -1,0 +1,199 @@
+"""Modified Tardieu analysis on simulated joints: R2, the catch angle R1 (before end range,
+clearly above the slow stretch, then release), speeds, quality, input checks, accuracy."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from openrehab.care.spastic_joint import (
+    JointParams,
+    SensorParams,
+    non_spastic,
+    simulate_case,
+    simulate_stretch,
+)
+from openrehab.care.tardieu import AngleSeries, TardieuInputError, analyse_tardieu
+
+JOINT = JointParams(r2_deg=130.0, rest_deg=10.0, threshold_angle_deg=140.0, threshold_slope_s=0.25)
+SENSOR = SensorParams(100, 0.5)
+
+
+def _slow(joint: JointParams = JOINT, seed: int = 1, v: float = 7.0, sensor=SENSOR):  # type: ignore[no-untyped-def]
+    return simulate_stretch(joint, v, sensor=sensor, seed=seed)
+
+
+def test_catch_found_before_end_range_and_r2_within_3_deg() -> None:
+    slow = _slow()
+    fast = simulate_stretch(JOINT, 300, sensor=SENSOR, seed=2)
+    res = analyse_tardieu(slow.series, [fast.series])
+    truth = fast.stretches[0]
+    assert res.catch_detected and truth.catch
+    assert abs(res.r1_deg - truth.r1_deg) <= 5  # type: ignore[operator]
+    assert abs(res.r2_deg - slow.stretches[0].end_deg) <= 3
+    # The end-range stop decelerates harder but is not the catch.
+    assert res.r2_deg - res.r1_deg > 30  # type: ignore[operator]
+    assert res.dynamic_component_deg == pytest.approx(res.r2_deg - res.r1_deg)  # type: ignore[operator]
+    assert abs(res.v_fast_deg_s[0] - truth.peak_velocity_deg_s) < 30
+    assert abs(res.v_slow_deg_s - slow.stretches[0].peak_velocity_deg_s) < 2
+    assert "catch then release" in res.reaction_hint and "indicative" in res.reaction_hint
+
+
+@pytest.mark.parametrize("noise", [0.0, 1.0, 2.0])
+def test_no_catch_in_a_non_spastic_joint(noise: float) -> None:
+    joint = non_spastic(JOINT)
+    sensor = SensorParams(60, noise, 0.002)
+    for seed in range(3):
+        fast = simulate_stretch(joint, 350, sensor=sensor, seed=10 + seed)
+        res = analyse_tardieu(_slow(joint, sensor=sensor).series, [fast.series])
+        assert not res.catch_detected
+        assert res.r1_deg is None and res.dynamic_component_deg is None
+
+
+def test_a_slow_stretch_never_reports_a_catch_even_with_a_hesitation() -> None:
+    slow = _slow(sensor=SensorParams(100, 0.0))
+    t, a = slow.series.t_s, slow.series.angle_deg.copy()
+    # The examiner pauses for ~0.6 s half-way through the stretch, then goes on.
+    mid = int(np.argmax(a > 70.0))
+    hold = int(0.6 / np.median(np.diff(t)))
+    a[mid : mid + hold] = a[mid]
+    a[mid + hold :] = np.maximum(a[mid + hold :] - (a[mid + hold] - a[mid]), a[mid])
+    hesitant = AngleSeries(t, a)
+    for fast in ([slow.series], [hesitant]):
+        assert not analyse_tardieu(slow.series, fast).catch_detected
+    assert not analyse_tardieu(hesitant, [hesitant]).catch_detected
+
+
+def test_catch_angle_falls_as_velocity_rises_with_slope() -> None:
+    fast = [
+        simulate_stretch(JOINT, v, sensor=SENSOR, seed=3 + i) for i, v in enumerate((160, 250, 380))
+    ]
+    res = analyse_tardieu(_slow().series, [f.series for f in fast])
+    angles = [t["catch_angle_deg"] for t in res.trials]
+    assert None not in angles and angles[0] > angles[1] > angles[2]
+    assert res.catch_velocity_slope is not None
+    assert res.catch_velocity_slope["n"] == 3 and res.catch_velocity_slope["deg_per_deg_s"] < -0.05
+    assert res.r1_deg == pytest.approx(np.median(angles), abs=0.06)
+
+
+def test_several_stretches_in_one_fast_recording_are_trials() -> None:
+    fast = simulate_stretch(JOINT, 300, sensor=SENSOR, n_stretches=3, seed=4)
+    res = analyse_tardieu(_slow().series, [fast.series])
+    assert len(res.trials) == len(res.v_fast_deg_s) == 3
+    for trial, truth in zip(res.trials, fast.stretches, strict=True):
+        assert abs(trial["catch_angle_deg"] - truth.r1_deg) <= 5
+
+
+def test_decreasing_convention_reports_the_recorded_angles() -> None:
+    slow, fast = _slow(), simulate_stretch(JOINT, 300, sensor=SENSOR, seed=2)
+
+    def flip(s: AngleSeries) -> AngleSeries:
+        return AngleSeries(s.t_s, 180.0 - s.angle_deg)
+
+    up = analyse_tardieu(slow.series, [fast.series])
+    down = analyse_tardieu(flip(slow.series), [flip(fast.series)], increasing=False)
+    assert down.catch_detected
+    assert down.r1_deg == pytest.approx(180.0 - up.r1_deg, abs=1e-6)  # type: ignore[operator]
+    assert down.r2_deg == pytest.approx(180.0 - up.r2_deg, abs=1e-6)
+    assert down.dynamic_component_deg == pytest.approx(up.dynamic_component_deg, abs=1e-6)
+    assert down.v_fast_deg_s == pytest.approx(up.v_fast_deg_s)
+    # Read the wrong way round, the "end of range" is the rest position.
+    wrong = analyse_tardieu(flip(slow.series), [flip(fast.series)])
+    assert abs(wrong.r2_deg - down.r2_deg) > 60
+
+
+def test_quality_flags_a_fast_slow_stretch_noise_and_a_slow_fast_stretch() -> None:
+    clean = analyse_tardieu(_slow().series, [simulate_stretch(JOINT, 300, seed=2).series])
+    assert clean.quality["score"] >= 0.9
+    hurried = analyse_tardieu(_slow(v=40).series, [simulate_stretch(JOINT, 90, seed=2).series])
+    codes = {i["code"] for i in hurried.quality["issues"]}
+    assert {"slow_too_fast", "fast_too_slow"} <= codes and hurried.quality["score"] <= 0.4
+    noisy_sensor = SensorParams(30, 2.0)
+    noisy = analyse_tardieu(
+        _slow(sensor=noisy_sensor).series,
+        [simulate_stretch(JOINT, 300, sensor=noisy_sensor, seed=2).series],
+    )
+    assert {"noisy", "low_rate"} <= {i["code"] for i in noisy.quality["issues"]}
+
+
+@pytest.mark.parametrize(
+    ("t", "a", "phrase"),
+    [
+        (np.arange(10) / 50, np.zeros(10), "samples"),
+        (np.arange(40) / 50, np.zeros(40), "lasts"),
+        (np.r_[np.arange(60) / 50, [0.5]], np.zeros(61), "time must increase"),
+        (np.arange(60) / 50, np.r_[np.zeros(59), [np.nan]], "NaN"),
+        (np.arange(60) / 10, np.zeros(60), "Hz"),
+        (np.r_[np.arange(60) / 50, 3 + np.arange(60) / 50], np.zeros(120), "gap"),
+        (np.arange(200) / 50, np.zeros(200), "no stretch"),
+    ],
+)
+def test_bad_input_is_reported(t: np.ndarray, a: np.ndarray, phrase: str) -> None:
+    with pytest.raises(TardieuInputError, match=phrase):
+        analyse_tardieu(AngleSeries.from_lists(t, a), [_slow().series])
+
+
+def test_csv_columns_and_errors(tmp_path: Path) -> None:
+    s = _slow().series
+    p = tmp_path / "slow.csv"
+    p.write_text(
+        "frame,time,angle\n"
+        + "".join(f"{i},{t},{a}\n" for i, (t, a) in enumerate(zip(s.t_s, s.angle_deg, strict=True)))
+    )
+    back = AngleSeries.from_csv(p)
+    assert np.allclose(back.angle_deg, s.angle_deg) and np.allclose(back.t_s, s.t_s)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("t_s,knee\n0,1\n")
+    with pytest.raises(TardieuInputError, match="angle column"):
+        AngleSeries.from_csv(bad)
+    bad.write_text("t_s,angle_deg\n0,1\n0.1,x\n")
+    with pytest.raises(TardieuInputError, match="line 3"):
+        AngleSeries.from_csv(bad)
+    with pytest.raises(TardieuInputError, match="cannot read"):
+        AngleSeries.from_csv(tmp_path / "missing.csv")
+
+
+# Accuracy on 216 simulated examinations: spastic or not x noise 0 / 0.5 / 1 deg x 30 / 60 /
+# 100 Hz x V3 200 / 300 / 400 deg/s x 4 seeds. Measured (bench/results/tardieu.md has the
+# full grid with 2 deg and 120 deg/s): see the bars below.
+# Measured on this grid: 0.92 within 5 deg (0.97 with noise <= 0.5 deg), no false catch.
+WITHIN_5_ALL = 0.88
+WITHIN_5_LOW_NOISE = 0.95
+GRID = list(
+    itertools.product((True, False), (0.0, 0.5, 1.0), (30.0, 60.0, 100.0), (200.0, 300.0, 400.0))
+)
+
+
+def test_accuracy_on_216_simulated_examinations() -> None:
+    rows = []
+    for i, (spastic, noise, rate, v) in enumerate(GRID * 4):
+        case = simulate_case(
+            5000 + i,
+            spastic=spastic,
+            fast_velocity_deg_s=v,
+            sensor=SensorParams(rate, noise, 0.002 if rate <= 60 else 0.0),
+        )
+        res = analyse_tardieu(case.slow.series, [case.fast.series])
+        err = (
+            None
+            if res.r1_deg is None or case.true_r1_deg is None
+            else abs(res.r1_deg - case.true_r1_deg)
+        )
+        rows.append((case, noise, res.catch_detected, err, abs(res.r2_deg - case.true_r2_deg)))
+    catch = [r for r in rows if r[0].true_catch]
+    none = [r for r in rows if not r[0].true_catch and not r[0].ambiguous]
+    within = np.mean([r[3] is not None and r[3] <= 5 for r in catch])
+    low_noise = np.mean([r[3] is not None and r[3] <= 5 for r in catch if r[1] <= 0.5])
+    false_rate = np.mean([r[2] for r in none])
+    print(
+        f"catch n={len(catch)} within 5: {within:.3f} (noise <= 0.5: {low_noise:.3f}); "
+        f"no-catch n={len(none)} false: {false_rate:.3f}"
+    )
+    assert len(rows) >= 200 and len(catch) >= 80 and len(none) >= 80
+    assert all(r[4] <= 3 for r in rows)  # R2 within 3 deg in every case
+    assert false_rate <= 0.02
+    assert within >= WITHIN_5_ALL
+    assert low_noise >= WITHIN_5_LOW_NOISE
