@@ -47,7 +47,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -357,7 +357,6 @@ class TardieuResult:
     quality: dict
     reaction_hint: str
     increasing: bool = True
-    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         """The ``openrehab tardieu --json`` object."""
