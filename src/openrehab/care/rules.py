@@ -102,8 +102,8 @@ PUMP_REFILL = Rule(
 BACLOFEN_TAPER = Rule(
     "T6",
     "oral baclofen is never stopped suddenly",
-    "stopping baclofen tablets suddenly can cause hallucinations, seizures and rebound "
-    "stiffness; any change is a slow taper decided with the prescriber",
+    "baclofen tablets are never stopped suddenly, as that can cause hallucinations, seizures "
+    "and rebound stiffness; any change is a slow taper decided with the prescriber",
     "baclofen tablets product labelling (warning on abrupt discontinuation)",
 )
 STIM_CONTRAINDICATIONS = Rule(
