@@ -137,6 +137,14 @@ def test_k2_one_session_of_many_reps_is_one_point() -> None:
     assert decline is None
 
 
+def test_k2_a_day_is_its_median_not_its_mean() -> None:
+    """Day k has 25 reps at 100 deg and k reps at 60 deg: medians stay 100, means fall 18 deg."""
+    points = []
+    for k in range(21):
+        points += [RomPoint(d(k), 100.0)] * 25 + [RomPoint(d(k), 60.0)] * k
+    assert rom_decline(points, d(20)) is None
+
+
 def _history(rng: np.random.Generator, decline_deg: float, outlier_day: int | None) -> list:
     """8 weeks, 5 reps a day at 90 deg (sd 3.5); from day 28 a linear loss of decline_deg."""
     points = []
@@ -170,6 +178,7 @@ def test_k2_a_15_deg_loss_over_4_weeks_fires_on_day_47() -> None:
     assert _first_firing_day(points) == 47
     decline = rom_decline(points, d(55))
     assert decline is not None and decline.loss_deg > DEFAULT_DECLINE_THRESHOLD_DEG
+    assert decline.n_points == 28  # days in the window, not its 140 measurements
     assert -5.0 < decline.slope_deg_per_week < -2.5  # the true slope is -3.75 deg/week
 
 

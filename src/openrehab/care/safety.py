@@ -31,6 +31,7 @@ __all__ = [
     "StimPlan",
     "pain_advice",
     "pain_alert",
+    "pain_band",
     "pain_question",
     "persisting_pain",
     "set_must_stop",
