@@ -215,6 +215,7 @@ def audited_patient(session: Any, entry: dict[str, Any]) -> int | None:
         "assessment": models.Assessment,
         "therapy_event": models.TherapyEvent,
         "pain_report": models.PainReport,
+        "symptom_report": models.SymptomReport,
         "session": models.ExerciseSession,
         "set": models.ExerciseSet,
         "program": models.Program,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from openrehab.accounts.service import create_user
 from openrehab.store import records
-from openrehab.store.models import CareLink, LinkKind, Role
+from openrehab.store.models import CareLink, LinkKind, PainReport, Role
 from support import (
     WORLD_USERS,
     World,
@@ -67,6 +67,13 @@ class Ctx:
     def fresh_program(self) -> int:
         """A complete profile and a newly built program for patient_p; returns its first item."""
         return int(fresh_program(self.db, self.p).items[0].id)
+
+    def new_pain(self) -> int:
+        """A pain report tapped by patient_p just now (undoable by them for a minute)."""
+        report = PainReport(patient_id=self.p, reported_by_id=self.p, nrs=2)
+        self.db.add(report)
+        self.db.commit()
+        return report.id
 
     def new_caregiver(self) -> int:
         carer = create_user(self.db, f"carer-{next(_counter)}", "password-x-quartz", Role.caregiver)
@@ -197,7 +204,8 @@ MATRIX: dict[tuple[str, str], tuple[set[str], int, Request]] = {
         lambda c: (
             "POST",
             f"/api/patients/{c.p}/therapy-events",
-            {"kind": "botulinum_toxin", "started_on": "2026-11-01"},
+            {"kind": "botulinum_toxin", "started_on": "2026-11-01", "muscles": ["soleus"]}
+            | {"units": 100},
         ),
     ),
     ("GET", "/api/patients/{patient_id}/pain-reports"): (
@@ -210,6 +218,31 @@ MATRIX: dict[tuple[str, str], tuple[set[str], int, Request]] = {
         201,
         lambda c: ("POST", f"/api/patients/{c.p}/pain-reports", {"nrs": 3}),
     ),
+    ("POST", "/api/patients/{patient_id}/pain-reports/{report_id}/undo"): (
+        {"patient_p"},  # only whoever tapped it (here the patient)
+        200,
+        lambda c: ("POST", f"/api/patients/{c.p}/pain-reports/{c.new_pain()}/undo", None),
+    ),
+    ("GET", "/api/patients/{patient_id}/symptom-reports"): (
+        SEES_P,
+        200,
+        lambda c: ("GET", f"/api/patients/{c.p}/symptom-reports", None),
+    ),
+    ("POST", "/api/patients/{patient_id}/symptom-reports"): (
+        SEES_P,
+        201,
+        lambda c: (
+            "POST",
+            f"/api/patients/{c.p}/symptom-reports",
+            {"about": "botulinum_toxin", "symptoms": ["speaking"]},
+        ),
+    ),
+    ("GET", "/api/patients/{patient_id}/alerts"): (
+        SEES_P,
+        200,
+        lambda c: ("GET", f"/api/patients/{c.p}/alerts", None),
+    ),
+    ("GET", "/api/alerts"): (EVERYONE, 200, lambda c: ("GET", "/api/alerts", None)),
     ("GET", "/api/patients/{patient_id}/links"): (
         SEES_P,
         200,

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openrehab.accounts.service import create_user, issue_token
-from openrehab.store.models import AuditLog, AuthToken, Role, User
+from openrehab.store.models import AuditLog, AuthToken, PainReport, Role, User
 from support import (
     WORLD_USERS,
     Clinic,
@@ -66,6 +66,8 @@ class Form:
     touches: set[str] = field(default_factory=set)
     #: more checks of the changes of an allowed post
     also: Callable[[dict[str, TableChange]], None] | None = None
+    #: the page an allowed post goes on to (None: the patient's page, or "/" for their own)
+    lands: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,10 +88,24 @@ def _items_in_new_program(changes: dict[str, TableChange]) -> None:
 
 def _pain(db: Session, patient: int) -> Form:
     nrs = next(_numbers) % 11  # every value of the scale, 0 and 10 included, over the run
+    low, size = (0, 4) if nrs < 4 else (4, 3) if nrs < 7 else (7, 4)
+    db.expire_all()
+    profile = db.get_one(User, patient).profile
+    assert profile is not None
+    # The current pain is another value of the same band: the report changes it (to nrs),
+    # and the program stays as it is (rule R8 acts on bands).
+    profile.pain_nrs = low + (nrs - low + 1) % size
+    db.commit()
+
+    def current_pain(changes: dict[str, TableChange]) -> None:
+        assert [row["pain_nrs"] for row in changes["patient_profiles"].added] == [nrs]
+
     return Form(
         f"/patients/{patient}/pain",
         {"nrs": str(nrs)},
         {"pain_reports": {"patient_id": PATIENT, "reported_by_id": CALLER, "nrs": nrs}},
+        {"patient_profiles"},
+        current_pain,
     )
 
 
@@ -155,10 +171,121 @@ def _add(db: Session, patient: int) -> Form:
     )
 
 
+def _undo_pain(db: Session, patient: int) -> Form:
+    """A pain tap by the patient a moment ago: only they may undo it (within a minute)."""
+    db.expire_all()
+    profile = db.get_one(User, patient).profile
+    assert profile is not None
+    profile.pain_nrs = 3  # as the tap set it; 3 and the 1 restored are in one band: no rebuild
+    report = PainReport(patient_id=patient, reported_by_id=patient, nrs=3, profile_nrs_before=1)
+    db.add(report)
+    db.commit()
+
+    def withdrawn(changes: dict[str, TableChange]) -> None:
+        [row] = changes["pain_reports"].added
+        assert row["id"] == report.id and row["withdrawn_at"] is not None
+        assert [r["pain_nrs"] for r in changes["patient_profiles"].added] == [1]
+
+    return Form(
+        f"/patients/{patient}/pain/{report.id}/undo",
+        {},
+        {"pain_reports": {"id": report.id, "patient_id": PATIENT, "reported_by_id": PATIENT}},
+        {"patient_profiles"},
+        withdrawn,
+    )
+
+
+def _pain_undone_by_its_reporter() -> dict[str, set[str]]:
+    return {"patient_p": {"patient_p"}, "patient_q": {"patient_q"}}
+
+
+def _assessment(db: Session, patient: int) -> Form:
+    return Form(
+        f"/patients/{patient}/care/assessments",
+        {"kind": "mas", "region": "elbow", "side": "left", "value": "1+", "muscle": "biceps"},
+        {
+            "assessments": {
+                "patient_id": PATIENT,
+                "assessor_id": CALLER,
+                "kind": "mas",
+                "value": "1+",
+                "ordinal": 2,
+                "muscle": "biceps",
+            }
+        },
+        lands=f"/patients/{patient}/care",
+    )
+
+
+def _therapy(db: Session, patient: int) -> Form:
+    name = f"tendon lengthening {next(_numbers)}"
+    return Form(
+        f"/patients/{patient}/care/therapies",
+        {"kind": "procedure", "started_on": "2020-01-02", "procedure": name},
+        {
+            "therapy_events": {
+                "patient_id": PATIENT,
+                "recorded_by_id": CALLER,
+                "kind": "procedure",
+                "details": {"procedure": name},
+            }
+        },
+        lands=f"/patients/{patient}/care",
+    )
+
+
+def _symptoms(db: Session, patient: int) -> Form:
+    return Form(
+        f"/patients/{patient}/care/symptoms",
+        {"about": "botulinum_toxin", "symptoms": "speaking"},
+        {
+            "symptom_reports": {
+                "patient_id": PATIENT,
+                "reported_by_id": CALLER,
+                "symptoms": ["speaking"],
+            }
+        },
+        lands=f"/patients/{patient}/care",
+    )
+
+
+def _dose_raise(db: Session, patient: int) -> Form:
+    pct = next(_numbers) % 101
+
+    def stored(changes: dict[str, TableChange]) -> None:
+        [row] = changes["patient_profiles"].added
+        assert row["extra"]["toxin_dose_raise_pct"] == pct
+
+    return Form(
+        f"/patients/{patient}/care/dose-raise",
+        {"raise_pct": str(pct)},
+        {"patient_profiles": {"user_id": PATIENT}},
+        also=stored,
+        lands=f"/patients/{patient}/care",
+    )
+
+
 ITEM = ("POST", "/patients/{patient_id}/program/items/{item_id}")
 # audit action -> the form that does it
 PAGE_WRITES: dict[str, PageWrite] = {
     "pain.report": PageWrite(("POST", "/patients/{patient_id}/pain"), RECORDS_FOR, _pain),
+    "pain.withdraw": PageWrite(
+        ("POST", "/patients/{patient_id}/pain/{report_id}/undo"),
+        _pain_undone_by_its_reporter(),
+        _undo_pain,
+    ),
+    "assessment.add": PageWrite(
+        ("POST", "/patients/{patient_id}/care/assessments"), PRESCRIBES_FOR, _assessment
+    ),
+    "therapy.add": PageWrite(
+        ("POST", "/patients/{patient_id}/care/therapies"), PRESCRIBES_FOR, _therapy
+    ),
+    "symptoms.report": PageWrite(
+        ("POST", "/patients/{patient_id}/care/symptoms"), RECORDS_FOR, _symptoms
+    ),
+    "profile.toxin_raise": PageWrite(
+        ("POST", "/patients/{patient_id}/care/dose-raise"), PRESCRIBES_FOR, _dose_raise
+    ),
     "program.build": PageWrite(("POST", "/patients/{patient_id}/program"), PRESCRIBES_FOR, _build),
     "program.item.change": PageWrite(ITEM, PRESCRIBES_FOR, _change),
     "program.item.remove": PageWrite(ITEM, PRESCRIBES_FOR, _remove),
@@ -202,7 +329,8 @@ def _outcome(response: Response, page: str) -> str:
 
 
 def _placed(fields: dict[str, Any], caller: int, patient: int) -> dict[str, Any]:
-    return {k: {CALLER: caller, PATIENT: patient}.get(v, v) for k, v in fields.items()}
+    places = {CALLER: caller, PATIENT: patient}
+    return {k: places.get(v, v) if isinstance(v, str) else v for k, v in fields.items()}
 
 
 def _check_saved(
@@ -243,7 +371,7 @@ def test_page_access_matrix(
         before = clinic.snapshot()
         response = browsers[caller].post(form.url, data=form.data)
         results[caller] = (form, store_changes(before, clinic.snapshot()))
-        page = "/" if caller == target else f"/patients/{patient}"
+        page = form.lands or ("/" if caller == target else f"/patients/{patient}")
         outcomes[caller] = _outcome(response, page)
         allowed = caller in write.allowed[target]
         expected[caller] = "login" if caller is None else "saved" if allowed else "403"

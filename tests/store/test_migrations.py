@@ -26,6 +26,7 @@ EXPECTED_TABLES = {
     "progress_events",
     "audit_log",
     "login_failures",
+    "symptom_reports",
 }
 
 

@@ -42,7 +42,11 @@ def test_pain_filed_for_a_patient_is_that_patients_record(
     response = clinic_client.post(_pain_url(clinic), json=sent, headers=world.headers(reporter))
     assert response.status_code == 201, response.text
     changes = store_changes(before, clinic.snapshot())
-    assert set(changes) == {"pain_reports", "audit_log"}
+    assert set(changes) <= {"pain_reports", "patient_profiles", "audit_log"}
+    profile = changes.get("patient_profiles")
+    assert profile is None or [row["pain_nrs"] for row in profile.added] == [nrs], (
+        "the report becomes the profile's current pain"
+    )
     [row] = changes["pain_reports"].added
     stored = {key: row[key] for key in ("id", "patient_id", "reported_by_id", "nrs", "location")}
     assert stored == {
@@ -204,7 +208,26 @@ PATIENT_WRITES: dict[tuple[str, str], tuple[str, tuple[str, ...], Write]] = {
         lambda w: (
             "POST",
             w.base + "/therapy-events",
-            {"kind": "botulinum_toxin", "started_on": "2026-11-01"},
+            {"kind": "botulinum_toxin", "started_on": "2026-11-01"}
+            | {"muscles": ["soleus"], "units": 100},
+        ),
+    ),
+    ("POST", "/api/patients/{patient_id}/pain-reports/{report_id}/undo"): (
+        "pain.withdraw",
+        RECORDERS,
+        lambda w: (
+            "POST",
+            w.base + f"/pain-reports/{w.post('/pain-reports', {'nrs': 3})}/undo",
+            None,
+        ),
+    ),
+    ("POST", "/api/patients/{patient_id}/symptom-reports"): (
+        "symptoms.report",
+        RECORDERS,
+        lambda w: (
+            "POST",
+            w.base + "/symptom-reports",
+            {"about": "botulinum_toxin", "symptoms": ["speaking"]},
         ),
     ),
     ("PUT", "/api/patients/{patient_id}/profile"): (

@@ -104,15 +104,15 @@ def test_a_pain_button_goes_back_to_the_page_it_came_from(
     clinic: Clinic, clinic_db: Session
 ) -> None:
     """Rule: the patient's own pain button returns to their start page, a carer's to the
-    patient's page, each saying it was saved; the report is stored under the patient with its
-    reporter and audited with the rating."""
+    patient's page, each showing the answer to that report; the report is stored under the
+    patient with its reporter and audited with the patient and the rating."""
     p = clinic.world.ids["patient_p"]
     for who, back in (("patient_p", "/"), ("caregiver_c", f"/patients/{p}")):
         with browser_of(clinic, clinic_db, who) as browser:
             response = browser.post(f"/patients/{p}/pain", data={"nrs": "4"})
-        assert response.headers["location"] == f"{back}?pain=saved"
         report = clinic_db.scalars(select(PainReport).order_by(PainReport.id.desc())).first()
         assert report is not None
+        assert response.headers["location"] == f"{back}?pain={report.id}#pain-h"
         assert (report.patient_id, report.reported_by_id, report.nrs) == (
             p,
             clinic.world.ids[who],
@@ -120,9 +120,9 @@ def test_a_pain_button_goes_back_to_the_page_it_came_from(
         )
         assert last_audit(clinic_db, "pain.report") == (
             clinic.world.ids[who],
-            "patient",
-            str(p),
-            {"nrs": 4},
+            "pain_report",
+            str(report.id),
+            {"patient": p, "nrs": 4},
         )
 
 

@@ -213,7 +213,7 @@ def test_the_patients_page_shows_the_record(
     assert "<h1>patient-p</h1>" in page
     assert "Bend the elbow (left): 3 reps" in page
     assert "6 of 10 (left elbow)" in page
-    assert "TARDIEU" in page and "elbow (left)" in page and "R1 70° R2 121°" in page
+    assert "Modified Tardieu" in page and "elbow, left" in page and "R1 70°, R2 121°" in page
     program = program_service.active_program(clinic_db, p)
     assert program is not None
     library = load_library()

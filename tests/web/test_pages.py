@@ -92,7 +92,7 @@ def test_pain_button_saves_a_report(client: TestClient, db: Session) -> None:
     patient_id = client.get("/api/me").json()["id"]
     before = len(client.get(f"/api/patients/{patient_id}/pain-reports").json())
     response = client.post(f"/patients/{patient_id}/pain", data={"nrs": "7"})
-    assert response.status_code == 200 and "was saved" in response.text
+    assert response.status_code == 200 and "Stop exercising for today" in response.text
     reports = client.get(f"/api/patients/{patient_id}/pain-reports").json()
     assert len(reports) == before + 1 and reports[0]["nrs"] == 7
 

@@ -126,13 +126,19 @@ def test_a_therapy_event_is_stored_with_who_recorded_it(
     p, admin = clinic.world.ids["patient_q"], clinic.world.ids["admin"]
     send = _api(clinic, clinic_client, "admin")
     body = {"kind": "splint", "started_on": "2030-02-01", "details": {"joint": "wrist"}}
+    body |= {"splint_name": "resting splint", "region": "wrist", "wear_hours_per_day": 8}
     made = send("POST", f"/api/patients/{p}/therapy-events", body, 201)
     stored = clinic_db.get_one(TherapyEvent, made["id"])
     assert (stored.patient_id, stored.recorded_by_id, stored.kind, stored.details) == (
         p,
         admin,
         "splint",
-        {"joint": "wrist"},
+        {
+            "joint": "wrist",
+            "splint_name": "resting splint",
+            "region": "wrist",
+            "wear_hours_per_day": 8.0,
+        },
     )
     listed = send("GET", f"/api/patients/{p}/therapy-events")
     assert made["id"] in [row["id"] for row in listed]
@@ -160,7 +166,7 @@ def test_pain_names_only_the_patients_own_session_and_is_audited_with_its_rating
     assert (entry.user_id, entry.target_type, entry.detail) == (
         clinic.world.ids["caregiver_c"],
         "pain_report",
-        {"nrs": 7},
+        {"patient": p, "nrs": 7},
     )
     for session_id in (others["id"], 999999):
         refused = send("POST", url, {"nrs": 7, "session_id": session_id}, 422)

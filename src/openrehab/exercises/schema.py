@@ -65,6 +65,11 @@ Condition = Literal[
     "uncontrolled_hypertension",
     "skin_lesion",
     "pregnancy",
+    # for the contraindication checks of electrical stimulation (care.therapies)
+    "heart_disease",
+    "dvt",  # deep vein thrombosis, not yet treated
+    "malignancy",
+    "impaired_sensation",
 ]
 Kind = Literal["isolated", "functional"]
 Laterality = Literal["unilateral", "bilateral", "midline"]

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
+from openrehab.care import safety
 from openrehab.clock import local_date
 from openrehab.exercises.library import Library, load_library
 from openrehab.exercises.schema import Exercise
-from openrehab.program.planner import MODERATE_PAIN_NRS
 from openrehab.program.progression import (
     UNITS_PER_LEVEL,
     PatientProgress,
@@ -199,21 +199,21 @@ def judge_set(
 
 
 def _pain_during(db: Session, exercise_set: ExerciseSet) -> bool:
-    """A moderate or worse pain report tied to the session while the set ran."""
+    """Pain reported in the session while the set ran that stops a set (care.safety rule S1:
+    NRS 4 or more, or 2 or more above the pain the session started with)."""
     end = exercise_set.ended_at or utc_now()
-    return (
-        db.scalar(
-            select(PainReport.id)
-            .where(
-                PainReport.session_id == exercise_set.session_id,
-                PainReport.nrs >= MODERATE_PAIN_NRS,
-                PainReport.reported_at >= exercise_set.started_at,
-                PainReport.reported_at <= end,
-            )
-            .limit(1)
+    during = db.scalars(
+        select(PainReport.nrs).where(
+            PainReport.session_id == exercise_set.session_id,
+            PainReport.withdrawn_at.is_(None),
+            PainReport.reported_at >= exercise_set.started_at,
+            PainReport.reported_at <= end,
         )
-        is not None
-    )
+    ).all()
+    if not during:
+        return False
+    start_nrs = records.session_start_nrs(db, exercise_set.session)
+    return any(safety.set_must_stop(nrs, start_nrs) for nrs in during)
 
 
 # --- finishing a set -----------------------------------------------------------------------

@@ -325,12 +325,20 @@ class Assessment(Base):
     assessor_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
-    kind: Mapped[str] = mapped_column(String(30))  # mas, tardieu, rom, ...
+    kind: Mapped[str] = mapped_column(String(30))  # mas, tardieu, rom, pain, other
     region: Mapped[str] = mapped_column(String(40))
     side: Mapped[str] = mapped_column(String(10))
+    #: The muscle group assessed, e.g. "elbow flexors" (None: the region as a whole).
+    muscle: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    #: How it was measured: goniometer, sensor, camera, visual, manual...
+    method: Mapped[str | None] = mapped_column(String(40), nullable=True)
     value: Mapped[str | None] = mapped_column(String(20), nullable=True)  # e.g. MAS "1+"
+    #: Ordinal code of an ordinal scale (MAS 0..5 for 0, 1, 1+, 2, 3, 4): sorted and charted
+    #: as steps, never averaged.
+    ordinal: Mapped[int | None] = mapped_column(Integer, nullable=True)
     r1_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
     r2_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rom_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
     measured_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utc_now)
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -369,6 +377,27 @@ class PainReport(Base):
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("exercise_sessions.id", ondelete="SET NULL"), nullable=True
     )
+    reported_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utc_now)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: Set when the reporter undid a mis-tap (within a minute); such a report counts for nothing.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
+    #: The profile's current pain before this report set it (restored when it is undone).
+    profile_nrs_before: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class SymptomReport(Base):
+    """Symptoms reported about a therapy: possible spread of toxin after an injection, skin
+    problems under a splint. Codes are those of ``care.therapies``."""
+
+    __tablename__ = "symptom_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    reported_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    about: Mapped[str] = mapped_column(String(30))  # botulinum_toxin, splint
+    symptoms: Mapped[list[Any]] = mapped_column(default=list)
     reported_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utc_now)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
 

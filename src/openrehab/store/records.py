@@ -7,7 +7,7 @@ crash or a closed browser loses at most the repetition in progress.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 
 from openrehab.clock import day_bounds, local_date
 from openrehab.store.db import take_sqlite_write_lock
-from openrehab.store.models import ExerciseSession, ExerciseSet, Repetition, User, utc_now
+from openrehab.store.models import (
+    ExerciseSession,
+    ExerciseSet,
+    PainReport,
+    Repetition,
+    User,
+    utc_now,
+)
 
 T = TypeVar("T")
 
@@ -25,6 +32,11 @@ REPETITION_FIELDS = frozenset(
     for column in Repetition.__table__.columns
     if column.name not in {"id", "set_id", "index", "metrics", "recorded_at"}
 )
+
+
+#: Without a report in the session, the session's starting pain is the latest report made
+#: this long before it started (asked at the start of the session).
+SESSION_START_LOOKBACK = timedelta(hours=6)
 
 
 class RecordError(ValueError):
@@ -188,4 +200,28 @@ def reps_on_day(db: Session, patient_id: int, day: date | None = None) -> int:
 def last_session_start(db: Session, patient_id: int) -> datetime | None:
     return db.scalar(
         select(func.max(ExerciseSession.started_at)).where(ExerciseSession.patient_id == patient_id)
+    )
+
+
+def session_start_nrs(db: Session, exercise_session: ExerciseSession) -> int | None:
+    """The pain a session started with: its first report, else the latest one made in the six
+    hours before it began (the question asked at the start); None when nobody asked."""
+    first = db.scalar(
+        select(PainReport.nrs)
+        .where(PainReport.session_id == exercise_session.id, PainReport.withdrawn_at.is_(None))
+        .order_by(PainReport.reported_at, PainReport.id)
+        .limit(1)
+    )
+    if first is not None:
+        return first
+    return db.scalar(
+        select(PainReport.nrs)
+        .where(
+            PainReport.patient_id == exercise_session.patient_id,
+            PainReport.withdrawn_at.is_(None),
+            PainReport.reported_at <= exercise_session.started_at,
+            PainReport.reported_at >= exercise_session.started_at - SESSION_START_LOOKBACK,
+        )
+        .order_by(PainReport.reported_at.desc(), PainReport.id.desc())
+        .limit(1)
     )

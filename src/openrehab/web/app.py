@@ -27,6 +27,7 @@ from openrehab.web.deps import CurrentUser, optional_user
 from openrehab.web.routes import (
     admin,
     auth,
+    care_pages,
     clinical,
     exercises,
     live,
@@ -72,7 +73,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     for module in (auth, patients, records, clinical, program, exercises, admin, live):
         app.include_router(module.router)
-    for module in (pages, session_pages, rhythm_pages):
+    app.include_router(clinical.alerts_router)
+    for module in (pages, care_pages, session_pages, rhythm_pages):
         app.include_router(module.router)
     _add_health(app)
     _add_api_docs(app)

@@ -21,11 +21,13 @@ from openrehab.accounts.service import (
 )
 from openrehab.accounts.service import login as account_login
 from openrehab.accounts.throttle import ThrottledError
+from openrehab.care import safety
 from openrehab.exercises.diagrams import exercise_svg
 from openrehab.exercises.library import load_library
 from openrehab.exercises.schema import REGIONS, Exercise
 from openrehab.program.music import metronome_schedule, rep_duration_s, stretch_tempo_bpm
 from openrehab.services import NotFoundError, ServiceError
+from openrehab.services import care as care_service
 from openrehab.services import program as program_service
 from openrehab.services import progress as progress_service
 from openrehab.store.models import (
@@ -41,6 +43,8 @@ from openrehab.store.records import (
     rep_count,
     reps_on_day,
 )
+from openrehab.web import care_words
+from openrehab.web.care_context import alert_rows, pain_feedback, speaker_name
 from openrehab.web.deps import (
     COOKIE_NAME,
     Db,
@@ -215,6 +219,7 @@ def home(request: Request, user: MaybeUser, db: Db) -> Response:
             "reps_today": reps_on_day(db, p.id),
             "target": p.profile.daily_rep_target if p.profile else 300,
             "last_session_at": last_session_start(db, p.id),
+            "alerts": care_service.patient_alerts(db, p),
         }
         for p in patients
     ]
@@ -295,7 +300,8 @@ def _patient_page(
     status_code: int = 200,
 ) -> Response:
     program = program_service.active_program(db, patient.id)
-    overview = progress_service.overview(db, patient, events_limit=0)
+    target = care_service.daily_target(db, patient)
+    overview = progress_service.overview(db, patient, daily_target=target.reps, events_limit=0)
     events = progress_service.recent_events(db, patient.id, 8, kinds=SHOWN_EVENTS)
     sessions = latest_for_patient(db, ExerciseSession, patient.id, ExerciseSession.started_at, 10)
     library = load_library()
@@ -318,6 +324,7 @@ def _patient_page(
     pain = latest_for_patient(db, PainReport, patient.id, PainReport.reported_at, 5)
     assessments = latest_for_patient(db, Assessment, patient.id, Assessment.measured_at, 10)
     can_prescribe = can_access(db, user, patient.id, Action.prescribe)
+    clinical = user.role in (Role.therapist, Role.admin)
     return render(
         request,
         "patient.html",
@@ -334,13 +341,27 @@ def _patient_page(
         event_rows=_event_rows(events),
         session_rows=session_rows,
         pain=pain,
-        assessments=assessments,
+        assessment_rows=[
+            (
+                a,
+                (care_words.KIND_CLINICAL if clinical else care_words.KIND_PLAIN).get(
+                    a.kind, a.kind
+                ),
+                care_words.where(a),
+                care_words.assessment_result(a, clinical),
+            )
+            for a in assessments
+        ],
         can_record=can_access(db, user, patient.id, Action.record),
         can_prescribe=can_prescribe,
         profile_problems=program_service.profile_problems(patient.profile) if can_prescribe else [],
         library_by_region=_library_by_region() if can_prescribe else [],
         mode_words=MODE_WORDS,
         error=error,
+        target_raise=target.raise_,
+        alerts=alert_rows(db, user, patient),
+        pain_answer=pain_feedback(db, user, patient, request.query_params.get("pain")),
+        pain_question=safety.pain_question(speaker_name(user, patient)),
     )
 
 
@@ -596,22 +617,3 @@ def exercise_page(request: Request, exercise_id: str, user: MaybeUser) -> Respon
         prerequisites=prerequisites,
         unlocks=unlocks,
     )
-
-
-@router.post("/patients/{patient_id}/pain")
-def report_pain(
-    request: Request,
-    patient_id: ObjectId,
-    user: MaybeUser,
-    db: Db,
-    nrs: Annotated[int, Form(ge=0, le=10)],
-) -> Response:
-    patient = page_patient(request, user, db, patient_id, Action.record)
-    if isinstance(patient, Response):
-        return patient
-    assert user is not None
-    db.add(PainReport(patient_id=patient.id, reported_by_id=user.id, nrs=nrs))
-    audit(db, user, "pain.report", "patient", patient_id, {"nrs": nrs})
-    db.commit()
-    target = "/" if user.id == patient_id else f"/patients/{patient_id}"
-    return RedirectResponse(target + "?pain=saved", status.HTTP_303_SEE_OTHER)

@@ -1,0 +1,175 @@
+"""Care in the pages: the pain tap's answer and undo, the care page's forms and words, the
+alerts page. One clinic for the module (tests/conftest.py); each test makes its own records.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openrehab.clock import local_date
+from openrehab.store.models import Assessment, PainReport, TherapyEvent, User, utc_now
+from support import Clinic, browser_of, page_text
+
+
+@pytest.fixture
+def p(clinic: Clinic) -> int:
+    return clinic.world.ids["patient_p"]
+
+
+def _browser(clinic: Clinic, db: Session, who: str) -> Any:
+    return browser_of(clinic, db, who)
+
+
+def test_a_pain_tap_answers_what_to_do_now_with_a_minute_to_undo(
+    clinic: Clinic, clinic_db: Session, p: int
+) -> None:
+    """Rule: tapping 7 gets "stop for today", the urgent signs and an undo button, instead of
+    only "thank you"; undo marks the report withdrawn and says so."""
+    browser = _browser(clinic, clinic_db, "patient_p")
+    tapped = browser.post(f"/patients/{p}/pain", data={"nrs": "7"})
+    assert tapped.status_code == 303
+    location = tapped.headers["location"]
+    assert location.startswith("/?pain=")
+    report_id = int(location.split("=")[1].split("#")[0])
+    page = page_text(browser.get(location))
+    assert "urgent care" in page.lower() and "Undo: I tapped 7 by mistake" in page
+    undone = browser.post(f"/patients/{p}/pain/{report_id}/undo")
+    assert undone.status_code == 303 and "pain=undone" in undone.headers["location"]
+    clinic_db.expire_all()
+    assert clinic_db.get_one(PainReport, report_id).withdrawn_at is not None
+    assert "was undone" in page_text(browser.get(undone.headers["location"]))
+
+
+def test_the_undo_button_is_gone_after_a_minute(clinic: Clinic, clinic_db: Session, p: int) -> None:
+    browser = _browser(clinic, clinic_db, "patient_p")
+    location = browser.post(f"/patients/{p}/pain", data={"nrs": "5"}).headers["location"]
+    report = clinic_db.get_one(PainReport, int(location.split("=")[1].split("#")[0]))
+    report.reported_at = utc_now() - timedelta(seconds=61)
+    clinic_db.commit()
+    page = page_text(browser.get(location))
+    assert "Undo" not in page and "Stop" in page
+
+
+def test_a_caregiver_is_asked_about_the_patient_in_the_third_person(
+    clinic: Clinic, clinic_db: Session, p: int
+) -> None:
+    carer = page_text(_browser(clinic, clinic_db, "caregiver_c").get(f"/patients/{p}"))
+    own = page_text(_browser(clinic, clinic_db, "patient_p").get("/"))
+    assert "How much pain does patient-p have now?" in carer
+    assert "How much pain do you have now?" in own
+
+
+def test_the_care_page_speaks_plainly_to_the_patient_and_clinically_to_the_therapist(
+    clinic: Clinic, clinic_db: Session, p: int
+) -> None:
+    """Rule: clinical words stay on the therapist's side: the patient reads "stiffness test"
+    and "slight stiffness", never "MAS 1+" or "R1"."""
+    therapist = _browser(clinic, clinic_db, "therapist_a")
+    form = {"kind": "mas", "region": "elbow", "side": "left", "value": "1+"}
+    saved = therapist.post(f"/patients/{p}/care/assessments", data=form)
+    assert saved.status_code == 303, saved.text
+    tardieu = {
+        "kind": "tardieu",
+        "region": "elbow",
+        "side": "left",
+        "r1_deg": "80",
+        "r2_deg": "140",
+    }
+    assert therapist.post(f"/patients/{p}/care/assessments", data=tardieu).status_code == 303
+    staff = page_text(therapist.get(f"/patients/{p}/care"))
+    mine = page_text(_browser(clinic, clinic_db, "patient_p").get(f"/patients/{p}/care"))
+    assert "MAS 1+" in staff and "R1 80°" in staff
+    assert "slight stiffness through part of the movement" in mine
+    for clinical_word in ("MAS", "Ashworth", "Tardieu", "R1", "R2"):
+        assert clinical_word not in mine, clinical_word
+
+
+def test_a_bad_assessment_form_is_refused_with_its_reason_and_stores_nothing(
+    clinic: Clinic, clinic_db: Session, p: int
+) -> None:
+    therapist = _browser(clinic, clinic_db, "therapist_a")
+    count = len(clinic_db.scalars(select(Assessment)).all())
+    refused = therapist.post(
+        f"/patients/{p}/care/assessments", data={"kind": "rom", "region": "elbow", "side": "left"}
+    )
+    assert refused.status_code == 422 and "rom_deg" in page_text(refused)
+    clinic_db.expire_all()
+    assert len(clinic_db.scalars(select(Assessment)).all()) == count
+
+
+def test_the_injection_form_stores_each_muscle_and_the_units(
+    clinic: Clinic, clinic_db: Session, p: int
+) -> None:
+    therapist = _browser(clinic, clinic_db, "therapist_a")
+    form = {
+        "kind": "botulinum_toxin",
+        "started_on": str(local_date() - timedelta(days=200)),
+        "muscles": "biceps brachii, brachioradialis",
+        "units": "150",
+        "injector": "Dr Rao",
+    }
+    assert therapist.post(f"/patients/{p}/care/therapies", data=form).status_code == 303
+    clinic_db.expire_all()
+    stored = clinic_db.scalars(select(TherapyEvent).order_by(TherapyEvent.id.desc())).first()
+    assert stored is not None and stored.details["muscles"] == ["biceps brachii", "brachioradialis"]
+    assert (stored.details["units"], stored.details["injector"]) == (150.0, "Dr Rao")
+
+
+def test_the_stimulation_form_refuses_a_contraindication_on_the_page(
+    clinic: Clinic, clinic_db: Session, p: int
+) -> None:
+    therapist = _browser(clinic, clinic_db, "therapist_a")
+    form = {
+        "kind": "electrical_stimulation",
+        "started_on": str(local_date()),
+        "site": "forearm",
+        "site_conditions": "broken_skin",
+    }
+    refused = therapist.post(f"/patients/{p}/care/therapies", data=form)
+    assert refused.status_code == 409 and "skin" in page_text(refused)
+
+
+def test_the_dose_raise_while_an_injection_works_shows_on_the_patients_day(
+    clinic: Clinic, clinic_db: Session
+) -> None:
+    """Rule: during the injection's effect window the daily target rises by the therapist's
+    percentage and the patient is told why; 0 % turns it off."""
+    q = clinic.world.ids["patient_q"]
+    therapist = _browser(clinic, clinic_db, "therapist_b")
+    injection = {
+        "kind": "botulinum_toxin",
+        "started_on": str(local_date() - timedelta(days=14)),
+        "muscles": "gastrocnemius",
+        "units": "200",
+    }
+    assert therapist.post(f"/patients/{q}/care/therapies", data=injection).status_code == 303
+    patient = clinic_db.get_one(User, q)
+    base = patient.profile.daily_rep_target if patient.profile else 300
+    assert (
+        therapist.post(f"/patients/{q}/care/dose-raise", data={"raise_pct": "50"}).status_code
+        == 303
+    )
+    raised = page_text(_browser(clinic, clinic_db, "patient_q").get("/"))
+    assert f"of {round(base * 1.5)} repetitions" in raised and "injection" in raised
+    assert (
+        therapist.post(f"/patients/{q}/care/dose-raise", data={"raise_pct": "0"}).status_code == 303
+    )
+    plain = page_text(_browser(clinic, clinic_db, "patient_q").get("/"))
+    assert f"of {base} repetitions" in plain
+
+
+def test_the_alerts_page_lists_only_ones_own_patients(
+    clinic: Clinic, clinic_db: Session, p: int
+) -> None:
+    _browser(clinic, clinic_db, "patient_p").post(f"/patients/{p}/pain", data={"nrs": "6"})
+    mine = page_text(_browser(clinic, clinic_db, "therapist_a").get("/alerts"))
+    other = page_text(_browser(clinic, clinic_db, "therapist_b").get("/alerts"))
+    assert "patient-p" in mine and "pain" in mine.lower()
+    assert "patient-p" not in other
+    redirect = _browser(clinic, clinic_db, "patient_p").get("/alerts")
+    assert redirect.status_code == 303 and redirect.headers["location"].endswith("/care#alerts-h")
