@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from openrehab.care import contracture, safety, therapies
+from openrehab.care import contracture, safety, stim, therapies
 from openrehab.care.rules import CARE_RULES, rule
 from openrehab.program.rules import ALL_RULES, Rule
 
@@ -60,8 +60,8 @@ def _all_alert_rule_ids() -> set[str]:
     }  # fmt: skip
     ids = {a.rule_id for a in found if a is not None}
     ids |= set(safety.pain_advice(9).rule_ids)
-    plan = therapies.StimPlan("electrical_stimulation", "anterior_neck")
-    check = therapies.stim_check(plan, therapies.PatientFactors(frozenset({"epilepsy"})))
+    plan = stim.StimPlan("electrical_stimulation", "anterior_neck")
+    check = stim.stim_check(plan, stim.PatientFactors(frozenset({"epilepsy"})))
     return ids | {f.rule_id for f in check.contraindications + check.precautions}
 
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from openrehab.care import therapies
+from openrehab.care.stim import PatientFactors, StimCheck, StimPlan, stim_check
 from openrehab.care.therapies import (
     BACLOFEN_NEVER_STOP,
     DEFAULT_TOXIN_DOSE_RAISE_PCT,
@@ -18,9 +19,7 @@ from openrehab.care.therapies import (
     TOXIN_SPREAD_SYMPTOMS,
     IntrathecalPump,
     OralBaclofen,
-    PatientFactors,
     Splint,
-    StimPlan,
     ToxinInjection,
     dose_factor,
     plain_date,
@@ -29,7 +28,6 @@ from openrehab.care.therapies import (
     reinjection_too_soon,
     skin_check_text,
     splint_alert,
-    stim_check,
     toxin_schedule,
     toxin_spread_alert,
 )
@@ -249,16 +247,14 @@ def test_t5_t6_the_never_stop_words_are_plain() -> None:
 
 
 # --- T7/T8 electrical stimulation ----------------------------------------------------------
-def _check(
-    site: str = "forearm", kind: str = "electrical_stimulation", **kw: object
-) -> therapies.StimCheck:
+def _check(site: str = "forearm", kind: str = "electrical_stimulation", **kw: object) -> StimCheck:
     conditions = frozenset(kw.pop("conditions", ()))  # type: ignore[arg-type]
     site_conditions = frozenset(kw.pop("site_conditions", ()))  # type: ignore[arg-type]
     factors = PatientFactors(conditions, site_conditions, **kw)  # type: ignore[arg-type]
     return stim_check(StimPlan(kind, site), factors)  # type: ignore[arg-type]
 
 
-def _codes(result: therapies.StimCheck) -> set[str]:
+def _codes(result: StimCheck) -> set[str]:
     return {f.code for f in result.contraindications}
 
 

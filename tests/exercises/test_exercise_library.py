@@ -120,7 +120,11 @@ def test_signal_spec_feeds_the_motion_engine() -> None:
     assert spec.signal == "elbow_flexion" and spec.side == "left"
     assert spec.max_velocity_deg_s == exercise.sensing.max_velocity_deg_s
     assert spec.rest_deg == 90
-    assert exercise.signal_spec("left", "passive").max_velocity_deg_s is None
+    limit = exercise.sensing.max_velocity_deg_s
+    # Rule S3: a limb moved by someone else is kept under the same limit; active work is not.
+    assert exercise.signal_spec("left", "passive").max_velocity_deg_s == limit
+    elbow = load_library().get("elbow_flexion")
+    assert elbow.signal_spec("left", "active").max_velocity_deg_s is None
 
 
 def test_get_unknown_id_is_a_clear_key_error() -> None:

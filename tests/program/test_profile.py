@@ -132,7 +132,7 @@ def test_error_messages_are_whole_sentences_for_the_therapist() -> None:
         parse_profile(bad, "patient.json")
     parts = str(caught.value).removeprefix("patient.json: ").split("; ")
     assert parts[0].startswith("field 'conditions[0]': Input should be 'pacemaker', ")
-    assert parts[0].endswith(" or 'pregnancy', got 'flu'")
+    assert parts[0].endswith(" or 'impaired_sensation', got 'flu'")
     assert parts[1:] == [
         "field 'pain_nrs': Input should be less than or equal to 10",
         "field 'shoe_size': unknown field (see docs/profile.md)",

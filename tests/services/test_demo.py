@@ -22,6 +22,7 @@ from openrehab.store.models import (
     ExerciseSet,
     PainReport,
     Repetition,
+    TherapyEvent,
     User,
 )
 
@@ -109,24 +110,37 @@ def test_demo_repetitions_mostly_reach_their_level_s_range(db: Session) -> None:
     assert 0.7 <= reached / len(rows) < 1.0
 
 
-def test_the_demo_elbow_was_assessed_a_week_ago(db: Session) -> None:
+def test_the_demo_elbow_was_assessed_before_and_after_the_injection(db: Session) -> None:
+    """The care pages have a history to show: MAS, Tardieu and goniometric range of the left
+    elbow flexors a month ago and a week ago, around a botulinum toxin injection 20 days ago."""
     patient = _patient(db)
-    assessments = {
-        a.kind: a for a in db.scalars(select(Assessment).where(Assessment.patient_id == patient.id))
-    }
-    assert set(assessments) == {"mas", "tardieu"}
+    rows = list(
+        db.scalars(
+            select(Assessment)
+            .where(Assessment.patient_id == patient.id)
+            .order_by(Assessment.measured_at, Assessment.id)
+        )
+    )
+    assert [a.kind for a in rows] == ["mas", "tardieu", "rom"] * 2
     first_session = db.scalar(
         select(func.min(ExerciseSession.started_at)).where(ExerciseSession.patient_id == patient.id)
     )
-    for assessment in assessments.values():
+    for assessment in rows:
         # Assessed before the first practice day (the program was built from it).
         assert first_session - assessment.measured_at > timedelta(hours=12)
-    tardieu, mas = assessments["tardieu"], assessments["mas"]
-    assert (tardieu.region, tardieu.side, tardieu.value) == ("elbow", "left", "2")
-    # The catch (R1) comes before the end of the slow range (R2): the Tardieu definition.
-    assert tardieu.r1_deg is not None and tardieu.r2_deg is not None
-    assert 0 < tardieu.r1_deg < tardieu.r2_deg <= 180
-    assert (mas.region, mas.side, mas.value, mas.r1_deg) == ("elbow", "left", "1+", None)
+        assert (assessment.region, assessment.side) == ("elbow", "left")
+    mas = [(a.value, a.ordinal) for a in rows if a.kind == "mas"]
+    assert mas == [("2", 3), ("1+", 2)], "stored as ordinal codes, less stiff after the injection"
+    for tardieu in (a for a in rows if a.kind == "tardieu"):
+        # The catch (R1) comes before the end of the slow range (R2): the Tardieu definition.
+        assert tardieu.r1_deg is not None and tardieu.r2_deg is not None
+        assert 0 < tardieu.r1_deg < tardieu.r2_deg <= 180
+    injection = db.scalars(
+        select(TherapyEvent).where(
+            TherapyEvent.patient_id == patient.id, TherapyEvent.kind == "botulinum_toxin"
+        )
+    ).one()
+    assert rows[0].measured_at.date() < injection.started_on < rows[-1].measured_at.date()
 
 
 def _rep_values(db: Session) -> list[tuple]:

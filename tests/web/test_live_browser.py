@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from openrehab.program.profile import PatientProfile
 from support import (
     AUTOPLAY,
     CHROMIUM,
@@ -110,6 +111,27 @@ def _token(server: str) -> str:
     return str(_api(server, "/api/auth/token", body=body)["access_token"])  # type: ignore[index]
 
 
+def _standing_judged_safe(server: str, patient_id: int) -> None:
+    """The therapist records that the demo patient can stand safely (rule S4: standing-only
+    exercises need it)."""
+    body = {"username": "therapist", "password": "demo-therapist"}
+    token = str(_api(server, "/api/auth/token", body=body)["access_token"])  # type: ignore[index]
+    profile = _api(server, f"/api/patients/{patient_id}/profile", token)
+    fields = {
+        k: v
+        for k, v in profile.items()  # type: ignore[union-attr]
+        if k in PatientProfile.model_fields and v is not None
+    }
+    request = urllib.request.Request(
+        f"{server}/api/patients/{patient_id}/profile",
+        data=json.dumps(fields | {"can_stand_safely": True}).encode(),
+        headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
+        method="PUT",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
 def _latest_sets(server: str, token: str) -> tuple[int, list[dict]]:
     me = _api(server, "/api/me", token)
     patient_id = me["id"]  # type: ignore[index]
@@ -168,6 +190,8 @@ def _finish(page) -> None:  # type: ignore[no-untyped-def]
 def test_camera_session_counts_stores_and_shows_on_today(server: str, camera_browser) -> None:  # type: ignore[no-untyped-def]
     page = _open(camera_browser, server)
     today_before = int(page.locator(".big-number span").inner_text())
+    me = _api(server, "/api/me", _token(server))
+    _standing_judged_safe(server, me["id"])  # type: ignore[index]
     _session(page, server, "exercise=mini_squat&sets=1&reps=3")
     assert page.get_by_role("heading", name="Mini squat", level=1).is_visible()
     _axe(page, "setup")

@@ -112,7 +112,7 @@ def test_a_pain_button_goes_back_to_the_page_it_came_from(
             response = browser.post(f"/patients/{p}/pain", data={"nrs": "4"})
         report = clinic_db.scalars(select(PainReport).order_by(PainReport.id.desc())).first()
         assert report is not None
-        assert response.headers["location"] == f"{back}?pain={report.id}#pain-h"
+        assert response.headers["location"] == f"{back}?pain={report.id}#pain-answer-h"
         assert (report.patient_id, report.reported_by_id, report.nrs) == (
             p,
             clinic.world.ids[who],

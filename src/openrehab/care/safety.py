@@ -17,7 +17,7 @@ from typing import Literal
 
 from openrehab.care import rules
 from openrehab.care.alerts import Alert
-from openrehab.care.therapies import PatientFactors, StimCheck, StimPlan, stim_check
+from openrehab.care.stim import PatientFactors, StimCheck, StimPlan, stim_check
 from openrehab.program.planner import MODERATE_PAIN_NRS, SEVERE_PAIN_NRS
 
 __all__ = [

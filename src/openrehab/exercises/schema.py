@@ -72,6 +72,10 @@ Condition = Literal[
     "impaired_sensation",
 ]
 Kind = Literal["isolated", "functional"]
+#: Modes whose movement is kept under the exercise's stretch velocity limit: a slow stretch,
+#: and a limb moved by someone else (rule S3 of docs/care.md; Lance 1980: spastic resistance
+#: grows with stretch velocity).
+VELOCITY_LIMITED_MODES = ("stretch", "passive")
 Laterality = Literal["unilateral", "bilateral", "midline"]
 CameraView = Literal["front", "side", "top"]
 
@@ -256,7 +260,7 @@ class Exercise(_Strict):
 
     def signal_spec(self, side: str | None, mode: str, level: int = 1) -> SignalSpec:
         """What the motion engine should count for this exercise on ``side``."""
-        velocity = self.sensing.max_velocity_deg_s if mode == "stretch" else None
+        velocity = self.sensing.max_velocity_deg_s if mode in VELOCITY_LIMITED_MODES else None
         deg = self.sensing.unit == "deg"
         return SignalSpec(
             signal=self.sensing.signal,

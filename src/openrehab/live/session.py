@@ -19,13 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from openrehab.care import safety
 from openrehab.exercises.library import Library, load_library
-from openrehab.exercises.schema import Exercise
+from openrehab.exercises.schema import VELOCITY_LIMITED_MODES, Exercise
 from openrehab.motion.metrics import RepMetrics
 from openrehab.motion.recordings import landmark_row
 from openrehab.services import progress as progress_service
 from openrehab.store import records
-from openrehab.store.models import AuditLog, ExerciseSession, ExerciseSet, Repetition
+from openrehab.store.models import AuditLog, ExerciseSession, ExerciseSet, Repetition, User
 
 from .counting import LandmarkCounter, camera_sensor, rep_values
 from .protocol import PROTOCOL_VERSION, EndSet, Frames, Hit, ProtocolError, Start, Tap
@@ -101,6 +102,7 @@ class LiveSession:
         if msg.source == "demo":  # a simulated person: counted and shown, never stored
             return self._opened(exercise, msg, None, None, 0, 0.0)
         with self._db() as db:
+            self._check_safe(db, exercise)
             if msg.set_id is not None:
                 exercise_set, offset = self._resumable(db, msg)
                 exercise_set_id, session_id = exercise_set.id, exercise_set.session_id
@@ -129,6 +131,19 @@ class LiveSession:
                 self._audit(db, "set.start", exercise_set_id, {"source": msg.source})
             db.commit()
         return self._opened(exercise, msg, session_id, exercise_set_id, count, offset)
+
+    def _check_safe(self, db: Session, exercise: Exercise) -> None:
+        """Rule S4 (care.safety): a standing-only exercise needs "can stand safely" in the
+        profile, whoever added it to the program and however the page was reached."""
+        patient = db.get(User, self.patient_id)
+        can_stand = bool(patient and patient.profile and patient.profile.can_stand_safely)
+        position = "standing" if exercise.positions == ("standing",) else None
+        if not safety.standing_allowed(position, can_stand):
+            raise ProtocolError(
+                "not_safe",
+                f"{exercise.name} is done standing, and standing has not been judged safe "
+                "yet. Ask your therapist before doing it.",
+            )
 
     def _opened(
         self,
@@ -175,7 +190,7 @@ class LiveSession:
                 "target": ex.level_target(msg.level),
                 "needed_excursion": round(op.needed, 3),
                 "max_velocity_deg_s": ex.sensing.max_velocity_deg_s
-                if msg.mode == "stretch"
+                if msg.mode in VELOCITY_LIMITED_MODES
                 else None,
                 "tempo_bpm": level.tempo_bpm,
                 "beats_per_rep": level.beats_per_rep,
@@ -324,7 +339,8 @@ class LiveSession:
                 }
             )
             limit = op.exercise.sensing.max_velocity_deg_s
-            if op.start.mode == "stretch" and values.get("too_fast"):
+            velocity = values.get("stretch_velocity")
+            if safety.stretch_too_fast(op.start.mode, velocity, limit):  # rule S3
                 events.append(
                     {
                         "type": "slower",

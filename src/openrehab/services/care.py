@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from openrehab.care import contracture, safety, therapies
+from openrehab.care import contracture, safety, stim, therapies
 from openrehab.care.alerts import Alert, by_severity
 from openrehab.clock import day_bounds, local_date
 from openrehab.exercises.library import Library, load_library
@@ -83,8 +83,10 @@ def _pump(db: Session, patient_id: int) -> therapies.IntrathecalPump | None:
 
 
 def _pain_alerts(db: Session, patient_id: int, today: date) -> list[Alert]:
-    since, _ = day_bounds(today - timedelta(days=7))
-    reports = clinical.active_pain(db, patient_id, since)
+    since = day_bounds(today - timedelta(days=7))[0]
+    reports = [
+        r for r in clinical.active_pain(db, patient_id, since) if local_date(r.reported_at) <= today
+    ]
     if not reports:
         return []
     points = [safety.PainPoint(local_date(r.reported_at), r.nrs) for r in reports]
@@ -95,13 +97,17 @@ def _pain_alerts(db: Session, patient_id: int, today: date) -> list[Alert]:
     return [single] if single is not None else []
 
 
-def _last_rom_work(db: Session, patient_id: int, library: Library) -> dict[tuple[str, str], date]:
-    """The last local day each (region, side) was moved in a set with at least one rep."""
+def _last_rom_work(
+    db: Session, patient_id: int, library: Library, today: date
+) -> dict[tuple[str, str], date]:
+    """The last local day up to ``today`` each (region, side) was moved in a set with at least
+    one rep."""
     query = (
         select(ExerciseSet.exercise_id, ExerciseSet.side, func.max(ExerciseSet.started_at))
         .join(ExerciseSession, ExerciseSet.session_id == ExerciseSession.id)
         .where(
             ExerciseSession.patient_id == patient_id,
+            ExerciseSet.started_at < day_bounds(today)[1],
             select(Repetition.id).where(Repetition.set_id == ExerciseSet.id).exists(),
         )
         .group_by(ExerciseSet.exercise_id, ExerciseSet.side)
@@ -141,7 +147,7 @@ def _contracture_alerts(db: Session, patient: User, today: date, library: Librar
     if not involved:
         return []
     restoring = _restoring(library, {region for region, _ in involved})
-    last = _last_rom_work(db, patient.id, library)
+    last = _last_rom_work(db, patient.id, library, today)
     alerts = contracture.rom_work_gap_alerts(
         involved,
         {key: last.get(key) for key in involved},
@@ -163,7 +169,8 @@ def _rom_series(
 ) -> dict[tuple[str, str, str], list[contracture.RomPoint]]:
     """Range of motion per measure over the trend window: each exercise and side's rep
     excursions (degrees) and each goniometric assessment's muscle and side."""
-    since, _ = day_bounds(today - timedelta(days=contracture.DEFAULT_WINDOW_DAYS))
+    since = day_bounds(today - timedelta(days=contracture.DEFAULT_WINDOW_DAYS))[0]
+    until = day_bounds(today)[1]
     series: dict[tuple[str, str, str], list[contracture.RomPoint]] = defaultdict(list)
     reps = db.execute(
         select(ExerciseSet.exercise_id, ExerciseSet.side, Repetition.recorded_at, Repetition.rom)
@@ -172,6 +179,7 @@ def _rom_series(
         .where(
             ExerciseSession.patient_id == patient_id,
             Repetition.recorded_at >= since,
+            Repetition.recorded_at < until,
             Repetition.rom.is_not(None),
             Repetition.rom_unit == "deg",
         )
@@ -187,6 +195,7 @@ def _rom_series(
             Assessment.kind == "rom",
             Assessment.rom_deg.is_not(None),
             Assessment.measured_at >= since,
+            Assessment.measured_at < until,
         )
     )
     for row in rows:
@@ -287,16 +296,16 @@ def caseload_alerts(
 
 
 # --- writes with care checks ---------------------------------------------------------------
-def _stim_factors(patient: User, details: dict[str, Any]) -> therapies.PatientFactors:
+def _stim_factors(patient: User, details: dict[str, Any]) -> stim.PatientFactors:
     """The profile's conditions that matter for stimulation, with those given now."""
     profile = patient.profile
     known = set(details.get("conditions") or ())
     if profile is not None:
         known |= {str(c) for c in [*(profile.conditions or []), *(profile.other_conditions or [])]}
-    named = {therapies.CONDITION_ALIASES.get(c, c) for c in known}
+    named = {stim.CONDITION_ALIASES.get(c, c) for c in known}
     pregnant = "pregnancy" in named or bool(details.get("pregnant", False))
-    return therapies.PatientFactors(
-        conditions=frozenset(named & therapies.STIM_CONDITIONS.keys()),
+    return stim.PatientFactors(
+        conditions=frozenset(named & stim.STIM_CONDITIONS.keys()),
         site_conditions=frozenset(details.get("site_conditions") or ()),
         can_give_feedback=bool(details.get("can_give_feedback", True)),
         pregnant=pregnant,
@@ -316,9 +325,9 @@ def add_therapy(
     warnings: list[str] = []
     details = fields.get("details") or {}
     if fields["kind"] in ("electrical_stimulation", "electro_acupuncture"):
-        plan = therapies.StimPlan(kind=fields["kind"], site=details["site"])
+        plan = stim.StimPlan(kind=fields["kind"], site=details["site"])
         try:
-            check = therapies.stim_check(plan, _stim_factors(patient, details))
+            check = stim.stim_check(plan, _stim_factors(patient, details))
         except ValueError as exc:
             raise clinical.ClinicalError(str(exc), 422) from exc
         if not check.allowed:

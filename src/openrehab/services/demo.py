@@ -21,8 +21,18 @@ from openrehab.accounts.service import create_user
 from openrehab.exercises.library import load_library
 from openrehab.services import program as program_service
 from openrehab.services import progress as progress_service
+from openrehab.services.clinical import MAS_GRADES
 from openrehab.store import records
-from openrehab.store.models import Assessment, CareLink, LinkKind, PainReport, Role, User, utc_now
+from openrehab.store.models import (
+    Assessment,
+    CareLink,
+    LinkKind,
+    PainReport,
+    Role,
+    TherapyEvent,
+    User,
+    utc_now,
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,7 @@ def seed_demo(db: Session, seed: int = 7) -> list[DemoLogin]:
         for login in DEMO_LOGINS
     }
     patient, therapist = users[Role.patient], users[Role.therapist]
+    patient.created_at = utc_now() - timedelta(days=40)  # in the program for weeks already
     for carer, kind in (
         (therapist, LinkKind.therapist),
         (users[Role.caregiver], LinkKind.caregiver),
@@ -94,33 +105,58 @@ def seed_demo(db: Session, seed: int = 7) -> list[DemoLogin]:
                 reported_at=day_start + timedelta(minutes=25),
             )
         )
-    db.add(
-        Assessment(
-            patient_id=patient.id,
-            assessor_id=therapist.id,
-            kind="tardieu",
-            region="elbow",
-            side="left",
-            value="2",
-            r1_deg=95.0,
-            r2_deg=140.0,
-            measured_at=now - timedelta(days=7),
-            notes="Catch at mid-range on fast stretch.",
-        )
-    )
-    db.add(
-        Assessment(
-            patient_id=patient.id,
-            assessor_id=therapist.id,
-            kind="mas",
-            region="elbow",
-            side="left",
-            value="1+",
-            measured_at=now - timedelta(days=7),
-        )
-    )
+    _care_history(db, patient, therapist, now)
     db.flush()
     return list(DEMO_LOGINS)
+
+
+def _care_history(db: Session, patient: User, therapist: User, now: datetime) -> None:
+    """What the care pages show: a botulinum toxin injection 20 days ago (its dose raise is on
+    and its 4-6 week review comes up), baclofen tablets, a night splint, and the elbow's
+    stiffness and range measured before and after the injection."""
+    injected = (now - timedelta(days=20)).date()
+    therapies = (
+        ("botulinum_toxin", injected, {"muscles": ["biceps brachii", "brachioradialis"]}
+         | {"units": 150.0, "product": "onabotulinumtoxinA", "injector": "Dr Rao"}),
+        ("baclofen", injected - timedelta(days=90), {"route": "oral", "doses": [
+            {"time": "08:00", "mg": 10.0}, {"time": "14:00", "mg": 10.0},
+            {"time": "20:00", "mg": 10.0}]}),
+        ("splint", injected - timedelta(days=60), {"splint_name": "resting hand splint",
+         "region": "wrist", "wear_hours_per_day": 8.0, "worn_at": "night"}),
+    )  # fmt: skip
+    for kind, started_on, details in therapies:
+        db.add(
+            TherapyEvent(
+                patient_id=patient.id,
+                recorded_by_id=therapist.id,
+                kind=kind,
+                started_on=started_on,
+                details=details,
+            )
+        )
+    measured = (  # days ago, MAS, R1, R2, goniometric elbow extension range
+        (34, "2", 80.0, 132.0, 128.0),
+        (7, "1+", 95.0, 140.0, 136.0),
+    )
+    for days_ago, mas, r1_deg, r2_deg, rom_deg in measured:
+        at = now - timedelta(days=days_ago)
+        common = {"patient_id": patient.id, "assessor_id": therapist.id, "region": "elbow"}
+        common |= {"side": "left", "muscle": "elbow flexors", "measured_at": at}
+        db.add(Assessment(kind="mas", value=mas, ordinal=MAS_GRADES.index(mas), **common))
+        db.add(
+            Assessment(
+                kind="tardieu",
+                method="goniometer",
+                r1_deg=r1_deg,
+                r2_deg=r2_deg,
+                ordinal=2,
+                details={"velocity": "V3", "quality_x": 2},
+                notes="Catch at mid-range on fast stretch.",
+                **common,
+            )
+        )
+        joint = common | {"muscle": None}  # the range of the joint, not of one muscle
+        db.add(Assessment(kind="rom", method="goniometer", rom_deg=rom_deg, **joint))
 
 
 def _practise_day(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from openrehab.services.clinical import MAS_GRADES
 from openrehab.web.schemas import Note, ShortText, Strict
@@ -65,18 +65,36 @@ class AssessmentIn(Strict):
     nrs: Annotated[int, Field(ge=0, le=10)] | None = None
     notes: Note | None = None
 
-    @model_validator(mode="after")
-    def _fits_its_kind(self) -> Self:
-        if self.kind == "mas" and self.value not in MAS_GRADES:
+    # Field validators run on omitted fields too (validate_default): the error names the
+    # field the kind needs, e.g. ["body", "value"] for a MAS assessment without a grade.
+    @field_validator("value")
+    @classmethod
+    def _grade_for_mas(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if kind == "mas" and value not in MAS_GRADES:
             raise ValueError(f"a MAS assessment needs a grade: one of {', '.join(MAS_GRADES)}")
+        if kind not in ("mas", "other", None) and value is not None:
+            raise ValueError(f"value is for MAS grades and other notes, not for {kind}")
+        return value
+
+    @field_validator("rom_deg")
+    @classmethod
+    def _range_for_rom(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if info.data.get("kind") == "rom" and value is None:
+            raise ValueError("a range-of-motion assessment needs rom_deg")
+        return value
+
+    @field_validator("nrs")
+    @classmethod
+    def _score_for_pain(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if info.data.get("kind") == "pain" and value is None:
+            raise ValueError("a pain assessment needs nrs (0-10)")
+        return value
+
+    @model_validator(mode="after")
+    def _tardieu_has_a_result(self) -> Self:
         if self.kind == "tardieu" and (self.r1_deg, self.r2_deg, self.quality_x) == (None,) * 3:
             raise ValueError("a Tardieu assessment needs r1_deg, r2_deg or quality_x")
-        if self.kind == "rom" and self.rom_deg is None:
-            raise ValueError("a range-of-motion assessment needs rom_deg")
-        if self.kind == "pain" and self.nrs is None:
-            raise ValueError("a pain assessment needs nrs (0-10)")
-        if self.kind != "mas" and self.kind != "other" and self.value is not None:
-            raise ValueError(f"value is for MAS grades and other notes, not for {self.kind}")
         return self
 
     def store_fields(self) -> dict[str, Any]:

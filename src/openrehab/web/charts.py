@@ -77,8 +77,11 @@ def timeline_svg(
         x = _x(marker.on, first, last)
         label_y = TOP + 12 + 14 * (i % 3)
         parts.append(f'<line class="marker" x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{base_y}"/>')
+        near_end = x > WIDTH * 0.7  # label to the left of the line, inside the picture
+        anchor, dx = ("end", -3) if near_end else ("start", 3)
         parts.append(
-            f'<text class="marker" x="{x + 3:.1f}" y="{label_y}">{escape(marker.label)}</text>'
+            f'<text class="marker" x="{x + dx:.1f}" y="{label_y}" text-anchor="{anchor}">'
+            f"{escape(marker.label)}</text>"
         )
     for day in (first, last):
         anchor = "start" if day == first else "end"

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from openrehab.accounts.access import Action, can_access, linked_patient_ids
 from openrehab.accounts.service import audit
-from openrehab.care import safety, therapies
+from openrehab.care import safety, stim, therapies
 from openrehab.clock import local_date
 from openrehab.exercises.schema import REGIONS
 from openrehab.services import care as care_service
@@ -78,7 +78,7 @@ def report_pain(
     assert user is not None
     result = clinical.record_pain(db, patient, user, nrs)
     db.commit()
-    target = f"{_back_to(user, patient_id)}?pain={result.report.id}#pain-h"
+    target = f"{_back_to(user, patient_id)}?pain={result.report.id}#pain-answer-h"
     return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
 
 
@@ -199,7 +199,7 @@ def care_page_response(
         can_record=can_access(db, user, patient.id, Action.record),
         can_prescribe=can_access(db, user, patient.id, Action.prescribe),
         regions=REGIONS,
-        stim_sites=therapies.STIM_SITES,
+        stim_sites=stim.STIM_SITES,
         mas_grades=clinical.MAS_GRADES,
         today=local_date(),
         message=request.query_params.get("saved"),
