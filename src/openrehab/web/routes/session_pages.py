@@ -10,6 +10,7 @@ in one JSON blob, and the counting happens over the WebSocket in docs/live-proto
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -18,14 +19,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from openrehab.accounts.access import Action
+from openrehab.care.safety import pain_question
 from openrehab.exercises.library import load_library
 from openrehab.exercises.schema import LOWER_LIMB, Exercise
 from openrehab.live.demo_stream import demo_available
 from openrehab.motion.signals import SIGNALS
 from openrehab.program.music import metronome_schedule, rep_duration_s, stretch_tempo_bpm
+from openrehab.program.planner import MODERATE_PAIN_NRS
 from openrehab.services import program as program_service
 from openrehab.services import progress as progress_service
-from openrehab.store.models import ExerciseSession, ExerciseSet, ProgramItem, Repetition, User
+from openrehab.store.models import (
+    ExerciseSession,
+    ExerciseSet,
+    PainReport,
+    ProgramItem,
+    Repetition,
+    User,
+    utc_now,
+)
 from openrehab.web.deps import Db, ObjectId, optional_user
 from openrehab.web.routes.pages import MODE_WORDS, error_page, page_patient, render
 
@@ -53,6 +64,8 @@ GAUGE_METHODS = frozenset(
     }
 )
 MAX_SIDES = ("left", "right", "both")
+#: Pain of 4 or more reported this recently is asked about again before the next session.
+PAIN_ASK_WITHIN = timedelta(days=3)
 
 
 def _login_redirect_with_query(request: Request) -> RedirectResponse:
@@ -280,6 +293,57 @@ def patient_to_record(
     return page_patient(request, user, db, patient_id, Action.record, login_redirect)
 
 
+def pain_ask(db: Any, patient_id: int, now: datetime | None = None) -> bool:
+    """Ask about pain before the session starts: the latest pain report (not undone) was 4 or
+    more within the last 3 days, or the latest finished set was stopped for pain."""
+    now = now or utc_now()
+    latest = db.scalar(
+        select(PainReport)
+        .where(PainReport.patient_id == patient_id, PainReport.withdrawn_at.is_(None))
+        .order_by(PainReport.reported_at.desc(), PainReport.id.desc())
+        .limit(1)
+    )
+    if (
+        latest is not None
+        and latest.nrs >= MODERATE_PAIN_NRS
+        and now - PAIN_ASK_WITHIN <= latest.reported_at <= now
+    ):
+        return True
+    last_set = db.scalar(
+        select(ExerciseSet)
+        .join(ExerciseSession, ExerciseSet.session_id == ExerciseSession.id)
+        .where(ExerciseSession.patient_id == patient_id, ExerciseSet.ended_at.is_not(None))
+        .order_by(ExerciseSet.ended_at.desc(), ExerciseSet.id.desc())
+        .limit(1)
+    )
+    return bool(last_set is not None and last_set.pain_reported)
+
+
+def pain_words(db: Any, patient: User, viewer: User) -> dict[str, Any]:
+    """The pain question and its words (second person for the patient, else by name)."""
+    own = viewer.id == patient.id
+    name = patient.display_name
+    return {
+        "ask": pain_ask(db, patient.id),
+        "api": f"/api/patients/{patient.id}/pain-reports",
+        "question": pain_question(None if own else name),
+        "hint": "0 means no pain, 10 the worst pain you can imagine.",
+        "button": "It hurts" if own else "Pain",
+        "why": "You had pain last time. Before you start:"
+        if own
+        else f"{name} had pain last time. Before you start:",
+        "gentle": (
+            "Do only gentle exercises today: your program is lighter while you have pain. "
+            "Do not stretch into pain, and stop if it hurts more. If the pain is still there "
+            "tomorrow, tell your therapist."
+            if own
+            else f"{name} should do only gentle exercises today: the program is lighter while "
+            "there is pain. No stretching into pain; stop if it hurts more. If the pain is "
+            f"still there tomorrow, tell {name}'s therapist."
+        ),
+    }
+
+
 @router.get("/patients/{patient_id}/session", response_class=HTMLResponse)
 def session_page(request: Request, patient_id: ObjectId, user: MaybeUser, db: Db) -> Response:
     patient = patient_to_record(request, user, db, patient_id)
@@ -352,6 +416,7 @@ def session_page(request: Request, patient_id: ObjectId, user: MaybeUser, db: Db
         "ws_path": f"/api/patients/{patient.id}/live",
         "vision": VISION,
         "items": items,
+        "pain": pain_words(db, patient, user),
     }
     return render(
         request,

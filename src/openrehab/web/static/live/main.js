@@ -5,6 +5,7 @@
 import { CAMERA_PROBLEMS } from "./camera.js";
 import { celebrate } from "./celebrate.js";
 import { Overlay } from "./draw.js";
+import { Pain } from "./pain.js";
 import { Gauge, signalValue } from "./gauge.js";
 import { Music } from "./music.js";
 import { Rest } from "./rest.js";
@@ -36,6 +37,9 @@ const state = {
   paused: false,
   finishing: false, // end_set sent, waiting for set_complete
   stopping: false, // "stop for today": end the session after this set
+  painStop: false, // the set was stopped for pain: what follows is chosen on the pain screen
+  afterSet: null, // {msg, news} of a set stopped for pain
+  painChoice: null, // what was chosen on the pain screen before that set had closed
   batch: [],
   lastT: 0,
   started: null,
@@ -73,7 +77,7 @@ $("settings-toggle").addEventListener("click", () => {
 });
 
 // --- screens ------------------------------------------------------------------------------
-const SCREENS = ["setup", "live", "rest", "summary"];
+const SCREENS = ["setup", "live", "rest", "pain", "summary"];
 
 function show(name, focus) {
   for (const screen of SCREENS) $(`screen-${screen}`).hidden = screen !== name;
@@ -262,9 +266,7 @@ function beginSet() {
   document.body.dataset.source = state.source;
   $("tap").hidden = !tap;
   $("stage").hidden = tap;
-  $("keys").textContent = tap
-    ? "Space bar or Enter: count one repetition. P: pause."
-    : "Space bar: pause or go on.";
+  $("keys").textContent = `${tap ? "Space bar or Enter: count one repetition. P: pause." : "Space bar: pause or go on."} H: ${data.pain.button.toLowerCase()}.`;
   $("demo-badge").hidden = state.source !== "demo";
   $("gauge").hidden = tap;
   if (!tap) gauge.configure(it);
@@ -324,11 +326,34 @@ function setComplete(msg) {
       voice.say(unlock ? "A new exercise is unlocked." : `Level up!${level}`);
     }, 1200);
   }
+  if (state.stopping) return endSession();
+  if (state.painStop) {
+    state.painStop = false;
+    state.afterSet = { msg, news };
+    const chosen = state.painChoice;
+    state.painChoice = null;
+    return chosen ? afterPain(chosen) : undefined;
+  }
+  return carryOn(msg, news);
+}
+
+function carryOn(msg, news) {
   const moreSets = state.setNo + 1 < item().sets;
   const moreItems = data.walk && state.index + 1 < items.length;
-  if (state.stopping || (!moreSets && !moreItems)) return endSession();
+  if (!moreSets && !moreItems) return endSession();
   if (moreSets) state.setNo += 1;
   return rest(msg, news, moreSets);
+}
+
+// After a set stopped for pain: `then(msg, news)` once the set is closed.
+function afterPain(then) {
+  if (!state.afterSet) {
+    state.painChoice = then; // the set is still closing: setComplete() runs it
+    return undefined;
+  }
+  const { msg, news } = state.afterSet;
+  state.afterSet = null;
+  return then(msg, news);
 }
 
 // --- rest ---------------------------------------------------------------------------------
@@ -394,6 +419,7 @@ function summary() {
   socket.close();
   sensing.stop();
   releaseWake();
+  pain.toSummary();
   const elapsed = state.started ? performance.now() - state.started : 0;
   const { reps } = renderSummary(state.results, elapsed, state.source === "demo");
   show("summary");
@@ -546,6 +572,9 @@ document.addEventListener("keydown", (event) => {
     } else if (event.key === "p" || event.key === "P") {
       event.preventDefault();
       togglePause();
+    } else if (event.key === "h" || event.key === "H") {
+      event.preventDefault();
+      pain.open();
     }
   } else if (screen === "rest" && event.key === " " && !onControl) {
     event.preventDefault();
@@ -571,8 +600,36 @@ function releaseWake() {
   state.wakeLock = null;
 }
 
+// --- pain ---------------------------------------------------------------------------------
+const pain = new Pain({
+  pain: data.pain,
+  voice,
+  hooks: {
+    show,
+    sessionId: () => socket.sessionId,
+    hold: () => state.running && !state.paused && !state.finishing && togglePause(),
+    resume: () => {
+      show("live", state.source === "tap" ? $("tap") : $("pause"));
+      if (state.paused) togglePause();
+    },
+    stopSet: () => {
+      state.painStop = state.running;
+      state.painChoice = null;
+      state.afterSet = state.running ? null : { msg: { count: state.count }, news: [] };
+      if (state.running && !state.finishing) finishSetEarly();
+    },
+    stopToday: endSession,
+    hasNext: () => data.walk && state.index + 1 < items.length,
+    goOn: () => afterPain((msg, news) => rest(msg, news, false)),
+    carryOn: () => afterPain(carryOn),
+    start: () => show("setup"),
+  },
+});
+
 // --- start --------------------------------------------------------------------------------
 renderSetup(item(), 0, items.length, data.walk, false);
 document.body.dataset.screen = "setup";
+if (data.pain.ask) pain.open(true);
 document.body.dataset.ready = "1";
-if (new URLSearchParams(window.location.search).get("demo") === "1" && item().demo) chooseDemo();
+const autoDemo = new URLSearchParams(window.location.search).get("demo") === "1";
+if (autoDemo && item().demo && !data.pain.ask) chooseDemo();
