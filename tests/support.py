@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import os
 import shutil
@@ -344,3 +346,35 @@ def log_in(page: Any, server: str, username: str = "patient") -> None:
     page.fill("#password", f"demo-{username}")
     page.keyboard.press("Enter")
     page.wait_for_url(server + "/")
+
+
+# --- a catch-angle measurement (POST /api/patients/{id}/tardieu) ----------------------------
+def tardieu_body(seed: int = 0, *, spastic: bool = True, **fields: Any) -> dict[str, Any]:
+    """One slow and three fast simulated stretches of an elbow (care.spastic_joint, a 100 Hz
+    sensor), as the API takes them; ``fields`` replace the body's."""
+    return copy.deepcopy(_tardieu_body(seed, spastic)) | fields
+
+
+@functools.cache
+def _tardieu_body(seed: int, spastic: bool) -> dict[str, Any]:
+    from openrehab.care.spastic_joint import SensorParams, simulate_case, simulate_stretch
+
+    case = simulate_case(seed, spastic=spastic, fast_velocity_deg_s=250, sensor=SensorParams())
+    fast = [
+        simulate_stretch(case.joint, v, seed=seed * 10 + k).series
+        for k, v in enumerate((230, 260, 290))
+    ]
+
+    def series(s: Any) -> dict[str, list[float]]:
+        return {
+            "t_s": [round(float(t), 4) for t in s.t_s],
+            "angle_deg": [round(float(a), 3) for a in s.angle_deg],
+        }
+
+    return {
+        "joint": "elbow",
+        "side": "left",
+        "method": "camera",
+        "slow": series(case.slow.series),
+        "fast": [series(f) for f in fast],
+    }

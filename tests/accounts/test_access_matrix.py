@@ -26,6 +26,7 @@ from support import (
     records_changed,
     store_changes,
     store_snapshot,
+    tardieu_body,
 )
 
 CALLERS = [None, *WORLD_USERS]  # None = anonymous
@@ -192,6 +193,11 @@ MATRIX: dict[tuple[str, str], tuple[set[str], int, Request]] = {
             f"/api/patients/{c.p}/assessments",
             {"kind": "mas", "region": "elbow", "side": "left", "value": "1+"},
         ),
+    ),
+    ("POST", "/api/patients/{patient_id}/tardieu"): (
+        SEES_P,  # a measurement, recorded like pain: the caregiver measures at home
+        201,
+        lambda c: ("POST", f"/api/patients/{c.p}/tardieu", tardieu_body()),
     ),
     ("GET", "/api/patients/{patient_id}/therapy-events"): (
         SEES_P,

@@ -20,7 +20,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from openrehab.program.planner import MODERATE_PAIN_NRS
-from support import Clinic, audited_patient, fresh_program, store_changes, write_routes
+from support import (
+    Clinic,
+    audited_patient,
+    fresh_program,
+    store_changes,
+    tardieu_body,
+    write_routes,
+)
 
 PAIN_REPORTERS = ["patient_p", "caregiver_c", "therapist_a", "admin"]  # who may record for P
 
@@ -201,6 +208,11 @@ PATIENT_WRITES: dict[tuple[str, str], tuple[str, tuple[str, ...], Write]] = {
             w.base + "/assessments",
             {"kind": "tardieu", "region": "elbow", "side": "left", "r1_deg": 70, "r2_deg": 120},
         ),
+    ),
+    ("POST", "/api/patients/{patient_id}/tardieu"): (
+        "assessment.add",
+        RECORDERS,
+        lambda w: ("POST", w.base + "/tardieu", tardieu_body()),
     ),
     ("POST", "/api/patients/{patient_id}/therapy-events"): (
         "therapy.add",

@@ -37,6 +37,7 @@ from openrehab.web.routes import (
     records,
     rhythm_pages,
     session_pages,
+    tardieu,
 )
 
 PACKAGE_DIR = Path(__file__).parent
@@ -71,9 +72,10 @@ def create_app(
         name="models",
     )
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
-    for module in (auth, patients, records, clinical, program, exercises, admin, live):
+    for module in (auth, patients, records, clinical, tardieu, program, exercises, admin, live):
         app.include_router(module.router)
     app.include_router(clinical.alerts_router)
+    app.include_router(tardieu.page_router)
     for module in (pages, care_pages, session_pages, rhythm_pages):
         app.include_router(module.router)
     _add_health(app)
