@@ -48,8 +48,6 @@ Not a medical device: a measurement aid for a clinician, tested on simulated joi
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,14 +56,17 @@ import numpy as np
 from scipy import signal as sps
 from scipy import stats
 
-from .angle_series import AngleSeries, TardieuInputError
+from .angle_series import (
+    MAX_CUTOFF_RATIO,
+    AngleSeries,
+    Kinematics,
+    TardieuInputError,
+    kinematics,
+    noise_gains,
+)
 
 __all__ = ["AngleSeries", "TardieuInputError", "TardieuResult", "analyse_tardieu"]
 
-GRID_RATE_HZ = 200.0
-SMOOTH_CUTOFF_HZ = 1.5
-KINEMATICS_CUTOFF_HZ = 6.0
-MAX_CUTOFF_RATIO = 0.3
 DETECT_CUTOFFS_HZ = (6.0, 5.0, 4.0)
 NOISE_Z = 4.0
 NOISE_BAR_PER_S = 1.5
@@ -82,97 +83,6 @@ FAST_MIN_DEG_S = 100.0
 FAST_MIN_RATIO = 5.0
 NEAR_R2_DEG = 10.0
 NOISE_MAX_DEG = 1.0
-
-
-@dataclass(frozen=True, eq=False)
-class Kinematics:
-    """A recording on a uniform grid, in stretch coordinates (angle rising with stretch)."""
-
-    rate_hz: float
-    input_rate_hz: float
-    grid_deg: np.ndarray  # resampled, unfiltered
-    smooth_deg: np.ndarray  # 1.5 Hz low-pass
-    angle_deg: np.ndarray  # low-pass at cutoff_hz
-    velocity_deg_s: np.ndarray
-    accel_deg_s2: np.ndarray
-    noise_deg: float
-    cutoff_hz: float
-
-    @property
-    def velocity_noise_deg_s(self) -> float:
-        """SD of the velocity that the sensor noise alone produces (deg/s)."""
-        return self.noise_deg * noise_gains(self.input_rate_hz, self.rate_hz, self.cutoff_hz)[0]
-
-    @property
-    def accel_noise_deg_s2(self) -> float:
-        """SD of the acceleration that the sensor noise alone produces (deg/s^2)."""
-        return self.noise_deg * noise_gains(self.input_rate_hz, self.rate_hz, self.cutoff_hz)[1]
-
-    def refiltered(self, cutoff_hz: float) -> Kinematics:
-        """The same recording differentiated after a low-pass at ``cutoff_hz``."""
-        return _differentiate(self, self.grid_deg, cutoff_hz)
-
-
-def _lowpass(x: np.ndarray, cutoff_hz: float, rate_hz: float) -> np.ndarray:
-    """Zero-phase 2nd-order Butterworth low-pass (forward-backward: effective 4th order)."""
-    sos = sps.butter(2, cutoff_hz, fs=rate_hz, output="sos")
-    return sps.sosfiltfilt(sos, x)
-
-
-@functools.lru_cache(maxsize=256)
-def noise_gains(input_rate_hz: float, rate_hz: float, cutoff_hz: float) -> tuple[float, float]:
-    """SD of velocity (deg/s) and acceleration (deg/s^2) per deg of white sensor noise after
-    this module's chain: linear resampling from ``input_rate_hz`` to ``rate_hz`` (power
-    response sinc^4), the zero-phase low-pass (|H|^4) and two central differences
-    ((rate sin(2 pi f / rate))^2 each); the integral of the noise spectrum over 0..rate/2."""
-    f = np.linspace(0.0, rate_hz / 2.0, 4001)
-    _, h = sps.sosfreqz(sps.butter(2, cutoff_hz, fs=rate_hz, output="sos"), worN=f, fs=rate_hz)
-    spectrum = np.sinc(f / input_rate_hz) ** 4 / input_rate_hz * np.abs(h) ** 4
-    d2 = (rate_hz * np.sin(2.0 * np.pi * f / rate_hz)) ** 2
-    v = math.sqrt(2.0 * float(np.trapezoid(spectrum * d2, f)))
-    a = math.sqrt(2.0 * float(np.trapezoid(spectrum * d2 * d2, f)))
-    return v, a
-
-
-def noise_sd_deg(series: AngleSeries) -> float:
-    """Sensor noise (deg): robust SD (1.4826 MAD) of the raw second differences over
-    sqrt(6); movement adds little since most samples are at rest or slow."""
-    d2 = np.diff(series.angle_deg, 2)
-    return 1.4826 * float(np.median(np.abs(d2 - np.median(d2)))) / math.sqrt(6.0)
-
-
-def kinematics(
-    series: AngleSeries, *, increasing: bool = True, cutoff_hz: float = KINEMATICS_CUTOFF_HZ
-) -> Kinematics:
-    """Resample to a uniform grid, filter at ``cutoff_hz`` (at most ``MAX_CUTOFF_RATIO`` x
-    the input rate), differentiate."""
-    t, a = series.t_s, series.angle_deg if increasing else -series.angle_deg
-    input_rate = 1.0 / float(np.median(np.diff(t)))
-    rate = max(GRID_RATE_HZ, input_rate)
-    grid = np.arange(t[0], t[-1], 1.0 / rate)
-    x = np.interp(grid, t, a)
-    base = Kinematics(
-        rate_hz=rate,
-        input_rate_hz=input_rate,
-        grid_deg=x,
-        smooth_deg=_lowpass(x, SMOOTH_CUTOFF_HZ, rate),
-        angle_deg=x,
-        velocity_deg_s=x,
-        accel_deg_s2=x,
-        noise_deg=noise_sd_deg(series),
-        cutoff_hz=cutoff_hz,
-    )
-    return _differentiate(base, x, cutoff_hz)
-
-
-def _differentiate(kin: Kinematics, x: np.ndarray, cutoff_hz: float) -> Kinematics:
-    cutoff = min(cutoff_hz, MAX_CUTOFF_RATIO * kin.input_rate_hz)
-    ang = _lowpass(x, cutoff, kin.rate_hz)
-    vel = np.gradient(ang, 1.0 / kin.rate_hz)
-    acc = np.gradient(vel, 1.0 / kin.rate_hz)
-    return dataclasses.replace(
-        kin, angle_deg=ang, velocity_deg_s=vel, accel_deg_s2=acc, cutoff_hz=cutoff
-    )
 
 
 def find_stretches(smooth_deg: np.ndarray) -> list[tuple[int, int]]:
