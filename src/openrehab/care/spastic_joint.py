@@ -39,7 +39,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .tardieu import RELEASE_MIN_DEG, AngleSeries
+from .angle_series import AngleSeries
+from .tardieu import RELEASE_MIN_DEG
 
 SIM_RATE_HZ = 1000.0
 CLEAR_DIP_FRACTION = 0.3

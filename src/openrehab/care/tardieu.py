@@ -11,21 +11,25 @@ several stretches (rest -> end of range; the return is ignored).
 * **R2**: passive range at slow speed: a high percentile (90th) of the 1.5 Hz-smoothed
   angle in the end-range plateau of each slow stretch (median over slow stretches).
 * **R1**: the catch angle in a fast stretch, defined as the angle at maximal angular
-  deceleration before end range (van den Noort et al. 2009; Bar-On et al. 2013). Here a
-  catch is a deceleration peak (1) at least 2x the 99th percentile of the slow stretch's
-  deceleration (same filter, so sensor noise is in both) and at least 3/s x the stretch's
-  peak velocity, (2) within a velocity drop of at least 20 % of that peak velocity, from at
-  least half of it, and (3) followed by release: once the deceleration has eased to 25 % of
-  its peak, the joint moves on by at least ``RELEASE_MIN_DEG`` toward the end of range.
-  The fast stretch's own end-range stop decelerates too (often harder) but is never
-  followed by release, so it is never a catch. R1 is the median over fast trials with a
-  catch.
+  deceleration before end range (van den Noort et al. 2009; Bar-On et al. 2013). A catch is
+  a deceleration peak, at the *detection* cut-off, (1) above a noise-aware bar: the largest
+  of ``NOISE_Z`` (4) x the deceleration SD that this trial's sensor noise alone produces
+  (estimated noise x the filter's noise gain, :func:`noise_gains`), 2x the slow stretch's
+  99th-percentile deceleration less its noise part (in quadrature), and a suddenness bar of
+  ``SUDDEN_PER_S_PER_HZ`` x cut-off x the stretch's peak velocity (3/s at 6 Hz); (2) within
+  a velocity drop of at least 20 % of that peak velocity (and ``NOISE_Z`` x the velocity
+  noise SD), from at least half of it; and (3) followed by release: once the deceleration
+  has eased to 25 % of its peak, the joint moves on by at least ``RELEASE_MIN_DEG`` toward
+  the end of range. R1 is then the angle at maximal deceleration within that catch episode
+  (deceleration onset to release) at the 6 Hz kinematic cut-off. The end-range stop is
+  never followed by release, so it is never a catch. R1 is the median over fast trials.
 * Kinematics: the series is resampled (linear) onto a uniform 200 Hz grid (or the input
-  rate if higher) and low-passed with a zero-phase 2nd-order Butterworth
-  (``scipy.signal.sosfiltfilt``: effective 4th order): at 6 Hz (5 Hz when the estimated
-  sensor noise exceeds 0.7 deg; at most 0.3x the input rate) for velocity and acceleration
-  (``numpy.gradient``; deg/s, deg/s^2), and at 1.5 Hz for stretch finding, R2 and the slow
-  peak velocity.
+  rate if higher), low-passed with a zero-phase 2nd-order Butterworth
+  (``scipy.signal.sosfiltfilt``: effective 4th order) and differentiated twice
+  (``numpy.gradient``): at 6 Hz (at most 0.3x the input rate) for velocity, acceleration
+  and R1; at 1.5 Hz for stretch finding, R2 and the slow peak velocity. The detection
+  cut-off is the highest of 6 / 5 / 4 Hz at which ``NOISE_Z`` x the noise deceleration SD
+  stays under 1.5x the suddenness bar: noisy or slow stretches are filtered more.
 
 References
 ----------
@@ -44,179 +48,41 @@ Not a medical device: a measurement aid for a clinician, tested on simulated joi
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from scipy import signal as sps
 from scipy import stats
 
-GRID_RATE_HZ = 200.0
-MIN_RATE_HZ = 25.0
-MIN_SAMPLES = 20
-MIN_DURATION_S = 1.0
-MAX_GAP_S = 0.25
-SMOOTH_CUTOFF_HZ = 1.5
-KINEMATICS_CUTOFF_HZ = 6.0
-NOISY_CUTOFF_HZ = 5.0
-NOISY_ABOVE_DEG = 0.7
+from .angle_series import (
+    MAX_CUTOFF_RATIO,
+    AngleSeries,
+    Kinematics,
+    TardieuInputError,
+    kinematics,
+    noise_gains,
+)
+
+__all__ = ["AngleSeries", "TardieuInputError", "TardieuResult", "analyse_tardieu"]
+
+DETECT_CUTOFFS_HZ = (6.0, 5.0, 4.0)
+NOISE_Z = 4.0
+NOISE_BAR_PER_S = 1.5
+SUDDEN_PER_S_PER_HZ = 0.5
+SLOW_NOISE_Z = 2.33
 MIN_STRETCH_DEG = 10.0
 RELEASE_MIN_DEG = 5.0
 DIP_MIN_FRACTION = 0.2
 EASED_FRACTION = 0.25
 DECEL_RATIO_MIN = 2.0
 SLOW_DECEL_PERCENTILE = 99.0
-DECEL_MIN_PER_S = 3.0
 SLOW_MAX_DEG_S = 15.0
 FAST_MIN_DEG_S = 100.0
 FAST_MIN_RATIO = 5.0
 NEAR_R2_DEG = 10.0
 NOISE_MAX_DEG = 1.0
-TIME_COLUMNS = ("t_s", "t", "time", "time_s")
-ANGLE_COLUMNS = ("angle_deg", "angle")
-
-
-class TardieuInputError(ValueError):
-    """A recording cannot be used; the message says what is wrong."""
-
-
-@dataclass(frozen=True, eq=False)
-class AngleSeries:
-    """One joint angle recording: times (s, strictly increasing) and angles (deg)."""
-
-    t_s: np.ndarray
-    angle_deg: np.ndarray
-
-    def __post_init__(self) -> None:
-        t = np.asarray(self.t_s, dtype=float).ravel()
-        a = np.asarray(self.angle_deg, dtype=float).ravel()
-        object.__setattr__(self, "t_s", t)
-        object.__setattr__(self, "angle_deg", a)
-        _validate(t, a)
-
-    @classmethod
-    def from_lists(cls, t_s: Sequence[float], angle_deg: Sequence[float]) -> AngleSeries:
-        """From two sequences of numbers (s, deg); bad values raise TardieuInputError."""
-        try:
-            return cls(np.asarray(t_s, dtype=float), np.asarray(angle_deg, dtype=float))
-        except (TypeError, ValueError) as exc:
-            if isinstance(exc, TardieuInputError):
-                raise
-            raise TardieuInputError(f"times and angles must be numbers ({exc})") from None
-
-    @classmethod
-    def from_csv(cls, path: str | Path) -> AngleSeries:
-        """Read a CSV with a header: a time column (``t_s``, ``t``, ``time``; s) and an
-        ``angle_deg`` (or ``angle``) column in degrees; other columns are ignored."""
-        p = Path(path)
-        try:
-            with p.open(newline="", encoding="utf-8-sig") as fh:
-                rows = list(csv.reader(fh))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TardieuInputError(f"{p}: cannot read ({exc})") from None
-        try:
-            return cls.from_lists(*_columns(rows))
-        except TardieuInputError as exc:
-            raise TardieuInputError(f"{p}: {exc}") from None
-
-
-def _columns(rows: list[list[str]]) -> tuple[list[float], list[float]]:
-    """The time and angle columns of CSV rows (header first)."""
-    if not rows:
-        raise TardieuInputError("empty file")
-    header = [h.strip().lower() for h in rows[0]]
-    ti = next((header.index(c) for c in TIME_COLUMNS if c in header), None)
-    ai = next((header.index(c) for c in ANGLE_COLUMNS if c in header), None)
-    if ti is None or ai is None:
-        raise TardieuInputError(
-            "needs a header with a time column (t_s, t or time) and an angle column "
-            f"(angle_deg or angle); found {', '.join(header) or 'nothing'}"
-        )
-    t_s: list[float] = []
-    angle_deg: list[float] = []
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        try:
-            t_s.append(float(row[ti]))
-            angle_deg.append(float(row[ai]))
-        except (ValueError, IndexError):
-            raise TardieuInputError(f"line {line}: time and angle must be numbers") from None
-    return t_s, angle_deg
-
-
-def _validate(t: np.ndarray, a: np.ndarray) -> None:
-    if t.size != a.size:
-        raise TardieuInputError(f"{t.size} times but {a.size} angles")
-    if t.size < MIN_SAMPLES:
-        raise TardieuInputError(f"only {t.size} samples; at least {MIN_SAMPLES} needed")
-    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(a))):
-        raise TardieuInputError("times and angles must be finite numbers (found NaN or inf)")
-    dt = np.diff(t)
-    if np.any(dt <= 0):
-        k = int(np.argmax(dt <= 0))
-        raise TardieuInputError(f"time must increase (t={t[k + 1]:g} s follows t={t[k]:g} s)")
-    if t[-1] - t[0] < MIN_DURATION_S:
-        raise TardieuInputError(f"lasts {t[-1] - t[0]:.2f} s; at least {MIN_DURATION_S:g} s")
-    rate = 1.0 / float(np.median(dt))
-    if rate < MIN_RATE_HZ:
-        raise TardieuInputError(f"sampled at {rate:.1f} Hz; at least {MIN_RATE_HZ:g} Hz needed")
-    if dt.max() > MAX_GAP_S:
-        k = int(np.argmax(dt))
-        raise TardieuInputError(f"a gap of {dt[k]:.2f} s in the data at t={t[k]:g} s")
-
-
-@dataclass(frozen=True, eq=False)
-class Kinematics:
-    """A recording on a uniform grid, in stretch coordinates (angle rising with stretch)."""
-
-    rate_hz: float
-    input_rate_hz: float
-    smooth_deg: np.ndarray  # 1.5 Hz low-pass
-    angle_deg: np.ndarray  # kinematic low-pass
-    velocity_deg_s: np.ndarray
-    accel_deg_s2: np.ndarray
-    noise_deg: float
-
-
-def _lowpass(x: np.ndarray, cutoff_hz: float, rate_hz: float) -> np.ndarray:
-    """Zero-phase 2nd-order Butterworth low-pass (forward-backward: effective 4th order)."""
-    sos = sps.butter(2, cutoff_hz, fs=rate_hz, output="sos")
-    return sps.sosfiltfilt(sos, x)
-
-
-def noise_sd_deg(series: AngleSeries) -> float:
-    """Sensor noise (deg): robust SD (1.4826 MAD) of the raw second differences over
-    sqrt(6); movement adds little since most samples are at rest or slow."""
-    d2 = np.diff(series.angle_deg, 2)
-    return 1.4826 * float(np.median(np.abs(d2 - np.median(d2)))) / math.sqrt(6.0)
-
-
-def kinematics(series: AngleSeries, *, increasing: bool = True) -> Kinematics:
-    """Resample to a uniform grid, filter, differentiate. The kinematic cut-off is
-    ``KINEMATICS_CUTOFF_HZ`` (``NOISY_CUTOFF_HZ`` above ``NOISY_ABOVE_DEG`` of noise), at
-    most 0.3x the input rate."""
-    t, a = series.t_s, series.angle_deg if increasing else -series.angle_deg
-    input_rate = 1.0 / float(np.median(np.diff(t)))
-    rate = max(GRID_RATE_HZ, input_rate)
-    grid = np.arange(t[0], t[-1], 1.0 / rate)
-    x = np.interp(grid, t, a)
-    noise = noise_sd_deg(series)
-    cutoff = KINEMATICS_CUTOFF_HZ if noise <= NOISY_ABOVE_DEG else NOISY_CUTOFF_HZ
-    fast = _lowpass(x, min(cutoff, 0.3 * input_rate), rate)
-    vel = np.gradient(fast, 1.0 / rate)
-    return Kinematics(
-        rate_hz=rate,
-        input_rate_hz=input_rate,
-        smooth_deg=_lowpass(x, SMOOTH_CUTOFF_HZ, rate),
-        angle_deg=fast,
-        velocity_deg_s=vel,
-        accel_deg_s2=np.gradient(vel, 1.0 / rate),
-        noise_deg=noise,
-    )
 
 
 def find_stretches(smooth_deg: np.ndarray) -> list[tuple[int, int]]:
@@ -270,9 +136,17 @@ def analyse_slow_stretch(kin: Kinematics, rest_i: int, end_i: int) -> SlowStretc
     return SlowStretch(
         r2_deg=r2,
         peak_velocity_deg_s=float(v_smooth[rest_i : end_i + 1].max()),
-        max_decel_deg_s2=float(max(np.percentile(decel, SLOW_DECEL_PERCENTILE), 0.0)),
+        max_decel_deg_s2=_less_noise(
+            float(np.percentile(decel, SLOW_DECEL_PERCENTILE)),
+            SLOW_NOISE_Z * kin.accel_noise_deg_s2,
+        ),
         samples=int((end_i - rest_i) * kin.input_rate_hz / kin.rate_hz) + 1,
     )
+
+
+def _less_noise(measured: float, noise: float) -> float:
+    """A deceleration percentile less the part expected from noise (in quadrature), >= 0."""
+    return math.sqrt(max(measured, 0.0) ** 2 - noise**2) if measured > noise else 0.0
 
 
 @dataclass(frozen=True)
@@ -288,54 +162,85 @@ class FastTrial:
     samples: int
 
 
+def detection_cutoff_hz(kin: Kinematics, v_peak: float) -> float:
+    """The highest cut-off of ``DETECT_CUTOFFS_HZ`` at which noise alone stays under the
+    suddenness bar: ``NOISE_Z`` x the noise's acceleration SD at most
+    ``SUDDEN_PER_S_PER_HZ`` x cut-off x the stretch's peak velocity (so a noisier or slower
+    stretch is filtered more)."""
+    for cutoff in DETECT_CUTOFFS_HZ:
+        cutoff = min(cutoff, MAX_CUTOFF_RATIO * kin.input_rate_hz)
+        gain = noise_gains(kin.input_rate_hz, kin.rate_hz, cutoff)[1]
+        if (
+            NOISE_Z * kin.noise_deg * gain
+            <= NOISE_BAR_PER_S * SUDDEN_PER_S_PER_HZ * cutoff * v_peak
+        ):
+            return cutoff
+    return DETECT_CUTOFFS_HZ[-1]
+
+
 def _judge_decel(
     kin: Kinematics, rest_i: int, end_i: int, peak_i: int, v_peak: float, floor: float
-) -> tuple[str, float, float, float]:
-    """Judge one deceleration peak: (verdict, angle at the peak, deceleration, release).
+) -> tuple[str, int, int, float, float]:
+    """Judge one deceleration peak: (verdict, episode start, release, deceleration, release
+    distance).
 
-    The catch episode ends where the deceleration has eased to ``EASED_FRACTION`` of its
-    peak (the release); the joint must then move on by ``RELEASE_MIN_DEG``. The velocity
-    must have dropped by ``DIP_MIN_FRACTION`` of the stretch's peak velocity, from at least
-    half of it."""
+    The catch episode runs from where the deceleration began to where it has eased to
+    ``EASED_FRACTION`` of its peak (the release); the joint must then move on by
+    ``RELEASE_MIN_DEG``. The velocity must have dropped by ``DIP_MIN_FRACTION`` of the
+    stretch's peak velocity (and by ``NOISE_Z`` x its noise SD), from at least half of it."""
     v, acc, ang = kin.velocity_deg_s, kin.accel_deg_s2, kin.angle_deg
     decel = float(-acc[peak_i])
     eased = np.flatnonzero(acc[peak_i : end_i + 1] >= -EASED_FRACTION * decel)
     release_i = peak_i + int(eased[0]) if eased.size else end_i
+    began = np.flatnonzero(acc[rest_i : peak_i + 1] >= 0.0)
+    start_i = rest_i + int(began[-1]) if began.size else rest_i
     top = float(v[rest_i : peak_i + 1].max())
     depth = top - float(v[peak_i : release_i + 1].min())
     release = float(ang[end_i] - ang[release_i])
-    if depth < DIP_MIN_FRACTION * v_peak or top < 0.5 * v_peak:
+    min_depth = max(DIP_MIN_FRACTION * v_peak, NOISE_Z * kin.velocity_noise_deg_s)
+    if depth < min_depth or top < 0.5 * v_peak:
         verdict = "shallow"
-    elif decel < max(floor, DECEL_MIN_PER_S * v_peak):
+    elif decel < floor:
         verdict = "weak"
     elif release < RELEASE_MIN_DEG:
         verdict = "no_release"
     else:
         verdict = "catch"
-    return verdict, float(ang[peak_i]), decel, release
+    return verdict, start_i, release_i, decel, release
 
 
 def analyse_fast_stretch(
     kin: Kinematics, rest_i: int, stop_i: int, slow_decel_deg_s2: float
 ) -> FastTrial:
     """Look for a catch between rest and the end of range (the largest angle before
-    ``stop_i``): the strongest deceleration peak that passes every test of the module doc."""
+    ``stop_i``): the strongest deceleration peak that passes every test of the module doc,
+    found at the noise-dependent detection cut-off; R1 is then the angle at maximal
+    deceleration within that catch episode at the kinematic cut-off of ``kin``."""
     end_i = rest_i + int(np.argmax(kin.angle_deg[rest_i : stop_i + 1]))
     v_peak = float(kin.velocity_deg_s[rest_i : end_i + 1].max())
     samples = int((end_i - rest_i) * kin.input_rate_hz / kin.rate_hz) + 1
-    floor = DECEL_RATIO_MIN * slow_decel_deg_s2
-    peaks, _ = sps.find_peaks(-kin.accel_deg_s2[rest_i : end_i + 1])
-    best: tuple[str, float, float, float] | None = None
+    det = kin.refiltered(detection_cutoff_hz(kin, v_peak))
+    floor = max(
+        NOISE_Z * det.accel_noise_deg_s2,
+        DECEL_RATIO_MIN * slow_decel_deg_s2,
+        SUDDEN_PER_S_PER_HZ * det.cutoff_hz * v_peak,
+    )
+    peaks, _ = sps.find_peaks(-det.accel_deg_s2[rest_i : end_i + 1])
+    best: tuple[str, int, int, float, float] | None = None
     rejected: set[str] = set()
     for k in rest_i + peaks:
-        verdict, angle, decel, release = _judge_decel(kin, rest_i, end_i, k, v_peak, floor)
-        if verdict == "catch" and (best is None or decel > best[2]):
-            best = (verdict, angle, decel, release)
-        elif verdict != "catch":
-            rejected.add(verdict)
+        judged = _judge_decel(det, rest_i, end_i, int(k), v_peak, floor)
+        if judged[0] == "catch" and (best is None or judged[3] > best[3]):
+            best = judged
+        elif judged[0] != "catch":
+            rejected.add(judged[0])
     end_deg = float(kin.angle_deg[end_i])
     if best is not None:
-        return FastTrial(v_peak, end_deg, best[1], best[2], best[3], "catch then release", samples)
+        _, start_i, release_i, decel, release = best
+        at = start_i + int(np.argmin(kin.accel_deg_s2[start_i : release_i + 1]))
+        return FastTrial(
+            v_peak, end_deg, float(kin.angle_deg[at]), decel, release, "catch then release", samples
+        )
     note = "no catch"
     if "no_release" in rejected:
         note = "no catch: a deceleration near the end of range was not followed by release"
