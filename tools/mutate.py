@@ -44,6 +44,7 @@ TESTS_FOR: dict[str, list[str]] = {
     "web": ["tests/web", "tests/accounts", "tests/live"],
     "exercises": ["tests/exercises", "tests/program"],
     "store": ["tests/store", "tests/services"],
+    "care": ["tests/care", "tests/services"],
 }
 # What the tests read besides the code: linked into the work folder, copied beside the mutants.
 LINKED = ["src", "tests", "docs", "bench", "tools", "README.md", "Makefile"]

@@ -52,8 +52,9 @@ def test_patient_keyboard_only_flow(server: str, browser, tmp_path: Path) -> Non
     page.screenshot(path=str(tmp_path / "exercise.png"), full_page=True)
     page.go_back()
     page.get_by_role("button", name="Pain 3 of 10").click()
-    page.wait_for_url("**/?pain=saved")
-    assert page.get_by_role("status").inner_text().startswith("Thank you")
+    page.wait_for_url(re.compile(r"/\?pain=\d+#pain-answer-h$"))
+    answer = page.get_by_role("status").filter(has_text="Thank you")
+    assert answer.is_visible() and "Undo: I tapped 3 by mistake" in page.content()
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/login")
     assert external_requests == [], "the app must not contact other hosts"
