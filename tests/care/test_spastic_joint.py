@@ -13,6 +13,7 @@ from openrehab.care.spastic_joint import (
     non_spastic,
     random_joint,
     simulate_case,
+    simulate_examination,
     simulate_stretch,
 )
 
@@ -83,3 +84,18 @@ def test_random_joints_and_cases_are_plausible() -> None:
     case = simulate_case(11, spastic=False, fast_velocity_deg_s=300, sensor=SensorParams(100))
     assert not case.true_catch and not case.ambiguous and case.true_r1_deg is None
     assert case.true_r2_deg > case.joint.rest_deg + 60
+
+
+def test_an_examination_has_3_fast_trials_of_the_same_joint_at_varying_speed() -> None:
+    sensor = SensorParams(100, 0.5)
+    exam = simulate_examination(11, spastic=True, fast_velocity_deg_s=300, sensor=sensor)
+    case = simulate_case(11, spastic=True, fast_velocity_deg_s=300, sensor=sensor)
+    assert exam.joint == case.joint and len(exam.fast) == 3
+    truths = exam.trial_truths
+    speeds = [t.peak_velocity_deg_s for t in truths]
+    assert all(200 < v < 400 for v in speeds) and max(speeds) - min(speeds) > 10
+    if exam.true_catch:
+        angles = [t.r1_deg for t in truths if t.r1_deg is not None]
+        assert exam.true_r1_deg == float(np.median(angles))
+        assert max(angles) - min(angles) > 0.5  # the catch moves with the trial's speed
+    assert exam.ambiguous == (not exam.true_catch and not exam.no_reflex)

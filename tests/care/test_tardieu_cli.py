@@ -103,3 +103,20 @@ def test_bad_csv_exits_2_with_one_line(tmp_path: Path) -> None:
 def test_bench_tardieu_is_registered() -> None:
     res = runner.invoke(app, ["bench", "--help"])
     assert res.exit_code == 0 and "tardieu" in res.stdout
+
+
+def test_three_fast_trials_are_pooled(tmp_path: Path) -> None:
+    slow, _ = pair(tmp_path)
+    fast = [
+        write(
+            simulate_stretch(JOINT, v, sensor=SensorParams(60, 0.5), seed=s).series,
+            tmp_path / f"f{s}.csv",
+        )
+        for s, v in ((5, 280), (6, 310), (7, 330))
+    ]
+    args = ["tardieu", "--slow", str(slow)] + [a for f in fast for a in ("--fast", str(f))]
+    out = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert len(out["trials"]) == 3 and out["catch_detected"]
+    assert out["pooled"]["n_trials"] == 3 and out["pooled"]["n_trials_with_catch"] >= 2
+    text = runner.invoke(app, args).stdout
+    assert "trials pooled: candidates agreeing" in text

@@ -41,6 +41,9 @@ def report_text(out: dict) -> str:
         catch = trial["catch_angle_deg"]
         what = f"catch at {catch:.1f} deg" if catch is not None else trial["note"]
         lines.append(f"  trial {i}: {_num(trial['velocity_deg_s'], 'deg/s')}, {what}")
+    pooled = out.get("pooled")
+    if pooled:
+        lines.append(f"  trials pooled: {pooled['rule']}")
     slope = out.get("catch_velocity_slope")
     if slope:
         lines.append(

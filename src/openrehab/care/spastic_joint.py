@@ -28,6 +28,10 @@ is the angle at maximal deceleration during the catch (between the reflex onset 
 first velocity trough after it) when the joint then moves on by at least
 ``RELEASE_MIN_DEG``; R2 is the largest angle of the noiseless slow stretch.
 
+Examinations: :func:`simulate_case` (one slow and one fast recording) and
+:func:`simulate_examination` (one slow and ``n_fast`` fast trials of the same joint, the
+examiner's speed varying by +-15 % from trial to trial).
+
 References: M.F. Levin, A.G. Feldman, Brain Res 657:23-30, 1994; S. Calota et al., Clin
 Neurophysiol 119:2329-2337, 2008. This is a test model, not a validated muscle model.
 """
@@ -194,41 +198,51 @@ def _integrate(
     (deg/s^2) and the samples where a reflex burst was triggered."""
     dt = 1.0 / SIM_RATE_HZ
     n = theta_cmd.size
-    th, vel, acc = np.empty(n), np.zeros(n), np.zeros(n)
+    # Plain Python floats in the loop (numpy scalars are several times slower here).
+    th, vel, acc = [0.0] * n, [0.0] * n, [0.0] * n
     th[0] = joint.rest_deg
     delay = round(joint.reflex_delay_s * SIM_RATE_HZ)
     burst_n = round(joint.burst_s * SIM_RATE_HZ)
     to_deg = 1.0 / (joint.inertia_kg_m2 * _DEG)
     exc = np.zeros(n)
+    exc_l = exc.tolist()
+    cmd, v_c = theta_cmd.tolist(), v_cmd.tolist()
     armed, triggers, act = True, [], 0.0
     rearm_deg = joint.rest_deg + 0.25 * (joint.r2_deg - joint.rest_deg)
     lim = examiner.max_torque_nm
     w = joint.stiffness_width_deg
+    x0 = math.exp((joint.rest_deg - joint.r2_deg) / w)
+    k_s, k_d = examiner.stiffness_nm_per_deg, examiner.damping_nm_per_deg_s
+    spastic, v_thr = joint.spastic, joint.velocity_threshold_deg_s
+    lam0, mu = joint.threshold_angle_deg, joint.threshold_slope_s
+    r2, visc, tissue = joint.r2_deg, joint.viscosity_nm_per_deg_s, joint.tissue_damping_s / w
+    exp = math.exp
     for i in range(n - 1):
         j = i - delay
         if j >= 0 and th[j] < rearm_deg:
             armed = True  # back near rest: the next stretch may catch again
-        if joint.spastic and armed and j >= 0 and vel[j] > joint.velocity_threshold_deg_s:
-            lam = joint.threshold_angle_deg - joint.threshold_slope_s * vel[j]
+        if spastic and armed and j >= 0 and vel[j] > v_thr:
+            lam = lam0 - mu * vel[j]
             if th[j] > lam:
                 armed = False
                 triggers.append(i)
                 amp = joint.reflex_gain_nm_per_deg_s * (vel[j] - joint.velocity_threshold_deg_s)
                 for b0, a in _burst_schedule(joint, i, amp):
                     exc[b0 : b0 + burst_n] = np.maximum(exc[b0 : b0 + burst_n], a)
-        tau_act = 0.015 if exc[i] > act else 0.03
-        act += (exc[i] - act) * dt / tau_act
-        servo = examiner.stiffness_nm_per_deg * (theta_cmd[i] - th[i])
-        servo += examiner.damping_nm_per_deg_s * (v_cmd[i] - vel[i])
+                exc_l = exc.tolist()
+        tau_act = 0.015 if exc_l[i] > act else 0.03
+        act += (exc_l[i] - act) * dt / tau_act
+        servo = k_s * (cmd[i] - th[i]) + k_d * (v_c[i] - vel[i])
         torque = max(-lim, min(lim, servo)) - act
-        passive = float(passive_torque_nm(th[i], joint, lim))
-        damping = joint.viscosity_nm_per_deg_s - joint.tissue_damping_s * passive / w
-        torque += passive - damping * vel[i]
-        acc[i] = torque * to_deg
-        vel[i + 1] = vel[i] + acc[i] * dt
-        th[i + 1] = th[i] + vel[i + 1] * dt
+        # passive_torque_nm, in scalars
+        th_i, vel_i = th[i], vel[i]
+        passive = -lim * (exp(min((th_i - r2) / w, 40.0)) - x0)
+        torque += passive - (visc - tissue * passive) * vel_i
+        acc[i] = a_i = torque * to_deg
+        vel[i + 1] = v_next = vel_i + a_i * dt
+        th[i + 1] = th_i + v_next * dt
     acc[-1] = acc[-2]
-    return th, vel, acc, triggers
+    return np.array(th), np.array(vel), np.array(acc), triggers
 
 
 def _catch_truth(
@@ -380,3 +394,73 @@ def simulate_case(
         joint, fast_velocity_deg_s, sensor=sensor, n_stretches=n_fast_stretches, seed=rng
     )
     return TardieuCase(joint, slow, fast)
+
+
+@dataclass(frozen=True)
+class TardieuExamination:
+    """One examination: a slow recording and ``n`` fast trials of the same joint (one
+    recording each, the examiner's speed varying from trial to trial), and the truth."""
+
+    joint: JointParams
+    slow: SimulatedRecording
+    fast: tuple[SimulatedRecording, ...]
+
+    @property
+    def true_r2_deg(self) -> float:
+        """Largest angle of the noiseless slow stretch(es) (median over stretches)."""
+        return float(np.median([s.end_deg for s in self.slow.stretches]))
+
+    @property
+    def trial_truths(self) -> list[StretchTruth]:
+        return [s for rec in self.fast for s in rec.stretches]
+
+    @property
+    def n_true_catches(self) -> int:
+        return sum(s.catch for s in self.trial_truths)
+
+    @property
+    def true_catch(self) -> bool:
+        """A clear catch in a majority of the fast trials (2 of 3): a reproducible catch."""
+        return 2 * self.n_true_catches > len(self.trial_truths)
+
+    @property
+    def no_reflex(self) -> bool:
+        """No reflex fired in any fast trial: the examination's no-catch case."""
+        return not any(s.reflex for s in self.trial_truths)
+
+    @property
+    def ambiguous(self) -> bool:
+        """Neither a reproducible catch nor a reflex-free examination (a catch in only one
+        of three trials, or reflexes without a clear catch): not scored."""
+        return not self.true_catch and not self.no_reflex
+
+    @property
+    def true_r1_deg(self) -> float | None:
+        """R1 of the examination: the median of the true catch angles of the trials with a
+        clear catch."""
+        r1 = [s.r1_deg for s in self.trial_truths if s.r1_deg is not None]
+        return float(np.median(r1)) if r1 else None
+
+
+def simulate_examination(
+    seed: int,
+    *,
+    spastic: bool,
+    fast_velocity_deg_s: float,
+    sensor: SensorParams,
+    n_fast: int = 3,
+    speed_spread: float = 0.15,
+    slow_velocity_deg_s: float | None = None,
+) -> TardieuExamination:
+    """Like :func:`simulate_case` (the same joint, slow stretch and first draws for a
+    seed), then ``n_fast`` fast trials, each at ``fast_velocity_deg_s`` x a uniform factor
+    in ``1 +- speed_spread`` (the examiner's "fast" varies), each with its own wobble and
+    sensor noise. The reflex threshold law is the joint's, so each trial's true catch
+    angle moves with its speed."""
+    rng = np.random.default_rng(seed)
+    joint = random_joint(rng, spastic=spastic)
+    v_slow = slow_velocity_deg_s or float(rng.uniform(5, 10))
+    slow = simulate_stretch(joint, v_slow, sensor=sensor, seed=rng)
+    speeds = fast_velocity_deg_s * rng.uniform(1 - speed_spread, 1 + speed_spread, n_fast)
+    fast = tuple(simulate_stretch(joint, float(v), sensor=sensor, seed=rng) for v in speeds)
+    return TardieuExamination(joint, slow, fast)

@@ -22,7 +22,11 @@ several stretches (rest -> end of range; the return is ignored).
   has eased to 25 % of its peak, the joint moves on by at least ``RELEASE_MIN_DEG`` toward
   the end of range. R1 is then the angle at maximal deceleration within that catch episode
   (deceleration onset to release) at the 6 Hz kinematic cut-off. The end-range stop is
-  never followed by release, so it is never a catch. R1 is the median over fast trials.
+  never followed by release, so it is never a catch. With one fast trial, R1 is its catch.
+  With two or more (the clinical protocol; the in-app flow records 3), the trials are
+  pooled (:mod:`.catch_pool`): weaker catch candidates (0.75x the bars) count when they
+  recur at a consistent angle in at least 2 trials, a single trial's catch counts alone only
+  at 3x the deceleration bar, and R1 is the median of the agreeing trials' angles.
 * Kinematics: the series is resampled (linear) onto a uniform 200 Hz grid (or the input
   rate if higher), low-passed with a zero-phase 2nd-order Butterworth
   (``scipy.signal.sosfiltfilt``: effective 4th order) and differentiated twice
@@ -64,6 +68,7 @@ from .angle_series import (
     kinematics,
     noise_gains,
 )
+from .catch_pool import CANDIDATE_DECEL, CANDIDATE_DEPTH, PooledCatch, pool_catches
 
 __all__ = ["AngleSeries", "TardieuInputError", "TardieuResult", "analyse_tardieu"]
 
@@ -160,6 +165,7 @@ class FastTrial:
     release_deg: float | None
     note: str
     samples: int
+    candidates: tuple[tuple[float, float, float], ...] = ()
 
 
 def detection_cutoff_hz(kin: Kinematics, v_peak: float) -> float:
@@ -180,14 +186,16 @@ def detection_cutoff_hz(kin: Kinematics, v_peak: float) -> float:
 
 def _judge_decel(
     kin: Kinematics, rest_i: int, end_i: int, peak_i: int, v_peak: float, floor: float
-) -> tuple[str, int, int, float, float]:
+) -> tuple[str, int, int, float, float, float]:
     """Judge one deceleration peak: (verdict, episode start, release, deceleration, release
-    distance).
+    distance, depth ratio).
 
     The catch episode runs from where the deceleration began to where it has eased to
     ``EASED_FRACTION`` of its peak (the release); the joint must then move on by
     ``RELEASE_MIN_DEG``. The velocity must have dropped by ``DIP_MIN_FRACTION`` of the
-    stretch's peak velocity (and by ``NOISE_Z`` x its noise SD), from at least half of it."""
+    stretch's peak velocity (and by ``NOISE_Z`` x its noise SD), from at least half of it.
+    The depth ratio is the velocity drop over that minimum (0 when the drop starts below
+    half the peak velocity)."""
     v, acc, ang = kin.velocity_deg_s, kin.accel_deg_s2, kin.angle_deg
     decel = float(-acc[peak_i])
     eased = np.flatnonzero(acc[peak_i : end_i + 1] >= -EASED_FRACTION * decel)
@@ -198,7 +206,8 @@ def _judge_decel(
     depth = top - float(v[peak_i : release_i + 1].min())
     release = float(ang[end_i] - ang[release_i])
     min_depth = max(DIP_MIN_FRACTION * v_peak, NOISE_Z * kin.velocity_noise_deg_s)
-    if depth < min_depth or top < 0.5 * v_peak:
+    depth_ratio = depth / min_depth if top >= 0.5 * v_peak else 0.0
+    if depth_ratio < 1.0:
         verdict = "shallow"
     elif decel < floor:
         verdict = "weak"
@@ -206,7 +215,7 @@ def _judge_decel(
         verdict = "no_release"
     else:
         verdict = "catch"
-    return verdict, start_i, release_i, decel, release
+    return verdict, start_i, release_i, decel, release, depth_ratio
 
 
 def analyse_fast_stretch(
@@ -226,25 +235,45 @@ def analyse_fast_stretch(
         SUDDEN_PER_S_PER_HZ * det.cutoff_hz * v_peak,
     )
     peaks, _ = sps.find_peaks(-det.accel_deg_s2[rest_i : end_i + 1])
-    best: tuple[str, int, int, float, float] | None = None
+    best: tuple[str, int, int, float, float, float] | None = None
     rejected: set[str] = set()
+    candidates: list[tuple[float, float, float]] = []
     for k in rest_i + peaks:
         judged = _judge_decel(det, rest_i, end_i, int(k), v_peak, floor)
-        if judged[0] == "catch" and (best is None or judged[3] > best[3]):
+        verdict, start_i, release_i, decel, release, depth_ratio = judged
+        if verdict == "catch" and (best is None or decel > best[3]):
             best = judged
-        elif judged[0] != "catch":
-            rejected.add(judged[0])
+        elif verdict != "catch":
+            rejected.add(verdict)
+        if (
+            release >= RELEASE_MIN_DEG
+            and decel >= CANDIDATE_DECEL * floor
+            and depth_ratio >= CANDIDATE_DEPTH
+        ):
+            candidates.append((_r1_angle(kin, start_i, release_i), decel / floor, depth_ratio))
     end_deg = float(kin.angle_deg[end_i])
     if best is not None:
-        _, start_i, release_i, decel, release = best
-        at = start_i + int(np.argmin(kin.accel_deg_s2[start_i : release_i + 1]))
+        _, start_i, release_i, decel, release, _ = best
         return FastTrial(
-            v_peak, end_deg, float(kin.angle_deg[at]), decel, release, "catch then release", samples
+            v_peak,
+            end_deg,
+            _r1_angle(kin, start_i, release_i),
+            decel,
+            release,
+            "catch then release",
+            samples,
+            tuple(candidates),
         )
     note = "no catch"
     if "no_release" in rejected:
         note = "no catch: a deceleration near the end of range was not followed by release"
-    return FastTrial(v_peak, end_deg, None, None, None, note, samples)
+    return FastTrial(v_peak, end_deg, None, None, None, note, samples, tuple(candidates))
+
+
+def _r1_angle(kin: Kinematics, start_i: int, release_i: int) -> float:
+    """The angle at maximal deceleration (kinematic cut-off) within a catch episode."""
+    at = start_i + int(np.argmin(kin.accel_deg_s2[start_i : release_i + 1]))
+    return float(kin.angle_deg[at])
 
 
 @dataclass(frozen=True)
@@ -262,6 +291,7 @@ class TardieuResult:
     quality: dict
     reaction_hint: str
     increasing: bool = True
+    pooled: dict | None = None
 
     def to_json(self) -> dict:
         """The ``openrehab tardieu --json`` object."""
@@ -277,6 +307,7 @@ class TardieuResult:
             "catch_velocity_slope": self.catch_velocity_slope,
             "reaction_hint": self.reaction_hint,
             "angle_increases_with_stretch": self.increasing,
+            "pooled": self.pooled,
         }
 
 
@@ -376,8 +407,8 @@ def assess_quality(
     return {"score": round(score, 2), "issues": issues}
 
 
-def _reaction_hint(trials: Sequence[FastTrial]) -> str:
-    if any(t.catch_deg is not None for t in trials):
+def _reaction_hint(catch: bool) -> str:
+    if catch:
         return (
             "catch then release (like Tardieu grade 2; indicative only: "
             "the 0-5 grade is the examiner's judgement)"
@@ -407,8 +438,12 @@ def analyse_tardieu(
         stops = [a for a, _ in spans[1:]] + [kin.angle_deg.size - 1]
         for (rest_i, _), stop_i in zip(spans, stops, strict=True):
             trials.append(analyse_fast_stretch(kin, rest_i, stop_i, slow_decel))
-    catches = [t.catch_deg for t in trials if t.catch_deg is not None]
-    r1 = float(np.median(catches)) if catches else None
+    pooled: PooledCatch | None = None
+    if len(trials) >= 2:
+        pooled = pool_catches(trials)
+        r1 = pooled.r1_deg
+    else:
+        r1 = trials[0].catch_deg
     slope = catch_velocity_slope(trials)
     if slope is not None and not increasing:
         slope["deg_per_deg_s"] = -slope["deg_per_deg_s"]
@@ -423,8 +458,9 @@ def analyse_tardieu(
         trials=[_trial_json(t, sign) for t in trials],
         catch_velocity_slope=slope,
         quality=assess_quality(slow_parts, trials, r2, max(noise), min(rates)),
-        reaction_hint=_reaction_hint(trials),
+        reaction_hint=_reaction_hint(r1 is not None),
         increasing=increasing,
+        pooled=None if pooled is None else pooled.to_json(len(trials)),
     )
 
 
