@@ -73,7 +73,9 @@ def test_a_measurement_is_analysed_and_stored_as_a_tardieu_assessment(
     assert len(details["trials"]) == 3
     assert stored.ordinal is None  # no X grade: that is the examiner's judgement
     [entry] = db.scalars(
-        select(AuditLog).where(AuditLog.action == "assessment.add", AuditLog.target_id == stored.id)
+        select(AuditLog).where(
+            AuditLog.action == "assessment.add", AuditLog.target_id == str(stored.id)
+        )
     ).all()
     assert entry.user_id == world.ids["caregiver_c"]
     # and the care page lists it in the reader's words
