@@ -129,10 +129,19 @@ def test_t4_every_spread_symptom_after_an_injection_is_urgent(code: str) -> None
     assert TOXIN_SPREAD_SYMPTOMS[code] in alert.patient_text
 
 
-def test_t4_no_symptom_or_no_earlier_injection_no_alert_unknown_code_refused() -> None:
+def test_t4_no_symptom_no_alert_and_no_injection_on_record_is_still_urgent() -> None:
+    """Trouble swallowing is an emergency whatever the records say: before the injection on
+    record (or with none) it is still urgent, only the words about the injection change."""
     assert toxin_spread_alert([], [INJ], day(2)) is None
-    assert toxin_spread_alert(["swallowing"], [INJ], day(0, -1)) is None
-    assert toxin_spread_alert(["swallowing"], [INJ], day(0)) is not None
+    before = toxin_spread_alert(["swallowing"], [INJ], day(0, -1))
+    none = toxin_spread_alert(["swallowing"], [], day(2))
+    after = toxin_spread_alert(["swallowing"], [INJ], day(0))
+    for alert in (before, none, after):
+        assert alert is not None and alert.severity == "urgent"
+        assert "emergency number" in alert.patient_text
+    assert before is not None and after is not None
+    assert "no injection on record" in before.therapist_text
+    assert INJECTED.isoformat() in after.therapist_text
     with pytest.raises(ValueError, match="unknown symptom 'itch'"):
         toxin_spread_alert(["itch"], [INJ], day(2))
 

@@ -14,7 +14,7 @@ from openrehab.clock import local_zone
 from openrehab.services import care
 from openrehab.services.clinical import ClinicalError
 from openrehab.store import records
-from openrehab.store.models import Assessment, TherapyEvent, User
+from openrehab.store.models import Assessment, Program, TherapyEvent, User
 from support import World
 
 START = date(2026, 3, 2)  # a Monday; the patient joined that morning
@@ -26,6 +26,9 @@ def _patient(db: Session, world: World) -> User:
     assert patient.profile is not None
     patient.profile.affected_side = "left"
     patient.profile.regions = {"elbow": {"mas": "1+", "active_movement": True}}
+    # Range work is expected from the first program on (rule K1).
+    program = Program(patient_id=patient.id, created_at=patient.created_at, active=True)
+    db.add(program)
     db.commit()
     return patient
 
@@ -80,11 +83,20 @@ def test_no_range_work_for_more_than_two_days_alerts_on_the_right_days(
     assert gap.action_href is not None and gap.action_href.startswith("/exercises/")
 
 
-def test_a_brand_new_patient_is_not_alerted_on_day_zero(db: Session, world: World) -> None:
+def test_range_work_is_expected_from_the_first_program_not_the_account(
+    db: Session, world: World
+) -> None:
+    """Rule K1 counts from the first program: an account made long before has no gap on the
+    program's first day, and one with no program has none at all."""
     patient = _patient(db, world)
+    patient.created_at = patient.created_at - timedelta(days=60)
+    db.commit()
     assert _kinds(db, patient, START) == []
     assert _kinds(db, patient, START + timedelta(days=2)) == []
     assert _kinds(db, patient, START + timedelta(days=3)) == ["contracture_gap"]
+    db.query(Program).delete()
+    db.commit()
+    assert _kinds(db, patient, START + timedelta(days=3)) == []
 
 
 def _series(rng: np.random.Generator, loss_deg: float, outlier_day: int | None) -> list[float]:
@@ -125,17 +137,27 @@ def _therapy(db: Session, patient: User, kind: str, on: date, **details: object)
 def test_the_peak_effect_review_is_due_until_an_assessment_is_recorded(
     db: Session, world: World
 ) -> None:
-    """Rule T2: 4 weeks after an injection the review at peak effect is due; an assessment
-    recorded from week 4 clears it."""
+    """Rule T2: 4 weeks after an injection the review at peak effect is due; a pain score or
+    a carer's measurement does not clear it, the therapist's assessment from week 4 does."""
     patient = _patient(db, world)
     _therapy(db, patient, "botulinum_toxin", START, muscles=["biceps brachii"], units=100.0)
     day = START + timedelta(weeks=4)
     assert "reassessment_due" not in _kinds(db, patient, day - timedelta(days=1))
     assert "reassessment_due" in _kinds(db, patient, day)
+    therapist, carer = world.ids["therapist_a"], world.ids["caregiver_c"]
+    for by, kind in ((therapist, "pain"), (carer, "tardieu")):
+        db.add(
+            Assessment(
+                patient_id=patient.id, assessor_id=by, kind=kind, region="elbow", side="left",
+                measured_at=_at(day), r1_deg=90.0,
+            )
+        )  # fmt: skip
+        db.commit()
+        assert "reassessment_due" in _kinds(db, patient, day), (by, kind)
     db.add(
         Assessment(
-            patient_id=patient.id, kind="mas", region="elbow", side="left", value="1",
-            ordinal=1, measured_at=_at(day),
+            patient_id=patient.id, assessor_id=therapist, kind="mas", region="elbow",
+            side="left", value="1", ordinal=1, measured_at=_at(day),
         )
     )  # fmt: skip
     db.commit()

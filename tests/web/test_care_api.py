@@ -329,3 +329,73 @@ def test_moderate_pain_reaches_the_therapists_alerts_and_an_undone_tap_does_not(
     _post(client, world, "patient_p", f"pain-reports/{made['id']}/undo", None)
     alerts = client.get("/api/alerts", headers=world.headers("therapist_a")).json()
     assert not [a for a in alerts if a["kind"].startswith("pain")]
+
+
+def test_severe_pain_stays_on_the_therapists_list_after_a_lower_score(
+    client: TestClient, world: World
+) -> None:
+    """Rules S1/S5: an 8 followed ten minutes later by a 3 still reaches the therapist today
+    (the worst report of the last two days counts, not the latest)."""
+    for nrs in (8, 3):
+        _post(client, world, "patient_p", "pain-reports", {"nrs": nrs})
+    alerts = client.get("/api/alerts", headers=world.headers("therapist_a")).json()
+    assert [(a["kind"], a["severity"]) for a in alerts if a["kind"].startswith("pain")] == [
+        ("pain_report", "urgent")
+    ]
+    assert "8/10" in alerts[0]["text"]
+
+
+def test_a_rise_of_two_over_the_answer_before_the_session_stops_and_is_judged_pain(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """Rule S1 means the same when the pain is tapped and when the set is judged: 1 before
+    the session (no session yet), 3 during a set: "stop", and the set counts as pain."""
+    from openrehab.services import progress as progress_service
+    from openrehab.store.models import ExerciseSet
+
+    _post(client, world, "patient_p", "pain-reports", {"nrs": 1})
+    session = records.start_session(db, world.ids["patient_p"])
+    exercise_set = records.start_set(
+        db, session, exercise_id="elbow_flexion", side="left", mode="active"
+    )
+    db.commit()
+    during = _post(client, world, "patient_p", "pain-reports", {"nrs": 3, "session_id": session.id})
+    assert during.json()["advice"]["stop_set"] is True
+    stored = db.get_one(ExerciseSet, exercise_set.id)
+    records.end_set(db, stored)
+    progress_service.finish_set(db, stored)
+    db.commit()
+    db.expire_all()
+    assert db.get_one(ExerciseSet, exercise_set.id).pain_reported is True
+
+
+def test_spread_symptoms_with_no_injection_on_record_are_still_urgent(
+    client: TestClient, world: World
+) -> None:
+    made = _post(
+        client,
+        world,
+        "caregiver_c",
+        "symptom-reports",
+        {"about": "botulinum_toxin", "symptoms": ["breathing"]},
+    ).json()
+    assert made["urgent"] is True
+    assert (
+        made["message"] == "Get urgent medical help for patient-p now: call your emergency number."
+    )
+
+
+def test_a_caregiver_reads_what_the_patient_was_told(client: TestClient, world: World) -> None:
+    _post(client, world, "patient_p", "pain-reports", {"nrs": 5})
+    p = world.ids["patient_p"]
+    [alert] = client.get(f"/api/patients/{p}/alerts", headers=world.headers("caregiver_c")).json()
+    assert alert["text"].startswith("What patient-p was told: ")
+
+
+def test_an_unknown_stimulation_site_is_refused_not_a_server_error(
+    client: TestClient, world: World, db: Session
+) -> None:
+    body = {"kind": "electrical_stimulation", "started_on": "2026-12-01", "site": "elbow"}
+    response = _post(client, world, "therapist_a", "therapy-events", body)
+    assert response.status_code == 422 and "site" in response.text
+    assert db.scalars(select(TherapyEvent)).all() == []

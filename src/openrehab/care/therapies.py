@@ -236,10 +236,11 @@ TOXIN_SPREAD_SYMPTOMS: dict[str, str] = {
 def toxin_spread_alert(
     symptoms: Iterable[str], injections: Sequence[ToxinInjection], today: date
 ) -> Alert | None:
-    """Rule T4: any new spread symptom after an injection is urgent (FDA 2009 boxed warning).
+    """Rule T4: any new spread symptom is urgent (FDA 2009 boxed warning).
 
-    Spread can appear hours to weeks after an injection, so any earlier injection counts.
-    Unknown symptom codes raise ``ValueError``.
+    Spread can appear hours to weeks after an injection, so any earlier injection counts; with
+    none on record the symptoms are urgent all the same (they are dangerous whatever caused
+    them). No symptom: None. Unknown symptom codes raise ``ValueError``.
     """
     codes = list(dict.fromkeys(symptoms))
     unknown = [c for c in codes if c not in TOXIN_SPREAD_SYMPTOMS]
@@ -247,21 +248,29 @@ def toxin_spread_alert(
         raise ValueError(
             f"unknown symptom {unknown[0]!r}; expected one of {', '.join(TOXIN_SPREAD_SYMPTOMS)}"
         )
-    last = _latest(injections, today)
-    if not codes or last is None:
+    if not codes:
         return None
+    last = _latest(injections, today)
     words = ", ".join(TOXIN_SPREAD_SYMPTOMS[c] for c in codes)
+    # Trouble breathing or swallowing is an emergency whatever the records say (an injection
+    # given elsewhere, or not yet entered): urgent with or without one on record.
+    after = "after your injection" if last is not None else "(tell them about any injection)"
+    given = (
+        f"after the injection of {last.injected_on.isoformat()}"
+        if last is not None
+        else "with no injection on record (ask about injections elsewhere)"
+    )
     return Alert(
         kind="toxin_spread",
         severity="urgent",
         rule_id=rules.TOXIN_SPREAD.id,
         patient_text=(
             f"Get urgent medical help now: call your emergency number. You have {words} "
-            "after your injection. This can be serious."
+            f"{after}. This can be serious."
         ),
         therapist_text=(
-            f"Possible distant spread of botulinum toxin effect ({', '.join(codes)}) after the "
-            f"injection of {last.injected_on.isoformat()}: urgent medical assessment."
+            f"Possible distant spread of botulinum toxin effect ({', '.join(codes)}) {given}: "
+            "urgent medical assessment."
         ),
         since=today,
     )

@@ -27,6 +27,7 @@ from openrehab.store.models import (
     Assessment,
     ExerciseSession,
     ExerciseSet,
+    Program,
     Repetition,
     Role,
     SymptomReport,
@@ -34,6 +35,8 @@ from openrehab.store.models import (
     User,
 )
 
+#: Assessments that count as the review after an injection (rule T2), when a clinician made them.
+REVIEW_KINDS = ("mas", "tardieu", "rom")
 #: Symptoms reported within this many days still raise their alert.
 SYMPTOM_ALERT_DAYS = 14
 SYMPTOMS_NOTED = "Thank you. This was saved and your therapist will see it."
@@ -41,11 +44,25 @@ SYMPTOMS_NOTED = "Thank you. This was saved and your therapist will see it."
 TOXIN_RAISE_KEY = "toxin_dose_raise_pct"
 
 
-def words_for(alert: Alert, reader: User) -> str:
-    """Clinical words for clinicians, plain words for patients and caregivers."""
+def words_for(alert: Alert, reader: User, patient: User | None = None) -> str:
+    """Clinical words for clinicians, plain words for the patient; a caregiver reads what the
+    patient was told, named as such (the texts speak to the patient: "you")."""
     if reader.role in (Role.therapist, Role.admin):
         return alert.therapist_text
+    if reader.role is Role.caregiver and patient is not None:
+        return f"What {patient.display_name} was told: {alert.patient_text}"
     return alert.patient_text
+
+
+def symptom_answer(alert: Alert | None, reader: User, patient: User) -> str:
+    """What the person who reported symptoms reads now: the alert's words, or thanks."""
+    if alert is None:
+        return SYMPTOMS_NOTED
+    if reader.role is Role.caregiver and alert.severity == "urgent":
+        return (
+            f"Get urgent medical help for {patient.display_name} now: call your emergency number."
+        )
+    return words_for(alert, reader, patient)
 
 
 # --- reading the records -------------------------------------------------------------------
@@ -93,7 +110,11 @@ def _pain_alerts(db: Session, patient_id: int, today: date) -> list[Alert]:
     persisting = safety.persisting_pain(points, today)
     if persisting is not None:
         return [persisting]
-    single = safety.pain_alert(points[-1], today)
+    # The worst report still in the alert's window, not the latest: an 8 followed by a 3 ten
+    # minutes later still reaches the therapist today.
+    recent = [p for p in points if (today - p.reported_on).days < safety.PAIN_ALERT_DAYS]
+    worst = max(reversed(recent), key=lambda p: p.nrs) if recent else points[-1]
+    single = safety.pain_alert(worst, today)
     return [single] if single is not None else []
 
 
@@ -144,7 +165,12 @@ def _restoring(library: Library, regions: Iterable[str]) -> dict[str, tuple[str,
 
 def _contracture_alerts(db: Session, patient: User, today: date, library: Library) -> list[Alert]:
     involved = _involved(patient)
-    if not involved:
+    # Range work is expected from the first program on (docs/care.md, K1): before there is one
+    # there is nothing to do, and an old account's first day is not a gap.
+    program_start = db.scalar(
+        select(func.min(Program.created_at)).where(Program.patient_id == patient.id)
+    )
+    if not involved or program_start is None:
         return []
     restoring = _restoring(library, {region for region, _ in involved})
     last = _last_rom_work(db, patient.id, library, today)
@@ -152,7 +178,7 @@ def _contracture_alerts(db: Session, patient: User, today: date, library: Librar
         involved,
         {key: last.get(key) for key in involved},
         today,
-        start=local_date(patient.created_at),
+        start=local_date(program_start),
         restoring=restoring,
     )
     for (label, region, side), points in _rom_series(db, patient.id, today, library).items():
@@ -209,10 +235,18 @@ def _therapy_alerts(db: Session, patient_id: int, today: date) -> list[Alert]:
     alerts: list[Alert] = []
     toxin = injections(db, patient_id)
     if toxin:
+        # A review is a clinician's measure of spasticity: a carer's camera measurement or a
+        # pain score does not clear it.
         assessed = [
             local_date(at)
             for at in db.scalars(
-                select(Assessment.measured_at).where(Assessment.patient_id == patient_id)
+                select(Assessment.measured_at)
+                .join(User, Assessment.assessor_id == User.id)
+                .where(
+                    Assessment.patient_id == patient_id,
+                    Assessment.kind.in_(REVIEW_KINDS),
+                    User.role.in_((Role.therapist, Role.admin)),
+                )
             )
         ]
         alerts += therapies.reassessments_due(toxin, assessed, today)
@@ -325,8 +359,8 @@ def add_therapy(
     warnings: list[str] = []
     details = fields.get("details") or {}
     if fields["kind"] in ("electrical_stimulation", "electro_acupuncture"):
-        plan = stim.StimPlan(kind=fields["kind"], site=details["site"])
         try:
+            plan = stim.StimPlan(kind=fields["kind"], site=details["site"])
             check = stim.stim_check(plan, _stim_factors(patient, details))
         except ValueError as exc:
             raise clinical.ClinicalError(str(exc), 422) from exc

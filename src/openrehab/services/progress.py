@@ -202,18 +202,19 @@ def _pain_during(db: Session, exercise_set: ExerciseSet) -> bool:
     """Pain reported in the session while the set ran that stops a set (care.safety rule S1:
     NRS 4 or more, or 2 or more above the pain the session started with)."""
     end = exercise_set.ended_at or utc_now()
-    during = db.scalars(
-        select(PainReport.nrs).where(
+    during = db.execute(
+        select(PainReport.nrs, PainReport.reported_at).where(
             PainReport.session_id == exercise_set.session_id,
             PainReport.withdrawn_at.is_(None),
             PainReport.reported_at >= exercise_set.started_at,
             PainReport.reported_at <= end,
         )
     ).all()
-    if not during:
-        return False
-    start_nrs = records.session_start_nrs(db, exercise_set.session)
-    return any(safety.set_must_stop(nrs, start_nrs) for nrs in during)
+    session = exercise_set.session
+    return any(
+        safety.set_must_stop(nrs, records.session_start_nrs(db, session, before=at))
+        for nrs, at in during
+    )
 
 
 # --- finishing a set -----------------------------------------------------------------------

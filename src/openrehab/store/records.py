@@ -203,15 +203,23 @@ def last_session_start(db: Session, patient_id: int) -> datetime | None:
     )
 
 
-def session_start_nrs(db: Session, exercise_session: ExerciseSession) -> int | None:
-    """The pain a session started with: its first report, else the latest one made in the six
-    hours before it began (the question asked at the start); None when nobody asked."""
-    first = db.scalar(
-        select(PainReport.nrs)
-        .where(PainReport.session_id == exercise_session.id, PainReport.withdrawn_at.is_(None))
-        .order_by(PainReport.reported_at, PainReport.id)
-        .limit(1)
+def session_start_nrs(
+    db: Session, exercise_session: ExerciseSession, before: datetime | None = None
+) -> int | None:
+    """The pain a session started with, as known just before ``before`` (default: now).
+
+    Its first report made before then, else the latest report made in the six hours before
+    the session began (the question asked before starting, which has no session yet); None
+    when nobody asked. A report is never its own start: judging a report made at ``t`` uses
+    ``before=t``, so "2 above the start" means the same when the report is made and when
+    the set is judged.
+    """
+    first_query = select(PainReport.nrs).where(
+        PainReport.session_id == exercise_session.id, PainReport.withdrawn_at.is_(None)
     )
+    if before is not None:
+        first_query = first_query.where(PainReport.reported_at < before)
+    first = db.scalar(first_query.order_by(PainReport.reported_at, PainReport.id).limit(1))
     if first is not None:
         return first
     return db.scalar(

@@ -27,9 +27,11 @@ def pain_feedback(db: Session, user: User, patient: User, value: str | None) -> 
     if report is None or report.patient_id != patient.id or report.withdrawn_at is not None:
         return {}
     exercise_session = report.session_id and db.get(ExerciseSession, report.session_id)
-    start = session_start_nrs(db, exercise_session) if exercise_session else None
-    if start is not None and report.session_id is not None and start == report.nrs:
-        start = None  # this report is itself the session's first
+    start = (
+        session_start_nrs(db, exercise_session, before=report.reported_at)
+        if exercise_session
+        else None
+    )
     advice = safety.pain_advice(report.nrs, start, name=speaker_name(user, patient))
     left_s = (report.reported_at + clinical.PAIN_UNDO_WINDOW - utc_now()).total_seconds()
     can_undo = report.reported_by_id == user.id and left_s > 0
@@ -38,6 +40,6 @@ def pain_feedback(db: Session, user: User, patient: User, value: str | None) -> 
 
 def alert_rows(db: Session, user: User, patient: User) -> list[dict[str, Any]]:
     return [
-        {"alert": alert, "text": care_service.words_for(alert, user)}
+        {"alert": alert, "text": care_service.words_for(alert, user, patient)}
         for alert in care_service.patient_alerts(db, patient)
     ]

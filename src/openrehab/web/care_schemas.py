@@ -37,6 +37,20 @@ StimCondition = Literal[
     "impaired_sensation",
     "epilepsy",
 ]
+StimSite = Literal[
+    "anterior_neck",
+    "chest",
+    "upper_back",
+    "abdomen",
+    "low_back",
+    "shoulder",
+    "upper_arm",
+    "forearm",
+    "wrist_hand",
+    "thigh",
+    "lower_leg",
+    "ankle_foot",
+]
 SiteCondition = Literal["dvt", "malignancy", "broken_skin", "impaired_sensation"]
 
 
@@ -203,7 +217,7 @@ class TherapyEventIn(Strict):
     route: Literal["oral", "intrathecal"] | None = None
     doses: list[DoseIn] | None = Field(None, max_length=8)
     next_refill_on: date | None = None
-    site: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    site: StimSite | None = None
     site_conditions: list[SiteCondition] | None = Field(None, max_length=4)
     conditions: list[StimCondition] | None = Field(
         None, max_length=8, description="Known now, besides the profile's conditions"

@@ -5,7 +5,7 @@ caseload's alerts. Forms are validated by the same models as the API."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, status
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from openrehab.accounts.access import Action, can_access, linked_patient_ids
 from openrehab.accounts.service import audit
 from openrehab.care import safety, stim, therapies
-from openrehab.clock import local_date
+from openrehab.clock import local_date, local_zone
 from openrehab.exercises.schema import REGIONS
 from openrehab.services import care as care_service
 from openrehab.services import clinical
@@ -240,6 +240,16 @@ ASSESSMENT_FIELDS = (
 )
 
 
+def _local_noon(day_text: str) -> str:
+    """A form's date as noon of that day in the clinic's zone (so it stays on that day
+    whatever the zone); text that is not a date is passed on for validation to refuse."""
+    try:
+        day = date.fromisoformat(day_text)
+    except ValueError:
+        return day_text
+    return datetime.combine(day, time(12), tzinfo=local_zone()).isoformat()
+
+
 @router.post("/patients/{patient_id}/care/assessments")
 def add_assessment_form(
     request: Request, patient_id: ObjectId, user: MaybeUser, db: Db, fields: Fields
@@ -250,7 +260,7 @@ def add_assessment_form(
     assert user is not None
     values: dict[str, Any] = _one(fields, *ASSESSMENT_FIELDS)
     if "measured_at" in values:
-        values["measured_at"] = values["measured_at"] + "T12:00:00Z"
+        values["measured_at"] = _local_noon(values["measured_at"])
     try:
         body = AssessmentIn.model_validate(values)
     except ValidationError as exc:
@@ -384,7 +394,7 @@ def alerts_page(request: Request, user: MaybeUser, db: Db) -> Response:
         return RedirectResponse(f"/patients/{user.id}/care#alerts-h", status.HTTP_303_SEE_OTHER)
     ids = sorted(linked_patient_ids(db, user))
     rows = [
-        {"patient": p, "alert": a, "text": care_service.words_for(a, user)}
+        {"patient": p, "alert": a, "text": care_service.words_for(a, user, p)}
         for p, a in care_service.caseload_alerts(db, ids)
     ]
     patients = list(db.scalars(select(User).where(User.id.in_(ids)))) if ids else []

@@ -140,7 +140,7 @@ def add_symptom_report(
     except clinical.ClinicalError as exc:
         raise _refused(exc) from exc
     db.commit()
-    text = care_service.words_for(alert, user) if alert else care_service.SYMPTOMS_NOTED
+    text = care_service.symptom_answer(alert, user, patient)
     return {
         **SymptomsOut.model_validate(report).model_dump(),
         "urgent": alert is not None and alert.severity == "urgent",
@@ -148,15 +148,15 @@ def add_symptom_report(
     }
 
 
-def _alert_out(alert: Alert, user: User) -> dict[str, Any]:
-    return {**alert.__dict__, "text": care_service.words_for(alert, user)}
+def _alert_out(alert: Alert, user: User, patient: User) -> dict[str, Any]:
+    return {**alert.__dict__, "text": care_service.words_for(alert, user, patient)}
 
 
 @router.get("/alerts", response_model=list[AlertOut])
 def list_alerts(patient: PatientRead, user: CurrentUser, db: Db) -> list[dict[str, Any]]:
     """What needs attention now (pain, contracture risk, reviews due, pump refill, symptoms),
     urgent first; plain words for patients and caregivers, clinical words for clinicians."""
-    return [_alert_out(a, user) for a in care_service.patient_alerts(db, patient)]
+    return [_alert_out(a, user, patient) for a in care_service.patient_alerts(db, patient)]
 
 
 class PatientAlertOut(AlertOut):
@@ -172,7 +172,7 @@ def all_alerts(user: CurrentUser, db: Db) -> list[dict[str, Any]]:
     for patient, alert in care_service.caseload_alerts(db, sorted(ids)):
         rows.append(
             {
-                **_alert_out(alert, user),
+                **_alert_out(alert, user, patient),
                 "patient_id": patient.id,
                 "patient_name": patient.display_name,
             }

@@ -217,7 +217,7 @@ def home(request: Request, user: MaybeUser, db: Db) -> Response:
         {
             "patient": p,
             "reps_today": reps_on_day(db, p.id),
-            "target": p.profile.daily_rep_target if p.profile else 300,
+            "target": care_service.daily_target(db, p).reps,
             "last_session_at": last_session_start(db, p.id),
             "alerts": care_service.patient_alerts(db, p),
         }

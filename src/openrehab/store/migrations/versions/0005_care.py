@@ -30,6 +30,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("method", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("ordinal", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("rom_deg", sa.Float(), nullable=True))
+    # MAS grades stored before: their ordinal codes, so their trends are drawn too.
+    for code, grade in enumerate(("0", "1", "1+", "2", "3", "4")):
+        op.execute(
+            sa.text(
+                "UPDATE assessments SET ordinal = :code WHERE kind = 'mas' AND value = :grade"
+            ).bindparams(code=code, grade=grade)
+        )
     with op.batch_alter_table("pain_reports", schema=None) as batch_op:
         batch_op.add_column(sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("profile_nrs_before", sa.Integer(), nullable=True))
