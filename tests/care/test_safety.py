@@ -126,6 +126,7 @@ def test_s2_one_day_of_pain_4_is_not_persisting_two_days_are() -> None:
     assert alert is not None
     assert (alert.kind, alert.severity, alert.rule_id) == ("pain_persisting", "warning", "S2")
     assert alert.since == TODAY - timedelta(days=1)
+    assert "on 2 days" in alert.therapist_text and "latest 4/10" in alert.therapist_text
 
 
 def test_s2_pain_3_on_the_second_day_is_not_counted() -> None:

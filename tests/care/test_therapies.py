@@ -416,3 +416,35 @@ def test_kind_codes_have_plain_words() -> None:
 def test_plain_date_is_day_and_month() -> None:
     assert plain_date(date(2026, 5, 3)) == "3 May"
     assert plain_date(date(2026, 12, 25)) == "25 December"
+
+
+@pytest.mark.parametrize(
+    ("days_left", "words"),
+    [(1, "is due on 30 June, in 1 days"), (0, "is due today"), (-1, "was due on 30 June")],
+)
+def test_t5_the_patient_is_told_whether_the_refill_is_coming_due_today_or_late(
+    days_left: int, words: str
+) -> None:
+    alert = pump_refill_alert(IntrathecalPump(REFILL), REFILL - timedelta(days=days_left))
+    assert alert is not None and words in alert.patient_text
+    assert f"{days_left} days to refill" in alert.therapist_text
+
+
+@pytest.mark.parametrize(
+    ("doses", "message"),
+    [
+        ((("8:00", 5.0),), "dose time must be HH:MM"),
+        ((("08:00", 0.0),), "dose must be more than 0"),
+        ((), "give at least one dose"),
+    ],
+)
+def test_t6_a_bad_dose_is_refused_with_its_reason(
+    doses: tuple[tuple[str, float], ...], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        OralBaclofen(doses)
+
+
+def test_t9_a_splint_with_an_unknown_wearing_time_is_refused_with_its_reason() -> None:
+    with pytest.raises(ValueError, match="worn_at must be night, day or both"):
+        Splint("night splint", "wrist", 8.0, "weekends")  # type: ignore[arg-type]
