@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from openrehab.clock import local_zone
-from openrehab.services import care
+from openrehab.services import care, timeline
 from openrehab.services.clinical import ClinicalError
 from openrehab.store import records
 from openrehab.store.models import Assessment, Program, TherapyEvent, User
@@ -203,3 +203,32 @@ def test_a_skin_problem_needs_a_splint_on_record_and_then_keeps_it_off(
     _therapy(db, patient, "splint", START, splint_name="night splint", region="wrist")
     _, alert = care.report_symptoms(db, patient, patient, "splint", ["blister"], None)
     assert alert is not None and alert.kind == "skin_check" and "night splint" in alert.patient_text
+
+
+def test_the_timeline_counts_reps_per_local_day_and_marks_therapies(
+    db: Session, world: World
+) -> None:
+    """The care page's timeline: repetitions per day, the range measured (goniometer first,
+    else the daily median of the exercise practised on most days) and therapies as markers,
+    over the 12 weeks up to today."""
+    patient = _patient(db, world)
+    today = START + timedelta(weeks=10)
+    _practise(db, patient, today - timedelta(days=3), [100.0, 110.0, 120.0])
+    _practise(db, patient, today - timedelta(days=1), [112.0, 114.0])
+    _practise(db, patient, START - timedelta(weeks=3), [90.0])  # before the 12 weeks
+    _therapy(db, patient, "botulinum_toxin", today - timedelta(days=2), muscles=["soleus"])
+    line = timeline.timeline(db, patient, today)
+    assert line.reps_per_day == [(today - timedelta(days=3), 3), (today - timedelta(days=1), 2)]
+    assert line.rom == [(today - timedelta(days=3), 110.0), (today - timedelta(days=1), 113.0)]
+    assert "Straighten the elbow (left)" in line.rom_label
+    assert line.events == [(today - timedelta(days=2), "botulinum_toxin")]
+    db.add(
+        Assessment(
+            patient_id=patient.id, kind="rom", region="elbow", side="left", rom_deg=125.0,
+            measured_at=_at(today - timedelta(days=5)),
+        )
+    )  # fmt: skip
+    db.commit()
+    measured = timeline.timeline(db, patient, today)
+    assert measured.rom == [(today - timedelta(days=5), 125.0)]
+    assert measured.rom_label.startswith("measured range")

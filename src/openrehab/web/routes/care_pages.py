@@ -20,6 +20,7 @@ from openrehab.clock import local_date, local_zone
 from openrehab.exercises.schema import REGIONS
 from openrehab.services import care as care_service
 from openrehab.services import clinical
+from openrehab.services import timeline as timeline_service
 from openrehab.store.models import Assessment, PainReport, Role, TherapyEvent, User
 from openrehab.store.records import latest_for_patient
 from openrehab.web import care_words, charts
@@ -157,7 +158,7 @@ def _therapy_rows(events: list[TherapyEvent], clinical_words: bool) -> list[dict
 
 
 def _timeline(db: Db, patient: User, clinical_words: bool) -> dict[str, Any]:
-    line = care_service.timeline(db, patient)
+    line = timeline_service.timeline(db, patient)
     names = care_words.THERAPY_CLINICAL if clinical_words else care_words.THERAPY_PLAIN
     markers = [charts.Marker(on, names.get(kind, kind)) for on, kind in line.events]
     svg = charts.timeline_svg(line.first, line.last, line.reps_per_day, line.rom, markers)
