@@ -120,6 +120,34 @@ def write_workdir(target: str) -> Path:
     return workdir
 
 
+def refresh_data_files(workdir: Path, root: Path = ROOT) -> list[Path]:
+    """Bring the work folder's copies of the project's other files up to date.
+
+    mutmut copies the project into ``mutants/`` once and later refreshes only Python files, so
+    a changed template, script, stylesheet or YAML file would stay stale there and the tests
+    would judge every mutant against old pages. Returns the copies written.
+    """
+    mutants = workdir / "mutants"
+    written: list[Path] = []
+    if not mutants.is_dir():
+        return written
+    for name in ("src", "tests"):
+        for path in (root / name).rglob("*"):
+            if not path.is_file() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
+                continue
+            copy = mutants / name / path.relative_to(root / name)
+            here = path.stat()
+            if copy.exists() and (copy.stat().st_size, copy.stat().st_mtime) == (
+                here.st_size,
+                here.st_mtime,
+            ):
+                continue
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, copy)
+            written.append(copy)
+    return written
+
+
 def _toml_section(name: str, values: dict[str, object]) -> str:
     lines = [f"[{name}]"] + [f"{key} = {json.dumps(value)}" for key, value in values.items()]
     return "\n".join(lines) + "\n\n"
@@ -216,6 +244,7 @@ def run(
     postgres: bool = False,
 ) -> dict:
     workdir = write_workdir(target)
+    refresh_data_files(workdir)
     mutmut = shutil.which("mutmut", path=str(Path(sys.executable).parent)) or "mutmut"
     env = {**os.environ, "OPENREHAB_TEST_FAST_HASH": "1", "HYPOTHESIS_PROFILE": "mutation"}
     if not postgres:  # SQLite only unless asked: one database per test, no server needed

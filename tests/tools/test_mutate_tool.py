@@ -110,3 +110,27 @@ def test_the_wilson_interval_contains_the_estimate_and_narrows_with_the_sample()
     assert mutate.wilson_interval(17, 20) == (64.0, 94.8)
     assert mutate.wilson_interval(170, 200) == (79.4, 89.3)
     assert mutate.wilson_interval(0, 0) == (0.0, 100.0)
+
+
+def test_the_work_folder_gets_changed_templates_and_data_files(tmp_path: Path) -> None:
+    """mutmut refreshes only Python files in its copy: a changed template must be copied
+    again (else every mutant is judged against the old page), Python files are left to
+    mutmut, and an unchanged file is not copied twice."""
+    root, workdir = tmp_path / "project", tmp_path / "work"
+    template = root / "src" / "app" / "templates" / "page.html"
+    code = root / "src" / "app" / "code.py"
+    data = root / "tests" / "data.json"
+    for path, text in ((template, "new page"), (code, "x = 1"), (data, "{}")):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    stale = workdir / "mutants" / "src" / "app" / "templates" / "page.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old page")
+    written = mutate.refresh_data_files(workdir, root)
+    assert sorted(p.relative_to(workdir / "mutants").as_posix() for p in written) == [
+        "src/app/templates/page.html",
+        "tests/data.json",
+    ]
+    assert stale.read_text() == "new page"
+    assert not (workdir / "mutants" / "src" / "app" / "code.py").exists()
+    assert mutate.refresh_data_files(workdir, root) == []
