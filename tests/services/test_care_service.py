@@ -232,3 +232,25 @@ def test_the_timeline_counts_reps_per_local_day_and_marks_therapies(
     measured = timeline.timeline(db, patient, today)
     assert measured.rom == [(today - timedelta(days=5), 125.0)]
     assert measured.rom_label.startswith("measured range")
+
+
+def test_range_work_is_tracked_per_region_not_only_per_side(db: Session, world: World) -> None:
+    """Rule K1: the elbow worked today and the wrist yesterday leaves neither without range
+    work, even though both are on the left side."""
+    patient = _patient(db, world)
+    assert patient.profile is not None
+    patient.profile.regions = {
+        "elbow": {"mas": "1+", "active_movement": True},
+        "wrist": {"mas": "1", "active_movement": True},
+    }
+    db.commit()
+    today = START + timedelta(days=10)
+    _practise(db, patient, today, [120.0])  # elbow extension
+    session = records.start_session(db, patient.id)
+    wrist = records.start_set(
+        db, session, exercise_id="wrist_extension", side="left", mode="active"
+    )
+    wrist.started_at = _at(today - timedelta(days=1))
+    records.add_repetitions(db, wrist, [{"start_s": 0.0, "end_s": 2.0}])
+    db.commit()
+    assert _kinds(db, patient, today) == []

@@ -399,3 +399,22 @@ def test_an_unknown_stimulation_site_is_refused_not_a_server_error(
     response = _post(client, world, "therapist_a", "therapy-events", body)
     assert response.status_code == 422 and "site" in response.text
     assert db.scalars(select(TherapyEvent)).all() == []
+
+
+def test_undoing_a_tap_keeps_a_later_score_as_the_current_pain(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """Undo restores the profile's pain only when nothing was reported since: 3, then 5 and
+    5 again, then undo the first 5: the current pain stays 5 (the later report), not 3. The
+    undo is audited with its patient."""
+    _post(client, world, "patient_p", "pain-reports", {"nrs": 3})
+    first = _post(client, world, "patient_p", "pain-reports", {"nrs": 5}).json()
+    _post(client, world, "patient_p", "pain-reports", {"nrs": 5})
+    assert _post(client, world, "patient_p", f"pain-reports/{first['id']}/undo", None).is_success
+    assert _profile(db, world).pain_nrs == 5
+    detail = db.scalars(
+        select(AuditLog.detail).where(
+            AuditLog.action == "pain.withdraw", AuditLog.target_id == str(first["id"])
+        )
+    ).one()
+    assert detail == {"patient": world.ids["patient_p"]}
