@@ -173,3 +173,43 @@ def test_the_alerts_page_lists_only_ones_own_patients(
     assert "patient-p" not in other
     redirect = _browser(clinic, clinic_db, "patient_p").get("/alerts")
     assert redirect.status_code == 303 and redirect.headers["location"].endswith("/care#alerts-h")
+
+
+def test_the_baclofen_form_stores_each_dose_and_a_bad_one_is_refused(
+    clinic: Clinic, clinic_db: Session, p: int
+) -> None:
+    therapist = _browser(clinic, clinic_db, "therapist_a")
+    form = {"kind": "baclofen", "started_on": "2026-01-05", "route": "oral"}
+    saved = therapist.post(
+        f"/patients/{p}/care/therapies", data=form | {"doses": "08:00 10, 20:00 5mg"}
+    )
+    assert saved.status_code == 303
+    clinic_db.expire_all()
+    stored = clinic_db.scalars(select(TherapyEvent).order_by(TherapyEvent.id.desc())).first()
+    assert stored is not None and stored.details["doses"] == [
+        {"time": "08:00", "mg": 10.0},
+        {"time": "20:00", "mg": 5.0},
+    ]
+    refused = therapist.post(f"/patients/{p}/care/therapies", data=form | {"doses": "8 am ten"})
+    assert refused.status_code == 422 and "doses" in page_text(refused)
+
+
+def test_an_assessment_dated_on_the_form_is_stored_on_that_local_day(
+    clinic: Clinic, clinic_db: Session, p: int
+) -> None:
+    therapist = _browser(clinic, clinic_db, "therapist_a")
+    form = {"kind": "rom", "region": "knee", "side": "left", "rom_deg": "95"}
+    day = local_date() - timedelta(days=3)
+    assert (
+        therapist.post(
+            f"/patients/{p}/care/assessments", data=form | {"measured_at": str(day)}
+        ).status_code
+        == 303
+    )
+    clinic_db.expire_all()
+    stored = clinic_db.scalars(select(Assessment).where(Assessment.region == "knee")).one()
+    assert local_date(stored.measured_at) == day and stored.rom_deg == 95.0
+    refused = therapist.post(
+        f"/patients/{p}/care/assessments", data=form | {"measured_at": "yesterday"}
+    )
+    assert refused.status_code == 422
