@@ -145,7 +145,9 @@ def test_signals_equal_the_hand_geometry(
         normal = np.cross(pts["index_mcp"], pts["pinky_mcp"]) @ rotation(*angles)
         assert abs(normal[2]) / np.linalg.norm(normal) < 0.2 + 1e-9
         return
-    assert got == pytest.approx(truth(v), abs=1e-6)
+    # arccos near 0 and 180 deg resolves angles to about 1e-6 deg in float64 (sqrt of the
+    # machine epsilon): a straight finger read as 179.999999 is exact, not an error.
+    assert got == pytest.approx(truth(v), abs=1e-5)
 
 
 def test_missing_hand_and_hidden_elbow_give_nan() -> None:
