@@ -223,6 +223,7 @@ def audited_patient(session: Any, entry: dict[str, Any]) -> int | None:
         "program": models.Program,
         "program_item": models.ProgramItem,
         "patient": models.User,
+        "care_link": models.CareLink,
     }
     model = targets.get(entry["target_type"])
     record = session.get(model, int(entry["target_id"])) if model and entry["target_id"] else None
@@ -232,6 +233,8 @@ def audited_patient(session: Any, entry: dict[str, Any]) -> int | None:
         return int(record.program.patient_id)
     if isinstance(record, models.User):
         return int(record.id) if record.role is models.Role.patient else None
+    if record is None and isinstance(entry.get("detail"), dict) and "patient" in entry["detail"]:
+        return int(entry["detail"]["patient"])  # a record since deleted (an ended link)
     return getattr(record, "patient_id", None)
 
 

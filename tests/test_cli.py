@@ -130,6 +130,50 @@ def test_user_create_and_errors(tmp_path: Path) -> None:
     assert "dr-who" in listing and "amy" in listing
 
 
+def test_patients_lists_each_patient_with_therapists_and_last_session(tmp_path: Path) -> None:
+    import json
+
+    data = ["--data-dir", str(tmp_path)]
+    assert run("patients", *data).stdout.strip() == "No patients yet."
+    assert json.loads(run("patients", "--json", *data).stdout) == []
+    for name, role in (("dr-a", "therapist"), ("dr-b", "therapist"), ("ana", "patient")):
+        args = ("user", "create", name, "--role", role, "--password", "quartz-kettle-9", *data)
+        assert run(*args).returncode == 0
+    run(
+        "user",
+        "create",
+        "bo",
+        "--role",
+        "patient",
+        "--display-name",
+        "Bo Ng",
+        "--password",
+        "quartz-kettle-9",
+        *data,
+    )
+    assert run("user", "link", "ana", "dr-b", *data).returncode == 0
+    assert run("user", "link", "ana", "dr-a", *data).returncode == 0
+    rows = json.loads(run("patients", "--json", *data).stdout)
+    assert [(r["username"], r["name"], r["therapists"], r["last_session_at"]) for r in rows] == [
+        ("ana", "ana", ["dr-a", "dr-b"], None),
+        ("bo", "Bo Ng", [], None),
+    ]
+    table = run("patients", *data).stdout.splitlines()
+    assert table[0].split() == ["id", "username", "name", "therapist", "last", "session"]
+    assert table[1].split()[1:] == ["ana", "ana", "dr-a,", "dr-b", "none"]
+    assert_clean_failure(
+        run(
+            "patients",
+            "--data-dir",
+            str(tmp_path / "x" / "f"),
+            "--json",
+            "--database-url",
+            "nosuch://",
+        ),
+        "database",
+    )
+
+
 def test_serve_answers_health_and_prints_demo_logins(tmp_path: Path) -> None:
     with running_server(tmp_path) as server:
         assert server.health is not None and server.health["status"] == "ok"

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openrehab.accounts.service import create_user, issue_token
-from openrehab.store.models import AuditLog, AuthToken, PainReport, Role, User
+from openrehab.store.models import AuditLog, AuthToken, CareLink, LinkKind, PainReport, Role, User
 from support import (
     WORLD_USERS,
     Clinic,
@@ -51,6 +51,8 @@ RECORDS_FOR = {
 PRESCRIBES_FOR = {"patient_p": {"therapist_a", "admin"}, "patient_q": {"therapist_b", "admin"}}
 #: Placeholders in a form's expected rows.
 CALLER, PATIENT = "<caller>", "<patient>"
+#: An allowed post that answers with a first-login sheet (201) rather than a redirect.
+SHEET = "<first-login sheet>"
 _numbers = itertools.count(1)
 
 
@@ -265,6 +267,58 @@ def _dose_raise(db: Session, patient: int) -> Form:
     )
 
 
+def _profile(db: Session, patient: int) -> Form:
+    target = 200 + next(_numbers)
+    data = {
+        "affected_side": "right",
+        "knee_involved": "1",
+        "knee_mas": "2",
+        "can_sit_unsupported": "yes",
+        "can_stand_safely": "no",
+        "daily_rep_target": str(target),
+        "then": "save",
+    }
+    return Form(
+        f"/patients/{patient}/profile",
+        data,
+        {"patient_profiles": {"user_id": PATIENT, "daily_rep_target": target}},
+    )
+
+
+def _new_caregiver(db: Session) -> User:
+    user = create_user(db, f"carer-{next(_numbers)}", "quartz-kettle-lamp", Role.caregiver)
+    db.commit()
+    return user
+
+
+def _link_caregiver(db: Session, patient: int) -> Form:
+    carer = _new_caregiver(db)
+    return Form(
+        f"/patients/{patient}/people/caregivers",
+        {"existing": carer.username},
+        {"care_links": {"patient_id": PATIENT, "carer_id": carer.id}},
+        lands=f"/patients/{patient}/people",
+    )
+
+
+def _unlink_caregiver(db: Session, patient: int) -> Form:
+    link = CareLink(patient_id=patient, carer_id=_new_caregiver(db).id, kind=LinkKind.caregiver)
+    db.add(link)
+    db.commit()
+
+    def ended(changes: dict[str, TableChange]) -> None:
+        assert [row["id"] for row in changes["care_links"].removed] == [link.id]
+
+    return Form(
+        f"/patients/{patient}/people/{link.id}/remove",
+        {},
+        {},
+        {"care_links"},
+        ended,
+        lands=f"/patients/{patient}/people",
+    )
+
+
 ITEM = ("POST", "/patients/{patient_id}/program/items/{item_id}")
 # audit action -> the form that does it
 PAGE_WRITES: dict[str, PageWrite] = {
@@ -292,9 +346,30 @@ PAGE_WRITES: dict[str, PageWrite] = {
     "program.item.add": PageWrite(
         ("POST", "/patients/{patient_id}/program/items"), PRESCRIBES_FOR, _add
     ),
+    "profile.update": PageWrite(
+        ("POST", "/patients/{patient_id}/profile"), PRESCRIBES_FOR, _profile
+    ),
+    "link.create": PageWrite(
+        ("POST", "/patients/{patient_id}/people/caregivers"), PRESCRIBES_FOR, _link_caregiver
+    ),
+    "link.delete": PageWrite(
+        ("POST", "/patients/{patient_id}/people/{link_id}/remove"),
+        PRESCRIBES_FOR,
+        _unlink_caregiver,
+    ),
 }
 #: Not about a patient: tested below for every account.
 ACCOUNT_FORMS = {("POST", "/login"), ("POST", "/logout")}
+#: Forms that make accounts or links and answer with a first-login sheet (and the one that
+#: ends every login of an account): every caller is tried in tests/web/test_workspace_pages.py
+#: (``test_workspace_forms_refuse_everyone_else``).
+WORKSPACE_FORMS = {
+    ("POST", "/patients/new"),
+    ("POST", "/patients/{patient_id}/people/{account_id}/first-login"),
+    ("POST", "/admin/therapists"),
+    ("POST", "/admin/assignments"),
+    ("POST", "/admin/assignments/{link_id}/remove"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -314,13 +389,15 @@ def browsers(clinic: Clinic) -> Iterator[dict[str | None, TestClient]]:
 
 def test_every_state_changing_page_route_is_in_the_matrix(clinic: Clinic) -> None:
     pages = {op for op in write_routes(clinic.app) if not op[1].startswith("/api/")}
-    listed = {write.route for write in PAGE_WRITES.values()} | ACCOUNT_FORMS
+    listed = {write.route for write in PAGE_WRITES.values()} | ACCOUNT_FORMS | WORKSPACE_FORMS
     assert pages == listed, "add new page forms to PAGE_WRITES (or ACCOUNT_FORMS)"
 
 
 def _outcome(response: Response, page: str) -> str:
     """``saved`` (sent on to ``page``), ``login`` (sent to log in) or the status."""
     location = response.headers.get("location", "")
+    if response.status_code == 201 and page == SHEET:
+        return "saved"
     if response.status_code == 303 and location.startswith("/login"):
         return "login"
     if response.status_code == 303 and location.split("?")[0] == page:

@@ -126,9 +126,15 @@ def patient_id(server: str, browser: Any) -> int:
     return found
 
 
-def _pages(patient_id: int, exercises: list[str]) -> list[tuple[str, int]]:
-    """(path, expected status) of every page a logged-in user can open."""
+def _pages(patient_id: int, exercises: list[str], role: str) -> list[tuple[str, int]]:
+    """(path, expected status) of every page a logged-in user can open (and the refusal
+    page of the workspace pages they may not)."""
+    clinician = 200 if role in ("therapist", "admin") else 403
     return [
+        ("/patients/new", clinician),
+        (f"/patients/{patient_id}/profile", clinician),
+        (f"/patients/{patient_id}/people", clinician),
+        ("/admin/people", 200 if role == "admin" else 403),
         ("/", 200),
         (f"/patients/{patient_id}", 200),
         ("/exercises", 200),
@@ -185,7 +191,7 @@ def test_no_page_scrolls_sideways_on_a_phone(
     if (found := logged_out.evaluate(OVERFLOW_JS))["over"] > 0:
         overflows["/login"] = found
     page = context_for(role, viewport=PHONE)
-    for path, status in _pages(patient_id, exercises):
+    for path, status in _pages(patient_id, exercises, role):
         _visit(page, server, path, status)
         found = page.evaluate(OVERFLOW_JS)
         if found["over"] > 0:
@@ -207,7 +213,7 @@ def test_links_meet_contrast_in_light_and_dark(
     page = context_for(role, color_scheme=scheme)
     for where, path, status in [
         (logged_out, "/login", 200),
-        *[(page, p, s) for p, s in _pages(patient_id, exercises)],
+        *[(page, p, s) for p, s in _pages(patient_id, exercises, role)],
     ]:
         _visit(where, server, path, status)
         found = where.evaluate(CONTRAST_JS)

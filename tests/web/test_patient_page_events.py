@@ -89,10 +89,12 @@ def test_only_those_who_prescribe_are_told_the_profile_is_incomplete(
             response = browser.get(f"/patients/{p}")
         assert response.status_code == 200
         pages[who] = page_text(response)
-    assert "The profile is not complete" in pages["therapist_a"]
-    assert "field 'regions'" in pages["therapist_a"]
+    assert "The clinical profile is not filled in yet" in pages["therapist_a"]
+    assert f'href="/patients/{p}/profile"' in pages["therapist_a"]  # a form, not the API
+    assert "field 'regions'" not in pages["therapist_a"] and "PUT /api" not in pages["therapist_a"]
     for who in ("patient_p", "caregiver_c"):
-        assert "The profile is not complete" not in pages[who]
+        assert "not filled in yet" not in pages[who]
+        assert f'href="/patients/{p}/profile"' not in pages[who]
 
 
 def test_a_change_of_a_retired_exercise_is_still_listed(clinic: Clinic, clinic_db: Session) -> None:

@@ -26,6 +26,7 @@ from openrehab.web import errors
 from openrehab.web.deps import CurrentUser, optional_user
 from openrehab.web.routes import (
     admin,
+    admin_pages,
     auth,
     care_pages,
     clinical,
@@ -38,6 +39,7 @@ from openrehab.web.routes import (
     rhythm_pages,
     session_pages,
     tardieu,
+    workspace_pages,
 )
 
 PACKAGE_DIR = Path(__file__).parent
@@ -76,7 +78,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(clinical.alerts_router)
     app.include_router(tardieu.page_router)
-    for module in (pages, care_pages, session_pages, rhythm_pages):
+    for module in (workspace_pages, admin_pages, pages, care_pages, session_pages, rhythm_pages):
         app.include_router(module.router)
     _add_health(app)
     _add_api_docs(app)

@@ -455,3 +455,6 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
     app.add_typer(db_app, name="db")
     app.add_typer(user_app, name="user")
+    from openrehab.web.patient_commands import patients
+
+    app.command("patients")(patients)

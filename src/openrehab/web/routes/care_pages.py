@@ -5,6 +5,7 @@ caseload's alerts. Forms are validated by the same models as the API."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
@@ -33,17 +34,22 @@ router = APIRouter(include_in_schema=False)
 MAX_FORM_FIELDS = 60
 
 
-async def form_fields(request: Request) -> dict[str, list[str]]:
-    """Every field of a posted form, as lists (checkboxes repeat a name)."""
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
-    fields: dict[str, list[str]] = defaultdict(list)
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            fields[key].append(value.strip())
-    return fields
+def form_reader(max_fields: int) -> Callable[[Request], Awaitable[dict[str, list[str]]]]:
+    """A dependency giving every field of a posted form as lists (checkboxes repeat a name),
+    stripped; a form of more than ``max_fields`` fields is refused before it is parsed."""
+
+    async def read(request: Request) -> dict[str, list[str]]:
+        form = await request.form(max_files=0, max_fields=max_fields)
+        fields: dict[str, list[str]] = defaultdict(list)
+        for key, value in form.multi_items():
+            if isinstance(value, str):
+                fields[key].append(value.strip())
+        return fields
+
+    return read
 
 
-Fields = Annotated[dict[str, list[str]], Depends(form_fields)]
+Fields = Annotated[dict[str, list[str]], Depends(form_reader(MAX_FORM_FIELDS))]
 
 
 def _one(fields: dict[str, list[str]], *names: str) -> dict[str, str]:

@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request, status
+from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
-from openrehab.accounts.access import Action, can_access, linked_patient_ids
+from openrehab.accounts.access import Action, can_access
 from openrehab.accounts.service import (
     audit,
     issue_token,
@@ -38,10 +37,8 @@ from openrehab.store.models import (
     User,
 )
 from openrehab.store.records import (
-    last_session_start,
     latest_for_patient,
     rep_count,
-    reps_on_day,
 )
 from openrehab.web import care_words
 from openrehab.web.care_context import alert_rows, pain_feedback, speaker_name
@@ -55,6 +52,7 @@ from openrehab.web.deps import (
     set_session_cookie,
 )
 from openrehab.web.errors import REFUSAL_CODES, record_refusal
+from openrehab.web.patient_list import patient_list
 
 router = APIRouter(include_in_schema=False)
 MaybeUser = Annotated[User | None, Depends(optional_user)]
@@ -202,28 +200,21 @@ def account(request: Request, user: MaybeUser) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, user: MaybeUser, db: Db) -> Response:
+def home(
+    request: Request,
+    user: MaybeUser,
+    db: Db,
+    q: Annotated[str, Query(max_length=200)] = "",
+    sort: Annotated[str, Query(max_length=40)] = "name",
+    order: Annotated[str, Query(max_length=40)] = "",
+    show: Annotated[str, Query(max_length=40)] = "",
+) -> Response:
     if user is None:
         return _login_redirect(request)
     if user.role is Role.patient:
         return _patient_page(request, db, user, user)
-    ids = linked_patient_ids(db, user)
-    patients = (
-        list(db.scalars(select(User).where(User.id.in_(ids)).order_by(User.display_name)))
-        if ids
-        else []
-    )
-    rows = [
-        {
-            "patient": p,
-            "reps_today": reps_on_day(db, p.id),
-            "target": care_service.daily_target(db, p).reps,
-            "last_session_at": last_session_start(db, p.id),
-            "alerts": care_service.patient_alerts(db, p),
-        }
-        for p in patients
-    ]
-    return render(request, "patients.html", user=user, rows=rows)
+    context = patient_list(db, user, q=q, sort=sort, order=order, show=show)
+    return render(request, "patients.html", user=user, **context)
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
