@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint bench mutate clean
 
 run: $(STAMP)
-	$(BIN)/openrehab serve $(ARGS)
+	$(BIN)/openrehab serve --demo-patients 6 $(ARGS)
 
 # One pytest worker per core (pytest-xdist); PYTEST_ARGS= runs in one process.
 PYTEST_ARGS ?= -n auto

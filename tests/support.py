@@ -381,3 +381,32 @@ def _tardieu_body(seed: int, spastic: bool) -> dict[str, Any]:
         "slow": series(case.slow.series),
         "fast": [series(f) for f in fast],
     }
+
+
+def practise_once(db: Any, patient_id: int, item: Any) -> None:
+    """Three repetitions of one program item in a new session, the set ended (page tests)."""
+    from openrehab.store import records
+
+    session = records.start_session(db, patient_id)
+    exercise_set = records.start_set(
+        db,
+        session,
+        exercise_id=item.exercise_id,
+        side=item.side,
+        mode=item.mode,
+        level=item.level,
+        target_reps=3,
+    )
+    rows = [
+        {
+            "start_s": 2.0 * i,
+            "end_s": 2.0 * i + 1.5,
+            "rom": 40.0 + i,
+            "rom_unit": "deg",
+            "sparc": -1.5,
+        }
+        for i in range(3)
+    ]
+    records.add_repetitions(db, exercise_set, rows)
+    records.end_set(db, exercise_set)
+    db.commit()

@@ -174,6 +174,58 @@ def test_patients_lists_each_patient_with_therapists_and_last_session(tmp_path: 
     )
 
 
+def test_report_exports_and_fhir_round_trip_from_the_command_line(tmp_path: Path) -> None:
+    import json
+
+    data = ["--data-dir", str(tmp_path / "a")]
+    made = run("user", "create", "ana", "--role", "patient", "--password", "quartz-kettle-9", *data)
+    assert made.returncode == 0
+    pdf = tmp_path / "out" / "ana.pdf"
+    written = run(
+        "report",
+        "--patient",
+        "1",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-01-31",
+        "--out",
+        str(pdf),
+        *data,
+    )
+    assert written.returncode == 0 and pdf.read_bytes().startswith(b"%PDF")
+    assert "2026-01-01 to 2026-01-31" in written.stdout
+    csvs = run("export", "csv", "--patient", "1", "--out-dir", str(tmp_path / "csv"), *data)
+    assert csvs.returncode == 0
+    assert (tmp_path / "csv" / "sessions.csv").read_text().startswith("session_id,")
+    bundle = tmp_path / "ana.json"
+    assert run("export", "fhir", "--patient", "1", "--out", str(bundle), *data).returncode == 0
+    assert json.loads(bundle.read_text())["resourceType"] == "Bundle"
+    other = ["--data-dir", str(tmp_path / "b")]
+    imported = run("import", "fhir", str(bundle), *other)
+    assert imported.returncode == 0 and "Imported ana as 'ana'" in imported.stdout
+    assert "First-login password (shown once): " in imported.stdout
+    assert_clean_failure(run("import", "fhir", str(bundle), *other), "already exists")
+    assert_clean_failure(run("import", "fhir", str(pdf), *other), "not JSON")
+    assert_clean_failure(run("report", "--patient", "9", "--out", str(pdf), *data), "No patient")
+    assert_clean_failure(
+        run(
+            "report",
+            "--patient",
+            "1",
+            "--from",
+            "2026-02-01",
+            "--to",
+            "2026-01-01",
+            "--out",
+            str(pdf),
+            *data,
+        ),
+        "after it ends",
+    )
+    assert_clean_failure(run("export", "fhir", "--patient", "9", "--out", "-", *data), "No patient")
+
+
 def test_serve_answers_health_and_prints_demo_logins(tmp_path: Path) -> None:
     with running_server(tmp_path) as server:
         assert server.health is not None and server.health["status"] == "ok"

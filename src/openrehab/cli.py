@@ -48,6 +48,7 @@ def _register_all() -> None:
     from openrehab.motion import commands as motion_commands
     from openrehab.pose import commands as pose_commands
     from openrehab.program import commands as program_commands
+    from openrehab.reports import commands as report_commands
     from openrehab.web import commands as web_commands
 
     web_commands.register(app)
@@ -57,6 +58,7 @@ def _register_all() -> None:
     exercise_commands.register(app)
     program_commands.register(app)
     care_commands.register(app)  # `tardieu`, and `bench tardieu` in the bench group
+    report_commands.register(app)  # `report`, `export csv`
 
 
 _register_all()

@@ -213,3 +213,26 @@ def test_an_assessment_dated_on_the_form_is_stored_on_that_local_day(
         f"/patients/{p}/care/assessments", data=form | {"measured_at": "yesterday"}
     )
     assert refused.status_code == 422
+
+
+def test_the_care_page_charts_each_exercises_range_and_smoothness_with_a_table(
+    clinic: Clinic, clinic_db: Session, p: int
+) -> None:
+    """Practice trends: a sparkline of range and of smoothness per exercise, the numbers in
+    a table behind them; clinical words for the therapist, plain ones for the patient."""
+    from openrehab.exercises.library import load_library
+    from support import fresh_program, practise_once
+
+    program = fresh_program(clinic_db, p)
+    name = load_library().get(program.items[0].exercise_id).name
+    practise_once(clinic_db, p, program.items[0])
+    pages = {}
+    for who in ("therapist_a", "patient_p"):
+        with browser_of(clinic, clinic_db, who) as browser:
+            pages[who] = page_text(browser.get(f"/patients/{p}/care"))
+    therapist, patient = pages["therapist_a"], pages["patient_p"]
+    assert "Practice: range and smoothness per exercise" in therapist and "SPARC" in therapist
+    assert f"{name} ({program.items[0].side})" in therapist
+    assert therapist.count('class="chart spark"') >= 2
+    assert "How your exercises are going" in patient and "SPARC" not in patient
+    assert '<caption class="visually-hidden">' + name in patient

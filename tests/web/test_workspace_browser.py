@@ -32,7 +32,7 @@ def _axe(page: Any, where: str) -> None:
 def test_a_therapist_onboards_a_patient_without_leaving_the_browser(
     server: str, browser: Any, tmp_path: Path
 ) -> None:
-    context = browser.new_context()
+    context = browser.new_context(accept_downloads=True)
     page = context.new_page()
     external: list[str] = []
     page.on("request", lambda r: None if r.url.startswith(server) else external.append(r.url))
@@ -87,6 +87,12 @@ def test_a_therapist_onboards_a_patient_without_leaving_the_browser(
     assert page.locator("tbody th[scope=row] a").all_inner_texts() == ["Pat Patient"]
     page.get_by_role("link", name="Pat Patient").click()
     assert page.get_by_role("heading", name="Pat Patient", level=1).is_visible()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download the progress report (PDF)").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("openrehab-report-patient-")
+    report = Path(download.path()).read_bytes()
+    assert report.startswith(b"%PDF") and b"Clinical progress report" in report
     page.get_by_role("link", name="Caregivers and logins").click()
     _axe(page, "people page")
     assert external == []

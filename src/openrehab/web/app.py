@@ -36,6 +36,7 @@ from openrehab.web.routes import (
     patients,
     program,
     records,
+    report_pages,
     rhythm_pages,
     session_pages,
     tardieu,
@@ -78,7 +79,8 @@ def create_app(
         app.include_router(module.router)
     app.include_router(clinical.alerts_router)
     app.include_router(tardieu.page_router)
-    for module in (workspace_pages, admin_pages, pages, care_pages, session_pages, rhythm_pages):
+    pages_modules = (workspace_pages, admin_pages, report_pages, pages, care_pages)
+    for module in (*pages_modules, session_pages, rhythm_pages):
         app.include_router(module.router)
     _add_health(app)
     _add_api_docs(app)

@@ -103,6 +103,15 @@ def serve(
         bool,
         typer.Option("--demo/--no-demo", help="Seed demo accounts when the database is empty."),
     ] = True,
+    demo_patients: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=7,
+            help="Patients of the first-run demo (more than 1: a caseload with weeks of "
+            "history, as `openrehab demo-data`; takes some seconds).",
+        ),
+    ] = 1,
     workers: Annotated[
         int,
         typer.Option(
@@ -126,7 +135,12 @@ def serve(
     logins = []
     if demo:
         with session_scope(make_session_factory(engine)) as db:
-            if database_is_empty(db):
+            if database_is_empty(db) and demo_patients > 1:
+                from openrehab.services.demo_data import generate
+
+                typer.echo(f"Making demo data for {demo_patients} patients ...")
+                logins = generate(db, patients=demo_patients).logins
+            elif database_is_empty(db):
                 logins = seed_demo(db)
     app = create_app(settings, engine=engine, upgrade=False)
     shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
@@ -455,6 +469,11 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
     app.add_typer(db_app, name="db")
     app.add_typer(user_app, name="user")
-    from openrehab.web.patient_commands import patients
+    from openrehab.web.patient_commands import demo_data, patients
 
     app.command("patients")(patients)
+    app.command("demo-data")(demo_data)
+    from openrehab.web.backup_commands import backup, restore
+
+    app.command("backup")(backup)
+    app.command("restore")(restore)

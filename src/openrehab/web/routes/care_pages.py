@@ -22,6 +22,7 @@ from openrehab.exercises.schema import REGIONS
 from openrehab.services import care as care_service
 from openrehab.services import clinical
 from openrehab.services import timeline as timeline_service
+from openrehab.services.practice_trends import practice_trends
 from openrehab.store.models import Assessment, PainReport, Role, TherapyEvent, User
 from openrehab.store.records import latest_for_patient
 from openrehab.web import care_words, charts
@@ -134,6 +135,31 @@ def _trends(assessments: list[Assessment], clinical_words: bool) -> list[dict[st
     return rows
 
 
+def _practice(db: Db, patient: User) -> list[dict[str, Any]]:
+    """Per exercise and side: sparklines of the daily median range and smoothness."""
+    rows = []
+    for trend in practice_trends(db, patient.id):
+        rom = [(d.day, d.rom) for d in trend.days if d.rom is not None]
+        sparc = [(d.day, d.sparc) for d in trend.days if d.sparc is not None]
+        rows.append(
+            {
+                "trend": trend,
+                "rom_spark": charts.sparkline_svg(rom),
+                "sparc_spark": charts.sparkline_svg(sparc),
+                "rom_span": _span(rom, "{:.0f}", f" {trend.unit}" if trend.unit else ""),
+                "sparc_span": _span(sparc, "{:.2f}", ""),
+            }
+        )
+    return rows
+
+
+def _span(points: list[tuple[date, float]], fmt: str, unit: str) -> str:
+    """ "first -> last" of a sparkline's values, so the line has numbers beside it."""
+    if not points:
+        return ""
+    return f"{fmt.format(points[0][1])} → {fmt.format(points[-1][1])}{unit}"
+
+
 def _trend_value(a: Assessment) -> float | None:
     if a.kind == "rom":
         return a.rom_deg
@@ -196,6 +222,7 @@ def care_page_response(
         raise_pct=care_service.toxin_raise_pct(patient),
         therapy_rows=_therapy_rows(events, clinical_words),
         trends=_trends(assessments, clinical_words),
+        practice=_practice(db, patient),
         timeline=_timeline(db, patient, clinical_words),
         pain=latest_for_patient(db, PainReport, patient.id, PainReport.reported_at, 20),
         pain_question=safety.pain_question(speaker_name(user, patient)),

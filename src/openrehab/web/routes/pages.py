@@ -5,6 +5,7 @@ today page with the program and progress (therapists override it here), the exer
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request, status
@@ -21,6 +22,7 @@ from openrehab.accounts.service import (
 from openrehab.accounts.service import login as account_login
 from openrehab.accounts.throttle import ThrottledError
 from openrehab.care import safety
+from openrehab.clock import local_date
 from openrehab.exercises.diagrams import exercise_svg
 from openrehab.exercises.library import load_library
 from openrehab.exercises.schema import REGIONS, Exercise
@@ -353,6 +355,8 @@ def _patient_page(
         alerts=alert_rows(db, user, patient),
         pain_answer=pain_feedback(db, user, patient, request.query_params.get("pain")),
         pain_question=safety.pain_question(speaker_name(user, patient)),
+        report_from=(local_date() - timedelta(days=27)).isoformat(),
+        report_to=local_date().isoformat(),
     )
 
 

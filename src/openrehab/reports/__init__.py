@@ -1,0 +1,1 @@
+"""Reports: the clinical progress report (PDF) and CSV exports of a patient's records."""
