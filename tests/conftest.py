@@ -158,6 +158,27 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def other_engine(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
+    """A second, migrated, empty database of the same kind as ``engine`` (backup tests)."""
+    from openrehab.store import migrate
+
+    if engine.dialect.name == "sqlite":
+        second = make_engine(f"sqlite:///{tmp_path / 'other.sqlite3'}")
+        migrate.upgrade(second)
+        yield second
+        second.dispose()
+        return
+    name = _create_postgres_database()
+    second = make_engine(_postgres_url(name))
+    try:
+        migrate.upgrade(second)
+        yield second
+    finally:
+        second.dispose()
+        _drop_postgres_database(name)
+
+
+@pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(data_dir=tmp_path, database_url=database_url)
 

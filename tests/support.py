@@ -224,6 +224,7 @@ def audited_patient(session: Any, entry: dict[str, Any]) -> int | None:
         "program_item": models.ProgramItem,
         "patient": models.User,
         "care_link": models.CareLink,
+        "patient_note": models.PatientNote,
     }
     model = targets.get(entry["target_type"])
     record = session.get(model, int(entry["target_id"])) if model and entry["target_id"] else None

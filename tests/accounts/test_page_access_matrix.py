@@ -319,6 +319,15 @@ def _unlink_caregiver(db: Session, patient: int) -> Form:
     )
 
 
+def _note(db: Session, patient: int) -> Form:
+    text = f"Reviewed at home visit {next(_numbers)}"
+    return Form(
+        f"/patients/{patient}/notes",
+        {"text": text},
+        {"patient_notes": {"patient_id": PATIENT, "author_id": CALLER, "text": text}},
+    )
+
+
 ITEM = ("POST", "/patients/{patient_id}/program/items/{item_id}")
 # audit action -> the form that does it
 PAGE_WRITES: dict[str, PageWrite] = {
@@ -346,6 +355,7 @@ PAGE_WRITES: dict[str, PageWrite] = {
     "program.item.add": PageWrite(
         ("POST", "/patients/{patient_id}/program/items"), PRESCRIBES_FOR, _add
     ),
+    "note.add": PageWrite(("POST", "/patients/{patient_id}/notes"), PRESCRIBES_FOR, _note),
     "profile.update": PageWrite(
         ("POST", "/patients/{patient_id}/profile"), PRESCRIBES_FOR, _profile
     ),

@@ -6,38 +6,15 @@ from __future__ import annotations
 import gzip
 import io
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from conftest import _create_postgres_database, _drop_postgres_database, _postgres_url
 from openrehab.services.demo import seed_demo
-from openrehab.store import migrate
 from openrehab.store.backup import BackupError, backup, restore
-from openrehab.store.db import make_engine, make_session_factory
+from openrehab.store.db import make_session_factory
 from openrehab.store.models import ExerciseSet, Repetition, User
-
-
-@pytest.fixture
-def other(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
-    """A second, migrated, empty database of the same kind as ``engine``."""
-    if engine.dialect.name == "sqlite":
-        second = make_engine(f"sqlite:///{tmp_path / 'other.sqlite3'}")
-        migrate.upgrade(second)
-        yield second
-        second.dispose()
-        return
-    name = _create_postgres_database()
-    second = make_engine(_postgres_url(name))
-    migrate.upgrade(second)
-    try:
-        yield second
-    finally:
-        second.dispose()
-        _drop_postgres_database(name)
 
 
 def _backup(engine: Engine) -> bytes:
@@ -51,15 +28,15 @@ def _rows(data: bytes) -> list[bytes]:
 
 
 def test_a_backup_restores_to_the_same_rows_and_new_rows_get_new_ids(
-    engine: Engine, db: Session, other: Engine
+    engine: Engine, db: Session, other_engine: Engine
 ) -> None:
     seed_demo(db)
     db.commit()
     first = _backup(engine)
-    counts = restore(other, io.BytesIO(first))
+    counts = restore(other_engine, io.BytesIO(first))
     assert counts["repetitions"] > 100 and counts["users"] == 3
-    assert _rows(_backup(other)) == _rows(first)  # lossless, value for value
-    with make_session_factory(other)() as session:
+    assert _rows(_backup(other_engine)) == _rows(first)  # lossless, value for value
+    with make_session_factory(other_engine)() as session:
         pat = session.scalar(select(User).where(User.username == "patient"))
         assert pat is not None and pat.profile is not None and pat.profile.regions["elbow"]
         session.add(User(username="new-one", display_name="N", role="patient", password_hash="x"))
@@ -68,16 +45,16 @@ def test_a_backup_restores_to_the_same_rows_and_new_rows_get_new_ids(
 
 
 def test_restore_refuses_a_database_with_rows_unless_replacing(
-    engine: Engine, db: Session, other: Engine
+    engine: Engine, db: Session, other_engine: Engine
 ) -> None:
     seed_demo(db)
     db.commit()
     data = _backup(engine)
-    restore(other, io.BytesIO(data))
+    restore(other_engine, io.BytesIO(data))
     with pytest.raises(BackupError, match="not empty"):
-        restore(other, io.BytesIO(data))
-    assert restore(other, io.BytesIO(data), replace=True)["users"] == 3
-    assert _rows(_backup(other)) == _rows(data)
+        restore(other_engine, io.BytesIO(data))
+    assert restore(other_engine, io.BytesIO(data), replace=True)["users"] == 3
+    assert _rows(_backup(other_engine)) == _rows(data)
 
 
 @pytest.mark.parametrize(
@@ -88,24 +65,28 @@ def test_restore_refuses_a_database_with_rows_unless_replacing(
         (gzip.compress(b'{"format": "openrehab-backup", "version": 99}\n'), "version 99"),
     ],
 )
-def test_restore_refuses_what_is_not_a_backup(other: Engine, content: bytes, message: str) -> None:
+def test_restore_refuses_what_is_not_a_backup(
+    other_engine: Engine, content: bytes, message: str
+) -> None:
     with pytest.raises(BackupError, match=message):
-        restore(other, io.BytesIO(content))
+        restore(other_engine, io.BytesIO(content))
 
 
-def test_a_damaged_backup_restores_nothing(engine: Engine, db: Session, other: Engine) -> None:
+def test_a_damaged_backup_restores_nothing(
+    engine: Engine, db: Session, other_engine: Engine
+) -> None:
     seed_demo(db)
     db.commit()
     lines = gzip.decompress(_backup(engine)).split(b"\n")
     damaged = gzip.compress(b"\n".join(lines[: len(lines) // 2]) + b'\n["users", [1]]\n')
     with pytest.raises(BackupError, match="does not fit"):
-        restore(other, io.BytesIO(damaged))
-    with make_session_factory(other)() as session:
+        restore(other_engine, io.BytesIO(damaged))
+    with make_session_factory(other_engine)() as session:
         assert session.scalar(select(func.count(User.id))) == 0
 
 
 def test_a_sqlite_backup_is_consistent_while_sets_are_being_recorded(
-    engine: Engine, db: Session, other: Engine
+    engine: Engine, db: Session, other_engine: Engine
 ) -> None:
     if engine.dialect.name != "sqlite":
         pytest.skip("the online backup API is SQLite's; PostgreSQL reads one snapshot")
@@ -132,7 +113,7 @@ def test_a_sqlite_backup_is_consistent_while_sets_are_being_recorded(
         thread.join()
     sizes = []
     for snapshot in data:
-        restore(other, io.BytesIO(snapshot), replace=True)
-        with make_session_factory(other)() as session:
+        restore(other_engine, io.BytesIO(snapshot), replace=True)
+        with make_session_factory(other_engine)() as session:
             sizes.append(session.scalar(select(func.count(Repetition.id))))
     assert sizes == sorted(sizes) and sizes[-1] > sizes[0]  # later snapshots hold more

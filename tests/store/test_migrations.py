@@ -27,6 +27,7 @@ EXPECTED_TABLES = {
     "audit_log",
     "login_failures",
     "symptom_reports",
+    "patient_notes",
 }
 
 

@@ -380,3 +380,19 @@ def test_workspace_forms_refuse_everyone_else(
         assert response.status_code in (201, 303), (who, response.status_code, response.text[:300])
         if path.endswith("/remove"):
             break  # the link is gone after the first
+
+
+def test_notes_are_written_and_read_by_clinicians_only(clinic: Clinic, clinic_db: Session) -> None:
+    p = clinic.world.ids["patient_p"]
+    fresh = "Walked to the shop with the stick, first time."
+    with browser_of(clinic, clinic_db, "therapist_a") as browser:
+        saved = browser.post(f"/patients/{p}/notes", data={"text": fresh})
+        empty = browser.post(f"/patients/{p}/notes", data={"text": "  "})
+        page = page_text(browser.get(f"/patients/{p}"))
+    assert saved.headers["location"] == f"/patients/{p}?note=added#notes-h"
+    assert empty.status_code == 422 and "write the note" in page_text(empty)
+    assert fresh in page and "therapist-a" in page
+    for who in ("caregiver_c", "patient_p"):
+        with browser_of(clinic, clinic_db, who) as browser:
+            assert fresh not in page_text(browser.get(f"/patients/{p}"))
+            assert browser.post(f"/patients/{p}/notes", data={"text": "x"}).status_code == 403

@@ -21,6 +21,7 @@ from openrehab.exercises.library import load_library
 from openrehab.services import care as care_service
 from openrehab.services import program as program_service
 from openrehab.services.adherence import Adherence
+from openrehab.services.notes import notes_of
 from openrehab.store.models import (
     Assessment,
     ExerciseSession,
@@ -220,5 +221,12 @@ def collect(db: Session, patient: User, first: date, last: date) -> ReportData:
             (a.severity, a.rule_id, a.therapist_text)
             for a in care_service.patient_alerts(db, patient, today=last)
         ],
-        notes=[(local_date(s.started_at), s.notes) for s in sessions if s.notes],
+        notes=sorted(
+            [(local_date(s.started_at), f"Session: {s.notes}") for s in sessions if s.notes]
+            + [
+                (local_date(n.created_at), f"{author}: {n.text}")
+                for n, author in notes_of(db, patient.id, limit=500)
+                if start <= n.created_at < end
+            ]
+        ),
     )

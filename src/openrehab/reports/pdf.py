@@ -191,7 +191,7 @@ def _appendix_lines(data: ReportData) -> list[tuple[str, bool]]:
     section("Pain reports (NRS 0-10)", [f"{d:%d %b %Y}  {n}/10" for d, n in data.pain])
     section("Repetitions per day", [f"{d:%a %d %b %Y}  {n}" for d, n in data.reps_per_day if n])
     section("Alerts", [f"[{s}] {t} ({r})" for s, r, t in data.alerts])
-    section("Session notes", [f"{d:%d %b %Y}  {n}" for d, n in data.notes])
+    section("Notes", [f"{d:%d %b %Y}  {n}" for d, n in data.notes])
     return out
 
 

@@ -29,6 +29,7 @@ from openrehab.exercises.schema import REGIONS, Exercise
 from openrehab.program.music import metronome_schedule, rep_duration_s, stretch_tempo_bpm
 from openrehab.services import NotFoundError, ServiceError
 from openrehab.services import care as care_service
+from openrehab.services import notes as notes_service
 from openrehab.services import program as program_service
 from openrehab.services import progress as progress_service
 from openrehab.store.models import (
@@ -355,6 +356,7 @@ def _patient_page(
         alerts=alert_rows(db, user, patient),
         pain_answer=pain_feedback(db, user, patient, request.query_params.get("pain")),
         pain_question=safety.pain_question(speaker_name(user, patient)),
+        notes=notes_service.notes_of(db, patient.id) if can_prescribe else [],
         report_from=(local_date() - timedelta(days=27)).isoformat(),
         report_to=local_date().isoformat(),
     )

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from openrehab.accounts.access import Action
 from openrehab.accounts.service import audit
 from openrehab.exercises.schema import REGIONS
-from openrehab.services import NotFoundError, ServiceError, onboarding
+from openrehab.services import NotFoundError, ServiceError, notes, onboarding
 from openrehab.services import program as program_service
 from openrehab.store.models import CareLink, LinkKind, Role, User
 from openrehab.store.models import PatientProfile as ProfileRow
@@ -298,3 +298,25 @@ def reset_first_login(
         return _people_page(request, db, user, patient, exc.message, 403)
     db.commit()
     return _sheet(request, user, [account], patient=patient, next_step="people", reset=True)
+
+
+# --- notes ---------------------------------------------------------------------------------
+@router.post("/patients/{patient_id}/notes")
+def add_note(
+    request: Request,
+    patient_id: ObjectId,
+    user: MaybeUser,
+    db: Db,
+    text: Annotated[str, Form(max_length=notes.MAX_NOTE_CHARS + 100)] = "",
+) -> Response:
+    """A therapist's note about the patient (shown to clinicians, listed in the report)."""
+    patient = page_patient(request, user, db, patient_id, Action.prescribe)
+    if isinstance(patient, Response):
+        return patient
+    assert user is not None
+    try:
+        notes.add_note(db, patient, user, text)
+    except ServiceError as exc:
+        return error_page(request, user, 422, exc.message)
+    db.commit()
+    return RedirectResponse(f"/patients/{patient.id}?note=added#notes-h", 303)
