@@ -1,20 +1,53 @@
 """The therapist's workspace in a real browser (Playwright + Debian's Chromium; skips without
-them): log in, create a patient and caregiver, read the first-login sheet, fill in the
-profile, build and edit the program, find a patient with history on the sorted list, and the
-new patient logs in with the sheet. axe-core finds no serious or critical violation on the
-new pages."""
+them), on a database filled by ``openrehab demo-data``: log in, create a patient and
+caregiver, read the first-login sheet, fill in the profile, build and edit the program, find
+a patient with history on the sorted list, download their report, and the new patient logs
+in with the sheet. axe-core finds no serious or critical violation on the new pages."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from support import log_in
+from support import log_in, running_server
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1.min.js"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """``openrehab demo-data`` (4 patients, 2 weeks), then ``openrehab serve`` on it."""
+    data = tmp_path_factory.mktemp("demo-data")
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "openrehab",
+            "demo-data",
+            "--patients",
+            "4",
+            "--weeks",
+            "2",
+            "--data-dir",
+            str(data),
+        ],
+        env={**os.environ, "OPENREHAB_TEST_FAST_HASH": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert made.returncode == 0, made.stderr
+    with running_server(data) as running:
+        assert running.health is not None, "the server did not start"
+        yield running.base_url, data
 
 
 def _axe(page: Any, where: str) -> None:
@@ -81,16 +114,16 @@ def test_a_therapist_onboards_a_patient_without_leaving_the_browser(
     page.get_by_role("link", name="7 days").click()
     page.wait_for_url("**sort=adherence7*")
     names = page.locator("tbody th[scope=row] a").all_inner_texts()
-    assert "Rosa Test" in names and "Pat Patient" in names
-    page.get_by_label("Find by name").fill("pat")
+    assert {"Rosa Test", "Pat Patient", "Maria Gonzalez", "Sam Okafor"} <= set(names)
+    page.get_by_label("Find by name").fill("maria")
     page.get_by_role("button", name="Show").click()
-    assert page.locator("tbody th[scope=row] a").all_inner_texts() == ["Pat Patient"]
-    page.get_by_role("link", name="Pat Patient").click()
-    assert page.get_by_role("heading", name="Pat Patient", level=1).is_visible()
+    assert page.locator("tbody th[scope=row] a").all_inner_texts() == ["Maria Gonzalez"]
+    page.get_by_role("link", name="Maria Gonzalez").click()
+    assert page.get_by_role("heading", name="Maria Gonzalez", level=1).is_visible()
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download the progress report (PDF)").click()
     download = download_info.value
-    assert download.suggested_filename.startswith("openrehab-report-patient-")
+    assert download.suggested_filename.startswith("openrehab-report-maria-")
     report = Path(download.path()).read_bytes()
     assert report.startswith(b"%PDF") and b"Clinical progress report" in report
     page.get_by_role("link", name="Caregivers and logins").click()
