@@ -45,6 +45,8 @@ TESTS_FOR: dict[str, list[str]] = {
     "exercises": ["tests/exercises", "tests/program"],
     "store": ["tests/store", "tests/services"],
     "care": ["tests/care", "tests/services"],
+    "reports": ["tests/reports", "tests/services"],
+    "fhir": ["tests/fhir"],
 }
 # What the tests read besides the code: linked into the work folder, copied beside the mutants.
 LINKED = ["src", "tests", "docs", "bench", "tools", "README.md", "Makefile"]

@@ -32,7 +32,9 @@ def patient(db: Session, world: World) -> User:
     p = give_profile(db, world.ids["patient_p"])
     p.profile.goals = ["reach", "dressing"]
     fresh_program(db, p.id)
-    do_set(db, p.id, reps=4, at=AT)
+    first = do_set(db, p.id, reps=4, at=AT)
+    first.session.ended_at = AT.replace(minute=50)
+    first.pain_reported = True
     do_set(db, p.id, reps=2, side="left", at=AT.replace(day=3))
     rows = [
         dict(kind="mas", value="1+", ordinal=2, muscle="elbow flexors"),
@@ -95,6 +97,18 @@ def test_the_bundle_validates_and_uses_the_documented_codes(db: Session, patient
     [laterality] = rom["component"]
     assert _codes(laterality, "valueCodeableConcept") == {(codes.SNOMED, "7771000")}
     assert _codes(pain) == {(codes.LOINC, "72514-3")} and pain["valueInteger"] == 5
+    assert pain["category"][0]["coding"][0]["code"] == "survey"
+    assert mas["category"][0]["coding"][0]["code"] == "exam"
+    procedures = {
+        r["code"]["coding"][0]["code"]: r["code"]["text"]
+        for r in resources
+        if r["resourceType"] == "Procedure"
+    }
+    assert procedures == {
+        "botulinum-toxin-injection": "botulinum toxin injection",
+        "electrical_stimulation": "electrical stimulation",
+        "splint": "resting hand splint",
+    }
     assert _codes(by_id["assessment-3"]) == {(codes.LOINC, "72514-3")}
     tardieu = {
         c["code"]["coding"][0]["code"]: c
@@ -175,3 +189,12 @@ def test_resources_from_other_systems_are_skipped_not_guessed(
     with _other_database(tmp_path) as other:
         result = import_bundle(other, bundle)
     assert result.counts["skipped"] == 1 and result.counts["assessment"] == 5
+
+
+def test_without_a_program_the_daily_goal_is_the_profiles_target(db: Session, world: World) -> None:
+    p = give_profile(db, world.ids["patient_q"])
+    p.profile.daily_rep_target = 222
+    db.commit()
+    by_id = {r["id"]: r for r in _resources(patient_bundle(db, p))}
+    assert "careplan" not in by_id
+    assert by_id["goal-daily"]["target"][0]["detailQuantity"]["value"] == 222

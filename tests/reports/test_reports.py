@@ -127,6 +127,7 @@ def test_the_pdf_has_a_summary_page_with_charts_and_an_appendix(db: Session, his
     # and the MAS grades as tick labels.
     content = reader.pages[0].get_contents().get_data().decode("latin-1")
     assert content.count(" re") >= 3 and "1+" in summary
+    assert "Therapies" in summary and "Alerts on the last day" in summary
     appendix = reader.pages[1].extract_text()
     assert "MAS 2" in appendix and "MAS 1+" in appendix and "3/10" in appendix
     assert "9/10" not in appendix
@@ -166,3 +167,36 @@ def test_the_csv_exports_are_the_sets_and_repetitions_of_the_period(
     assert list(reps[0]) == list(csv_export.REPETITION_COLUMNS)
     one_day = csv_export.repetitions_csv(db, history.id, LAST, LAST)
     assert one_day.count("\n") == 1 + 2
+
+
+def test_an_empty_period_says_so_instead_of_empty_charts(db: Session, history: User) -> None:
+    quiet = date(2025, 1, 1)
+    data = collect(db, history, quiet, quiet + timedelta(days=6))
+    assert data.rom == {} and data.mas == {} and data.adherence.reps == 0
+    summary = pypdf.PdfReader(io.BytesIO(render_pdf(data))).pages[0].extract_text()
+    assert "No range measured in this period" in summary and "No MAS in this period" in summary
+    assert "none" in summary.split("Alerts on the last day")[1]
+
+
+def test_the_program_is_listed_in_the_clinicians_words(db: Session, history: User) -> None:
+    from support import fresh_program
+
+    program = fresh_program(db, history.id)
+    data = collect(db, history, FIRST, LAST)
+    modes = {
+        "active": "active",
+        "active_assisted": "assisted",
+        "passive": "passive",
+        "stretch": "stretch",
+    }
+    assert [(n, m, s, sr, lv) for n, m, s, sr, lv in data.program] == [
+        (n, modes[i.mode], i.side, f"{i.sets} x {i.reps}", i.level)
+        for n, i in zip([row[0] for row in data.program], program.items, strict=True)
+    ]
+    assert data.daily_target == program.daily_rep_target
+
+
+def test_a_session_without_an_end_has_an_empty_end_in_the_csv(db: Session, history: User) -> None:
+    rows = list(csv.DictReader(io.StringIO(csv_export.sessions_csv(db, history.id, FIRST, LAST))))
+    assert rows[0]["session_ended_at"] == ""  # do_set leaves its session open
+    assert rows[0]["set_ended_at"].startswith(str(FIRST))

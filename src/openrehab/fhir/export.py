@@ -34,7 +34,6 @@ from openrehab.store.models import (
     ExerciseSession,
     ExerciseSet,
     PainReport,
-    Repetition,
     TherapyEvent,
     User,
 )
@@ -379,9 +378,7 @@ def patient_bundle(db: Session, patient: User) -> JsonDict:
     n_set = 0
     for session_n, session in enumerate(sessions):
         for s in sorted(session.sets, key=lambda x: (x.started_at, x.id)):
-            count = db.scalar(select(Repetition.id).where(Repetition.set_id == s.id).limit(1))
-            reps = len(s.repetitions) if count is not None else 0
-            resources.append(_set(s, reps, n_set, session_n, subject))
+            resources.append(_set(s, len(s.repetitions), n_set, session_n, subject))
             n_set += 1
     therapies = db.scalars(
         select(TherapyEvent)
