@@ -235,4 +235,16 @@ def test_the_care_page_charts_each_exercises_range_and_smoothness_with_a_table(
     assert f"{name} ({program.items[0].side})" in therapist
     assert therapist.count('class="chart spark"') >= 2
     assert "How your exercises are going" in patient and "SPARC" not in patient
+    # first and last daily medians beside the line (the set's median range is 41 deg)
+    assert "41 \u2192 41 \u00b0" in therapist
     assert '<caption class="visually-hidden">' + name in patient
+
+
+def test_practice_ranges_read_in_degrees_or_centimetres() -> None:
+    """A range in metres is shown in whole centimetres (0.137 m was "0 m"), degrees whole."""
+    from openrehab.web.routes.care_pages import NO_VALUE, range_text
+
+    assert range_text(0.137, "m") == "14"
+    assert range_text(47.6, "deg") == "48"
+    assert range_text(0.204, "norm") == "0.20"
+    assert range_text(None, "deg") == NO_VALUE

@@ -135,29 +135,55 @@ def _trends(assessments: list[Assessment], clinical_words: bool) -> list[dict[st
     return rows
 
 
+NO_VALUE = "\u2013"  # an en dash: no measurement that day
+
+
+def range_text(value: float | None, unit: str) -> str:
+    """A range as people read it: whole degrees, centimetres for metres, else 2 decimals."""
+    if value is None:
+        return NO_VALUE
+    if unit == "deg":
+        return f"{value:.0f}"
+    if unit == "m":
+        return f"{value * 100:.0f}"
+    return f"{value:.2f}"
+
+
+RANGE_UNIT_WORDS = {"deg": "°", "m": "cm", "norm": "of the body's size"}
+
+
 def _practice(db: Db, patient: User) -> list[dict[str, Any]]:
-    """Per exercise and side: sparklines of the daily median range and smoothness."""
+    """Per exercise and side: sparklines of the daily median range and smoothness, and the
+    day-by-day numbers as text (ranges in degrees, centimetres or shares of body size)."""
     rows = []
     for trend in practice_trends(db, patient.id):
         rom = [(d.day, d.rom) for d in trend.days if d.rom is not None]
         sparc = [(d.day, d.sparc) for d in trend.days if d.sparc is not None]
+        unit = RANGE_UNIT_WORDS.get(trend.unit, trend.unit)
         rows.append(
             {
                 "trend": trend,
+                "unit": unit,
                 "rom_spark": charts.sparkline_svg(rom),
                 "sparc_spark": charts.sparkline_svg(sparc),
-                "rom_span": _span(rom, "{:.0f}", f" {trend.unit}" if trend.unit else ""),
-                "sparc_span": _span(sparc, "{:.2f}", ""),
+                "rom_span": (
+                    f"{range_text(rom[0][1], trend.unit)} → {range_text(rom[-1][1], trend.unit)}"
+                    f" {unit}"
+                    if rom
+                    else ""
+                ),
+                "sparc_span": f"{sparc[0][1]:.2f} → {sparc[-1][1]:.2f}" if sparc else "",
+                "days": [
+                    (
+                        d,
+                        range_text(d.rom, trend.unit),
+                        NO_VALUE if d.sparc is None else f"{d.sparc:.2f}",
+                    )
+                    for d in reversed(trend.days)
+                ],
             }
         )
     return rows
-
-
-def _span(points: list[tuple[date, float]], fmt: str, unit: str) -> str:
-    """ "first -> last" of a sparkline's values, so the line has numbers beside it."""
-    if not points:
-        return ""
-    return f"{fmt.format(points[0][1])} → {fmt.format(points[-1][1])}{unit}"
 
 
 def _trend_value(a: Assessment) -> float | None:
