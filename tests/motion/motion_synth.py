@@ -252,6 +252,42 @@ def imu_slow_set(
     return Recording(t, np.column_stack([acc, gyr]), ("ax", "ay", "az", "gx", "gy", "gz"), "imu")
 
 
+def imu_slow_set_after_pickup(
+    period: float,
+    n_reps: int = 8,
+    rom_deg: float = 60.0,
+    turn_deg: float = 100.0,
+    seed: int = 0,
+    fs: float = 50.0,
+) -> Recording:
+    """A slow set after picking the weight up: the wrist turns ``turn_deg`` about its long
+    axis (1.5 s, then held) and the reps tilt it 0 -> ``rom_deg`` -> 0 about a
+    perpendicular horizontal axis (minimum-jerk, each rep's period and range varying by
+    +-10 % and +-15 %); it is turned back at the end. Gravity is rotated into the sensor
+    frame (the reps move it as much as the turn did, in another plane)."""
+    rng = np.random.default_rng(seed)
+    lead, tail = 4.0, 5.0
+    t = np.arange(0, lead + period * n_reps + tail, 1 / fs)
+
+    def settle(t0: float) -> np.ndarray:
+        tau = np.clip((t - t0) / 1.5, 0, 1)
+        return 10 * tau**3 - 15 * tau**4 + 6 * tau**5
+
+    turn = np.radians(turn_deg) * (settle(1.0) - settle(lead + period * n_reps + 1.0))
+    tilt = np.zeros_like(t)
+    s = lead
+    for _ in range(n_reps):
+        p = period * rng.uniform(0.9, 1.1)
+        tilt += min_jerk_bump(t, s, 0.9 * p, np.radians(rom_deg) * rng.uniform(0.85, 1.15))
+        s += p
+    g = 9.81
+    acc = np.column_stack(
+        [g * np.sin(tilt), g * np.cos(tilt) * np.sin(turn), g * np.cos(tilt) * np.cos(turn)]
+    )
+    acc += rng.normal(0, 0.15, acc.shape)
+    return Recording(t, acc, ("ax", "ay", "az"), "imu")
+
+
 def imu_slow_wandering(fs: float = 50.0, dur: float = 120.0, seed: int = 0) -> Recording:
     """A sensor drifting slowly in orientation (posture shifts, no exercise): tilt and roll
     are smooth random walks (Brownian motion low-passed at 0.1 Hz, up to about 60 deg)."""

@@ -8,7 +8,7 @@ averaged) acceleration is the sensor's tilt, a joint-orientation signal in degre
 1. rows are averaged in blocks to about ``rate_hz`` (3.125 Hz), the accelerometer vector is
    normalised (unit gravity direction, in degrees: a change of direction of ``a`` radians
    moves it by about ``a`` x 57.3) and projected on its dominant principal direction
-   (:class:`~.engine.OnlinePCA`, tau 20 s, 2 s blocks): the tilt angle in the plane of the
+   (:class:`MovementDirection`, tau 20 s, 2 s blocks): the tilt angle in the plane of the
    movement, in degrees (the chord of the arc: 5 % short at 60 deg, 10 % at 90 deg);
 2. the level-crossing counter of the angle signals (:class:`~.engine.RepCounter`) runs on it
    with a ROM floor of ``min_rom_deg`` (20 deg) and rep durations ``min_rep_s`` .. ``max_rep_s``
@@ -36,6 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .pca import OnlinePCA
+
 
 @dataclass(frozen=True)
 class SlowConfig:
@@ -55,8 +57,59 @@ class SlowConfig:
     pause_frac: float = 1.0
     pca_tau_s: float = 20.0
     pca_block_s: float = 2.0
+    step_cap_deg_s: float = 15.0  # direction of movement: faster steps count as this fast
+    across_tau_s: float = 2.0  # the tilt's mean across that direction follows this fast
+    rescue_reps: int = 2  # reps just before a confirmed set that broke off its chain
     overlap: float = 0.5
     gap_reset_s: float = 1.0
+
+
+class MovementDirection(OnlinePCA):
+    """:class:`~.pca.OnlinePCA` for the slow tilt: the direction in which the tilt
+    *moves* (the covariance of its block-to-block steps, each step capped at ``step_cap``
+    per sample), not the one in which it spreads. Picking the weight up before a set tilts
+    the wrist once, often by 90 deg or more and about another axis than the reps: as
+    spread it outweighed several slow reps for tens of seconds (the set's reps then read
+    small and drifting, or not at all), as movement it counts for the few samples it
+    lasts. The mean follows the tilt with ``tau_s`` along the direction (slow reps keep
+    their amplitude) and with ``across_tau_s`` across it (the offset left by the posture
+    change fades in seconds, not minutes, as the direction turns toward the reps).
+    Output ``v . (x - mean)`` as in the parent class."""
+
+    def __init__(
+        self,
+        n: int,
+        fs_hz: float,
+        tau_s: float,
+        block_s: float,
+        step_cap: float,
+        across_tau_s: float,
+    ):
+        super().__init__(n, fs_hz, tau_s, block_s)
+        self.step_cap = step_cap
+        self.alpha_across = 1.0 - math.exp(-self.k / (across_tau_s * fs_hz))
+        self.last: np.ndarray | None = None
+
+    def _update(self, block: np.ndarray) -> None:
+        prev = block[:1] if self.last is None else self.last[None, :]
+        self.last = block[-1]
+        steps = np.diff(np.vstack([prev, block]), axis=0)
+        size = np.sqrt(np.einsum("ij,ij->i", steps, steps))
+        steps *= np.minimum(1.0, self.step_cap / np.maximum(size, 1e-12))[:, None]
+        bc = steps.T @ steps / steps.shape[0]
+        bm = block.mean(axis=0)
+        if self.mean is None:
+            self.mean, self.cov = bm, bc
+        else:
+            a = self.alpha
+            delta = bm - self.mean
+            along = float(delta @ self.v) * self.v
+            self.mean = self.mean + a * along + self.alpha_across * (delta - along)
+            self.cov = (1 - a) * self.cov + a * bc
+        v = self._power(self.cov, self.v)
+        self.v = -v if float(v @ self.v) < 0 else v
+        self.w = self.v
+        self.ready = True
 
 
 class SlowTiltCounter:
@@ -69,15 +122,22 @@ class SlowTiltCounter:
     """
 
     def __init__(self, fs_hz: float, n_acc: int, cfg: SlowConfig | None = None):
-        from .engine import CounterConfig, OnlinePCA, RepCounter
+        from .engine import CounterConfig, RepCounter
 
         self.cfg = cfg = cfg or SlowConfig()
         self.fs = fs_hz
         self.k = max(1, round(fs_hz / cfg.rate_hz))
         self.ft = fs_hz / self.k
         self.n_acc = n_acc
-        self._pca_args = (n_acc, self.ft, cfg.pca_tau_s, cfg.pca_block_s)
-        self._make_pca = OnlinePCA
+        self._pca_args = (
+            n_acc,
+            self.ft,
+            cfg.pca_tau_s,
+            cfg.pca_block_s,
+            cfg.step_cap_deg_s / self.ft,
+            cfg.across_tau_s,
+        )
+        self._make_pca = MovementDirection
         self.ccfg = CounterConfig(
             lowpass_hz=cfg.lowpass_hz,
             min_amplitude=cfg.min_rom_deg,
@@ -100,6 +160,7 @@ class SlowTiltCounter:
         self.nacc = 0
         self.first = True
         self.chain: list[dict] = []
+        self.lost: deque[dict] = deque(maxlen=4)  # candidates of chains that broke off
         self.on = False  # the chain is a confirmed slow set
         self.hist: deque[tuple[float, float]] = deque(
             maxlen=round(2.5 * self.cfg.max_rep_s * self.ft)
@@ -205,6 +266,7 @@ class SlowTiltCounter:
             len(self.chain) >= self.cfg.set_reps and self._median("duration") >= self.cfg.min_rep_s
         ):
             self.on = True
+            self.chain[:0] = self._rescued()
             for r_ in self.chain:
                 r_["t_emit"] = t
                 out.append(("rep", r_))
@@ -239,9 +301,35 @@ class SlowTiltCounter:
             return []
         return self._end(t)
 
+    def _rescued(self) -> list[dict]:
+        """Up to ``rescue_reps`` candidates just before a newly confirmed set that broke off
+        their chain: each ends at most a pause before the next and is like the set in
+        duration and amplitude (within ``ratio``). Their posture levels are not compared:
+        while the direction of the tilt settles after the weight was picked up, the first
+        reps of a set read smaller and drift, which broke their chain."""
+        out: list[dict] = []
+        nxt = self.chain[0]
+        dur, amp, r = self._median("duration"), self._median("amplitude"), self.cfg.ratio
+        while self.lost and len(out) < self.cfg.rescue_reps:
+            c = self.lost[-1]
+            if not (
+                c["t_end"] <= nxt["t_start"] <= c["t_end"] + self._pause()
+                and 1 / r <= c["duration"] / dur <= r
+                and 1 / r <= c["amplitude"] / amp <= r
+            ):
+                break
+            out.insert(0, self.lost.pop())
+            nxt = c
+        self.lost.clear()
+        return out
+
     def _end(self, t: float) -> list[tuple]:
         if not self.chain:
             return []
+        if self.on:
+            self.lost.clear()
+        else:
+            self.lost.extend(self.chain)
         self.chain = []
         self.on = False
         return [("idle", None)]
