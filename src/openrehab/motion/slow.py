@@ -7,9 +7,10 @@ averaged) acceleration is the sensor's tilt, a joint-orientation signal in degre
 
 1. rows are averaged in blocks to about ``rate_hz`` (3.125 Hz), the accelerometer vector is
    normalised (unit gravity direction, in degrees: a change of direction of ``a`` radians
-   moves it by about ``a`` x 57.3) and projected on its dominant principal direction
-   (:class:`MovementDirection`, tau 20 s, 2 s blocks): the tilt angle in the plane of the
-   movement, in degrees (the chord of the arc: 5 % short at 60 deg, 10 % at 90 deg);
+   moves it by about ``a`` x 57.3) and projected on the direction in which it moves
+   (:class:`MovementDirection`, tau 20 s, 2 s blocks; not the direction of its spread, which
+   picking the weight up dominated): the tilt angle in the plane of the movement, in
+   degrees (the chord of the arc: 5 % short at 60 deg, 10 % at 90 deg);
 2. the level-crossing counter of the angle signals (:class:`~.engine.RepCounter`) runs on it
    with a ROM floor of ``min_rom_deg`` (20 deg) and rep durations ``min_rep_s`` .. ``max_rep_s``
    (3.5-20 s): everyday gestures (0.5-3 s) are too short to be candidates;
@@ -17,7 +18,8 @@ averaged) acceleration is the sensor's tilt, a joint-orientation signal in degre
    candidates whose durations and ROMs are within a factor ``ratio`` (2) of the set's
    median and that follow each other within a pause of ``max(pause_s, pause_frac x median
    duration)``. The first reps of a set are reported when it is confirmed, later ones when
-   they complete.
+   they complete; up to ``rescue_reps`` candidates that broke off the chain just before it
+   (see :meth:`SlowTiltCounter._rescued`) are reported with the first ones.
 
 Arbitration with the period-based counter (:class:`Arbiter`): a confirmed slow set owns its
 time span (period-based reps overlapping it by more than half are dropped, never counted
