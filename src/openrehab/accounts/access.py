@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from openrehab.store.models import CareLink, Role, User
@@ -33,14 +33,18 @@ def linked_patient_ids(session: Session, user: User) -> set[int]:
     return set(session.scalars(select(CareLink.patient_id).where(CareLink.carer_id == user.id)))
 
 
+#: Built once: the access check runs on every request that names a patient.
+_LINK = select(CareLink.id).where(
+    CareLink.carer_id == bindparam("carer"), CareLink.patient_id == bindparam("patient")
+)
+
+
 def can_access(session: Session, user: User, patient_id: int, action: Action) -> bool:
     if user.role is Role.admin:
         return True
     if user.role is Role.patient:
         return user.id == patient_id and action in (Action.read, Action.record)
-    link = session.scalar(
-        select(CareLink).where(CareLink.carer_id == user.id, CareLink.patient_id == patient_id)
-    )
+    link = session.scalar(_LINK, {"carer": user.id, "patient": patient_id})
     if link is None:
         return False
     if user.role is Role.caregiver:

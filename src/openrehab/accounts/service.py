@@ -13,7 +13,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from openrehab.accounts import throttle
@@ -136,16 +136,25 @@ def idle_limit(token: AuthToken, user: User) -> timedelta:
     return CLINICIAN_COOKIE_IDLE if user.role in (Role.therapist, Role.admin) else HOME_COOKIE_IDLE
 
 
+#: The token and its user in one query, built once: authentication runs on every request, and
+#: building the statement anew cost as much as running it.
+_TOKEN_AND_USER = (
+    select(AuthToken, User)
+    .join(User, User.id == AuthToken.user_id)
+    .where(AuthToken.token_sha256 == bindparam("digest"))
+)
+
+
 def user_for_token(session: Session, secret: str, now: datetime | None = None) -> User | None:
     """The active user a live token belongs to, else None (expired, idle, revoked)."""
     if not secret or len(secret) > 200:
         return None
     now = now or utc_now()
-    token = session.scalar(select(AuthToken).where(AuthToken.token_sha256 == _digest(secret)))
-    if token is None or token.expires_at <= now:
+    row = session.execute(_TOKEN_AND_USER, {"digest": _digest(secret)}).first()
+    if row is None:
         return None
-    user = session.get(User, token.user_id)
-    if user is None or not user.active:
+    token, user = row
+    if token.expires_at <= now or not user.active:
         return None
     last_used = token.last_used_at or token.created_at
     if now - last_used > idle_limit(token, user):

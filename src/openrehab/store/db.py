@@ -7,14 +7,22 @@ they do on PostgreSQL.
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: the thread lock alone (see WriterLock)
+    fcntl = None  # type: ignore[assignment]
 
 
 class StoreError(Exception):
@@ -47,13 +55,57 @@ def make_engine(database_url: str) -> Engine:
         raise StoreError(f"Invalid database URL {_redact(database_url)!r}: {exc}.") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        engine.info_write_lock = threading.Lock()  # type: ignore[attr-defined]
+        engine.info_write_lock = WriterLock(engine.url.database)  # type: ignore[attr-defined]
         event.listen(engine, "commit", _release_write_lock)
         event.listen(engine, "rollback", _release_write_lock)
         event.listen(engine.pool, "reset", _release_write_lock_of_record)
         event.listen(engine, "before_cursor_execute", _writes_take_the_lock)
     event.listen(engine, "before_cursor_execute", _refuse_nul_text)
     return engine
+
+
+class WriterLock:
+    """One SQLite writer at a time, handed over at once: a thread lock for this process's
+    writers and, for a database file, an exclusive ``flock`` on ``<file>-writer.lock`` for
+    the other processes of the same server (``serve --workers N``).
+
+    SQLite's own lock is taken by polling: its busy handler sleeps up to 100 ms between
+    tries, so two worker processes writing at once left the lock idle most of the time
+    (repetition posts: about 200/s with 2 workers at half the CPU, p99 about 1 s). ``flock``
+    waits in the kernel and wakes the next writer as soon as the lock is released; the
+    kernel also releases it if the process dies. ``:memory:`` databases and systems
+    without ``fcntl`` use the thread lock alone (SQLite's lock still guards the file).
+    """
+
+    def __init__(self, database: str | None) -> None:
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        if (
+            fcntl is not None
+            and database
+            and database != ":memory:"
+            and "mode=memory" not in database
+        ):
+            path = Path(database)
+            if path.parent.is_dir():
+                self._fd = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+                weakref.finalize(self, os.close, self._fd)  # closed with its engine
+
+    def acquire(self, timeout: float) -> bool:
+        if not self._thread_lock.acquire(timeout=timeout):
+            return False
+        if self._fd is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._thread_lock.release()
+                raise
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
 
 
 def take_sqlite_write_lock(connection: Connection) -> None:
@@ -68,7 +120,7 @@ def take_sqlite_write_lock(connection: Connection) -> None:
     info = connection.connection.info if connection.connection else {}
     if info.get(_HOLDS_WRITE_LOCK):
         return
-    lock: threading.Lock = connection.engine.info_write_lock  # type: ignore[attr-defined]
+    lock: WriterLock = connection.engine.info_write_lock  # type: ignore[attr-defined]
     if not lock.acquire(timeout=30):
         raise OperationalError("BEGIN", {}, Exception("database is locked (30 s)"))
     info[_HOLDS_WRITE_LOCK] = lock
