@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -10,34 +11,37 @@ from sqlalchemy import text
 
 from openrehab.store.db import WriterLock, make_engine, take_sqlite_write_lock
 
-
-def _hold(path: str, held: mp.synchronize.Event, hold_s: float) -> None:
-    lock = WriterLock(path)
-    assert lock.acquire(timeout=5)
-    held.set()
-    time.sleep(hold_s)
-    lock.release()
+HOLDER = """
+import sys, time
+from openrehab.store.db import WriterLock
+lock = WriterLock(sys.argv[1])
+assert lock.acquire(timeout=5)
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+lock.release()
+"""
 
 
 def test_another_process_waits_for_the_writer_and_gets_the_lock_when_released(
     tmp_path: Path,
 ) -> None:
     path = str(tmp_path / "openrehab.db")
-    held = mp.get_context("spawn").Event()
-    other = mp.get_context("spawn").Process(target=_hold, args=(path, held, 0.6))
-    other.start()
+    other = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, path, "0.6"], stdout=subprocess.PIPE, text=True
+    )
     try:
-        assert held.wait(30)
+        assert other.stdout is not None and other.stdout.readline().strip() == "held"
         t0 = time.monotonic()
         lock = WriterLock(path)
         assert lock.acquire(timeout=5)
         waited = time.monotonic() - t0
         lock.release()
     finally:
-        other.join(10)
+        other.wait(10)
     # Without the file lock this process would not have waited at all; with SQLite's busy
     # handler alone it polls with sleeps of up to 100 ms.
     assert 0.3 < waited < 3.0
+    assert other.returncode == 0
 
 
 def test_a_lock_is_released_at_commit_and_taken_again(tmp_path: Path) -> None:
