@@ -271,12 +271,13 @@ class RunningServer:
 
 @contextmanager
 def running_server(
-    data_dir: Path, timeout_s: float = 30, port: int | None = None
+    data_dir: Path, timeout_s: float = 30, port: int | None = None, args: tuple[str, ...] = ()
 ) -> Iterator[RunningServer]:
     """Run ``openrehab serve`` as a user would, wait for /health, stop it afterwards.
 
     ``port``: a fixed one (e.g. to start the server again where a page expects it); default,
-    a free one. ``output`` holds what the server printed, once the block has ended.
+    a free one. ``args``: more options of ``serve``. ``output`` holds what the server printed,
+    once the block has ended.
     """
     port = free_port() if port is None else port
     process = subprocess.Popen(
@@ -289,6 +290,7 @@ def running_server(
             str(port),
             "--data-dir",
             str(data_dir),
+            *args,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -44,3 +44,34 @@ def test_ended_set_refuses_more_repetitions(db: Session) -> None:
     records.end_set(db, exercise_set)
     with pytest.raises(records.RecordError, match="has ended"):
         records.add_repetitions(db, exercise_set, [{"start_s": 0, "end_s": 1}])
+
+
+def test_todays_reps_and_last_sessions_are_counted_per_patient_in_one_query(db: Session) -> None:
+    ana = create_user(db, "ana", "password-ana-quartz", Role.patient)
+    ben = create_user(db, "ben", "password-ben-quartz", Role.patient)
+    idle = create_user(db, "idle", "password-idle-quartz", Role.patient)
+    day = date(2026, 11, 24)
+    for patient, reps_today, reps_yesterday in ((ana, 3, 2), (ben, 1, 0)):
+        exercise_session = records.start_session(db, patient.id)
+        exercise_set = records.start_set(
+            db, exercise_session, exercise_id="elbow_flexion", side="left", mode="active"
+        )
+        rows = [{"start_s": i, "end_s": i + 1} for i in range(reps_today + reps_yesterday)]
+        for i, rep in enumerate(records.add_repetitions(db, exercise_set, rows)):
+            rep.recorded_at = datetime(2026, 11, 24 if i < reps_today else 23, 12, tzinfo=UTC)
+    db.commit()
+    ids = [ana.id, ben.id, idle.id]
+    assert records.reps_on_day_by_patient(db, ids, day) == {ana.id: 3, ben.id: 1}
+    assert records.reps_on_day_by_patient(db, ids, date(2026, 11, 23)) == {ana.id: 2}
+    assert records.reps_on_day_by_patient(db, [], day) == {}
+    starts = records.last_session_starts(db, ids)
+    assert set(starts) == {ana.id, ben.id}
+    assert starts[ana.id] == records.last_session_start(db, ana.id)
+    assert records.last_session_start(db, idle.id) is None
+    if db.get_bind().dialect.name == "sqlite":
+        # Each set's entries of the day are read from the index, not every rep ever made.
+        plan = db.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT count(*) FROM repetitions WHERE set_id = 1 "
+            "AND recorded_at >= '2026-11-24' AND recorded_at < '2026-11-25'"
+        )
+        assert "ix_repetitions_set_id_recorded_at" in " ".join(str(row) for row in plan)

@@ -54,6 +54,30 @@ def test_a_patients_summary_counts_todays_reps_and_the_last_session(
     }
 
 
+def test_the_list_gives_each_patient_their_own_reps_and_last_session(
+    clinic: Clinic, clinic_client: TestClient, clinic_db: Session
+) -> None:
+    """Rule: the list (counted for all patients at once) says for each patient what their own
+    summary says; reps by one patient change only their row."""
+    p, q = clinic.world.ids["patient_p"], clinic.world.ids["patient_q"]
+    admin = _api(clinic, clinic_client, "admin")
+    before = {row["id"]: row for row in admin("GET", "/api/patients")}
+    send = _api(clinic, clinic_client, "patient_p")
+    session = send("POST", f"/api/patients/{p}/sessions", {}, 201)
+    base = f"/api/patients/{p}/sessions/{session['id']}/sets"
+    set_id = send("POST", base, {"exercise_id": "elbow_flexion", "side": "left"}, 201)["id"]
+    reps = [{"start_s": 2.0 * i, "end_s": 2.0 * i + 1} for i in range(4)]
+    send("POST", f"{base}/{set_id}/repetitions", {"repetitions": reps}, 201)
+    after = {row["id"]: row for row in admin("GET", "/api/patients")}
+    assert after[p] == before[p] | {
+        "reps_today": before[p]["reps_today"] + 4,
+        "last_session_at": session["started_at"],
+    }
+    assert after[q] == before[q]
+    for patient_id, row in after.items():
+        assert admin("GET", f"/api/patients/{patient_id}") == row
+
+
 def test_the_patient_list_is_in_name_order(
     clinic: Clinic, clinic_client: TestClient, clinic_db: Session
 ) -> None:

@@ -13,7 +13,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from openrehab.accounts import throttle
@@ -175,6 +175,9 @@ def revoke_all_tokens(session: Session, user: User) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+_INSERT_AUDIT = insert(AuditLog.__table__)
+
+
 def audit(
     session: Session,
     user: User | None,
@@ -183,14 +186,16 @@ def audit(
     target_id: object = None,
     detail: dict[str, object] | None = None,
 ) -> None:
-    session.add(
-        AuditLog(
-            user_id=user.id if user is not None else None,
-            action=action,
-            target_type=target_type,
-            target_id=None if target_id is None else str(target_id),
-            detail=detail or {},
-        )
+    session.execute(
+        _INSERT_AUDIT,
+        {
+            "user_id": user.id if user is not None else None,
+            "action": action,
+            "target_type": target_type,
+            "target_id": None if target_id is None else str(target_id),
+            "detail": detail or {},
+            "at": utc_now(),
+        },
     )
 
 

@@ -139,7 +139,8 @@ def _care_history(db: Session, patient: User, therapist: User, now: datetime) ->
         (7, "1+", 95.0, 140.0, 136.0),
     )
     for days_ago, mas, r1_deg, r2_deg, rom_deg in measured:
-        at = now - timedelta(days=days_ago)
+        # A morning clinic visit: the day before practice starts (10:00) whatever the hour now.
+        at = (now - timedelta(days=days_ago)).replace(hour=9, minute=0, second=0, microsecond=0)
         common = {"patient_id": patient.id, "assessor_id": therapist.id, "region": "elbow"}
         common |= {"side": "left", "muscle": "elbow flexors", "measured_at": at}
         db.add(Assessment(kind="mas", value=mas, ordinal=MAS_GRADES.index(mas), **common))

@@ -288,12 +288,12 @@ class Repetition(Base):
     __table_args__ = (
         UniqueConstraint("set_id", "index", name="uq_repetitions_set_index"),
         UniqueConstraint("set_id", "client_id", name="uq_repetitions_set_client_id"),
+        # "Repetitions today" seeks each set's entries of the day (migration 0007).
+        Index("ix_repetitions_set_id_recorded_at", "set_id", "recorded_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    set_id: Mapped[int] = mapped_column(
-        ForeignKey("exercise_sets.id", ondelete="CASCADE"), index=True
-    )
+    set_id: Mapped[int] = mapped_column(ForeignKey("exercise_sets.id", ondelete="CASCADE"))
     index: Mapped[int] = mapped_column(Integer)
     start_s: Mapped[float] = mapped_column(Float)
     end_s: Mapped[float] = mapped_column(Float)

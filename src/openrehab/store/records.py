@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from openrehab.clock import day_bounds, local_date
@@ -43,6 +43,18 @@ class RecordError(ValueError):
     """The record cannot be stored as asked; the message says why."""
 
 
+_USERS = User.__table__
+# Opens SQLite's write transaction; prebuilt, as it runs on every repetition post.
+_TOUCH_USER = update(_USERS).where(_USERS.c.id == bindparam("patient_id")).values(id=_USERS.c.id)
+# Whether a set has ended, and how many repetitions it holds, in one query.
+_SET_STATE = select(
+    ExerciseSet.ended_at,
+    select(func.count(Repetition.id))
+    .where(Repetition.set_id == bindparam("set_id"))
+    .scalar_subquery(),
+).where(ExerciseSet.id == bindparam("set_id"))
+
+
 def lock_patient(db: Session, patient_id: int) -> None:
     """Serialise every write about one patient until this transaction ends.
 
@@ -57,12 +69,8 @@ def lock_patient(db: Session, patient_id: int) -> None:
         db.execute(select(User.id).where(User.id == patient_id).with_for_update(key_share=True))
     else:
         take_sqlite_write_lock(db.connection())
-        db.execute(
-            update(User)
-            .where(User.id == patient_id)
-            .values(id=User.id)
-            .execution_options(synchronize_session=False)
-        )
+        # A Core statement (not an ORM bulk update): the same SQL at a third of the cost.
+        db.execute(_TOUCH_USER, {"patient_id": patient_id})
 
 
 def start_session(
@@ -102,18 +110,25 @@ def end_set(db: Session, exercise_set: ExerciseSet) -> ExerciseSet:
 
 
 def add_repetitions(
-    db: Session, exercise_set: ExerciseSet, repetitions: Iterable[Mapping[str, Any]]
+    db: Session,
+    exercise_set: ExerciseSet,
+    repetitions: Iterable[Mapping[str, Any]],
+    *,
+    patient_id: int | None = None,
 ) -> list[Repetition]:
     """Append repetitions to a set, numbering them after those already stored.
 
     A repetition with a ``client_id`` (the sender's own id for it) that the set already holds
     is not stored again: the stored one is returned in its place, so a retry, or a second
-    device sending the same rep, never counts it twice.
+    device sending the same rep, never counts it twice. ``patient_id`` (the set's patient,
+    if the caller knows it) saves loading the set's session. The new repetitions are added
+    to ``db``, not flushed: the commit writes them with the rest of the transaction.
     """
     repetitions = list(repetitions)
-    lock_patient(db, exercise_set.session.patient_id)
-    db.refresh(exercise_set)
-    if exercise_set.ended_at is not None:
+    lock_patient(db, patient_id or exercise_set.session.patient_id)
+    # Read under the lock: another request may have ended the set or added reps meanwhile.
+    ended_at, next_index = db.execute(_SET_STATE, {"set_id": exercise_set.id}).one()
+    if ended_at is not None:
         raise RecordError(f"Set {exercise_set.id} has ended; start a new set.")
     wanted = [values.get("client_id") for values in repetitions]
     stored: dict[str, Repetition] = {}
@@ -128,7 +143,6 @@ def add_repetitions(
             )
             if rep.client_id
         }
-    next_index = rep_count(db, exercise_set.id)
     added = []
     for values in repetitions:
         client_id = values.get("client_id")
@@ -141,7 +155,6 @@ def add_repetitions(
         added.append(repetition)
         if client_id:
             stored[client_id] = repetition
-    db.flush()
     return added
 
 
@@ -183,24 +196,45 @@ def rep_counts(db: Session, set_ids: list[int]) -> dict[int, int]:
 
 def reps_on_day(db: Session, patient_id: int, day: date | None = None) -> int:
     """Repetitions a patient recorded on the local calendar ``day`` (default: today)."""
+    return reps_on_day_by_patient(db, [patient_id], day).get(patient_id, 0)
+
+
+def reps_on_day_by_patient(
+    db: Session, patient_ids: list[int], day: date | None = None
+) -> dict[int, int]:
+    """Repetitions recorded on the local calendar ``day`` (default: today) per patient, in
+    one query (absent: none)."""
+    if not patient_ids:
+        return {}
     start, end = day_bounds(day or local_date())
     query = (
-        select(func.count(Repetition.id))
+        select(ExerciseSession.patient_id, func.count(Repetition.id))
         .join(ExerciseSet, Repetition.set_id == ExerciseSet.id)
         .join(ExerciseSession, ExerciseSet.session_id == ExerciseSession.id)
         .where(
-            ExerciseSession.patient_id == patient_id,
+            ExerciseSession.patient_id.in_(patient_ids),
             Repetition.recorded_at >= start,
             Repetition.recorded_at < end,
         )
+        .group_by(ExerciseSession.patient_id)
     )
-    return db.scalar(query) or 0
+    return {patient_id: count for patient_id, count in db.execute(query)}
 
 
 def last_session_start(db: Session, patient_id: int) -> datetime | None:
-    return db.scalar(
-        select(func.max(ExerciseSession.started_at)).where(ExerciseSession.patient_id == patient_id)
+    return last_session_starts(db, [patient_id]).get(patient_id)
+
+
+def last_session_starts(db: Session, patient_ids: list[int]) -> dict[int, datetime]:
+    """When each patient's newest session started, in one query (absent: no session)."""
+    if not patient_ids:
+        return {}
+    query = (
+        select(ExerciseSession.patient_id, func.max(ExerciseSession.started_at))
+        .where(ExerciseSession.patient_id.in_(patient_ids))
+        .group_by(ExerciseSession.patient_id)
     )
+    return {patient_id: started for patient_id, started in db.execute(query)}
 
 
 def session_start_nrs(

@@ -87,7 +87,7 @@ def create_app(
     # Inside the security guard (added by errors.install, so outermost): a slot is taken only
     # once the body has been read. Half the pool: a request may need a second connection
     # (the audit entry of a refusal).
-    app.add_middleware(InFlightLimit, limit=max(1, pool_capacity(engine) // 2))
+    app.add_middleware(InFlightLimit, limit=max(1, min(MAX_IN_FLIGHT, pool_capacity(engine) // 2)))
     errors.install(app)
     return app
 
@@ -99,9 +99,19 @@ def pool_capacity(engine: Engine) -> int:
     return max(1, size() + max(0, overflow)) if callable(size) else 15
 
 
+#: HTTP requests one server process works on at once. CPython runs one thread's Python at a
+#: time: more threads only queue for the interpreter lock, and one holding the database's
+#: write lock (SQLite) or a patient's row lock (PostgreSQL) then waits for it too, holding
+#: up every writer. Measured (``openrehab bench api``, 2 workers, 20 clients): SQLite's write
+#: lock was held 2.4 ms per repetition post with 25 requests in flight per process against
+#: 0.7 ms alone; 3 in flight: GET mix 814 -> 987-991 req/s, repetition posts 404 -> 490-519/s
+#: (PostgreSQL 480 -> 576, 210 -> 300). 1-2 gave more posts but fewer GETs; 4-8, less of both.
+MAX_IN_FLIGHT = 3
+
+
 class InFlightLimit:
     """At most ``limit`` HTTP requests of this process inside the app at once; the others
-    wait their turn on the event loop, holding nothing.
+    wait their turn on the event loop, holding nothing (see ``MAX_IN_FLIGHT``).
 
     A request keeps its database connection across several worker-thread hops (auth, access
     check, endpoint, commit). With more requests in flight than pooled connections, every

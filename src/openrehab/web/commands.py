@@ -175,7 +175,14 @@ def worker_app() -> object:
 def _run(app: object, host: str, port: int, *, workers: int = 1) -> None:
     import uvicorn
 
+    from openrehab.web.workers import Supervisor, reuse_port_supported
+
     options: dict[str, object] = {"log_level": "warning", "proxy_headers": True}
+    if workers > 1 and isinstance(app, str) and reuse_port_supported():
+        # Each worker on its own SO_REUSEPORT socket (web/workers.py explains why).
+        if not Supervisor(app, host, port, workers, options, log=typer.echo).run():
+            fail("The server stopped: a worker process could not start (see above).")
+        return
     if workers > 1:
         options.update(factory=True, workers=workers)
     try:

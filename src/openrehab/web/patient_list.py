@@ -16,7 +16,7 @@ from openrehab.clock import local_date
 from openrehab.services import care as care_service
 from openrehab.services.adherence import caseload_adherence
 from openrehab.store.models import User, utc_now
-from openrehab.store.records import last_session_start, reps_on_day
+from openrehab.store.records import last_session_starts, reps_on_day_by_patient
 
 #: Sort keys: (label, direction of the first click). Low adherence and old sessions first,
 #: because they are what a therapist looks for.
@@ -76,17 +76,19 @@ def patient_list(
     patients = list(db.scalars(select(User).where(User.id.in_(ids)))) if ids else []
     targets = {p.id: care_service.daily_target(db, p).reps for p in patients}
     adherence = caseload_adherence(db, targets)
+    reps_today = reps_on_day_by_patient(db, ids)
+    last_starts = last_session_starts(db, ids)
     now = utc_now()
     rows = []
     for p in patients:
         alerts = care_service.patient_alerts(db, p)
         row = {
             "patient": p,
-            "reps_today": reps_on_day(db, p.id),
+            "reps_today": reps_today.get(p.id, 0),
             "target": targets[p.id],
             "adherence7": adherence[p.id][7],
             "adherence28": adherence[p.id][28],
-            "last_session_at": last_session_start(db, p.id),
+            "last_session_at": last_starts.get(p.id),
             "alerts": alerts,
             "urgent": sum(1 for a in alerts if a.severity == "urgent"),
         }

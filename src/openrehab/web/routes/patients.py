@@ -4,27 +4,36 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from openrehab.accounts.access import linked_patient_ids
 from openrehab.accounts.service import audit
 from openrehab.services import program as program_service
 from openrehab.store.models import PatientProfile, User
-from openrehab.store.records import last_session_start, reps_on_day
+from openrehab.store.records import last_session_starts, reps_on_day_by_patient
 from openrehab.web.deps import CurrentUser, Db, PatientPrescribe, PatientRead
 from openrehab.web.schemas import PatientSummary, ProfileIn, ProfileOut
 
 router = APIRouter(prefix="/api/patients", tags=["patients"])
 
 
-def summarise(db: Db, patient: User) -> PatientSummary:
-    return PatientSummary(
-        id=patient.id,
-        username=patient.username,
-        display_name=patient.display_name,
-        affected_side=patient.profile.affected_side if patient.profile else None,
-        reps_today=reps_on_day(db, patient.id),
-        last_session_at=last_session_start(db, patient.id),
-    )
+def summarise(db: Db, patients: list[User]) -> list[PatientSummary]:
+    """Each patient's summary; a fixed number of queries however many patients (a
+    therapist's caseload runs to dozens)."""
+    ids = [patient.id for patient in patients]
+    reps_today = reps_on_day_by_patient(db, ids)
+    last_starts = last_session_starts(db, ids)
+    return [
+        PatientSummary(
+            id=patient.id,
+            username=patient.username,
+            display_name=patient.display_name,
+            affected_side=patient.profile.affected_side if patient.profile else None,
+            reps_today=reps_today.get(patient.id, 0),
+            last_session_at=last_starts.get(patient.id),
+        )
+        for patient in patients
+    ]
 
 
 @router.get("", response_model=list[PatientSummary])
@@ -33,13 +42,18 @@ def list_patients(user: CurrentUser, db: Db) -> list[PatientSummary]:
     ids = linked_patient_ids(db, user)
     if not ids:
         return []
-    patients = db.scalars(select(User).where(User.id.in_(ids)).order_by(User.display_name))
-    return [summarise(db, patient) for patient in patients]
+    query = (
+        select(User)
+        .where(User.id.in_(ids))
+        .options(selectinload(User.profile))
+        .order_by(User.display_name)
+    )
+    return summarise(db, list(db.scalars(query)))
 
 
 @router.get("/{patient_id}", response_model=PatientSummary)
 def get_patient(patient: PatientRead, db: Db) -> PatientSummary:
-    return summarise(db, patient)
+    return summarise(db, [patient])[0]
 
 
 def _profile(db: Db, patient: User) -> PatientProfile:

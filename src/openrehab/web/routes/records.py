@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import contains_eager
 
 from openrehab.accounts.service import audit
 from openrehab.services import progress as progress_service
@@ -33,10 +35,25 @@ def _session(db: Db, patient_id: int, session_id: int) -> ExerciseSession:
     return exercise_session
 
 
+# A set with its session, if both are the patient's, in one query (repetitions are posted
+# one by one: this runs for every one of them).
+_SET_OF_PATIENT = (
+    select(ExerciseSet)
+    .join(ExerciseSet.session)
+    .options(contains_eager(ExerciseSet.session))
+    .where(
+        ExerciseSet.id == bindparam("set_id"),
+        ExerciseSet.session_id == bindparam("session_id"),
+        ExerciseSession.patient_id == bindparam("patient_id"),
+    )
+)
+
+
 def _set(db: Db, patient_id: int, session_id: int, set_id: int) -> ExerciseSet:
-    exercise_session = _session(db, patient_id, session_id)
-    exercise_set = db.get(ExerciseSet, set_id)
-    if exercise_set is None or exercise_set.session_id != exercise_session.id:
+    params = {"set_id": set_id, "session_id": session_id, "patient_id": patient_id}
+    exercise_set = db.scalar(_SET_OF_PATIENT, params)
+    if exercise_set is None:
+        _session(db, patient_id, session_id)  # 404 naming the session if it is that
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No set {set_id} in this session.")
     return exercise_set
 
@@ -169,7 +186,10 @@ def add_repetitions(
     exercise_set = _set(db, patient.id, session_id, set_id)
     try:
         added = records.add_repetitions(
-            db, exercise_set, [rep.model_dump(exclude_none=True) for rep in body.repetitions]
+            db,
+            exercise_set,
+            [rep.model_dump(exclude_none=True) for rep in body.repetitions],
+            patient_id=patient.id,
         )
     except records.RecordError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
