@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from openrehab.accounts.service import create_user
 from openrehab.store import records
-from openrehab.store.models import Role
+from openrehab.store.models import AuditLog, Role
 
 
 def test_repetitions_are_numbered_across_batches_and_counted_per_local_day(
@@ -75,3 +76,37 @@ def test_todays_reps_and_last_sessions_are_counted_per_patient_in_one_query(db: 
             "AND recorded_at >= '2026-11-24' AND recorded_at < '2026-11-25'"
         )
         assert "ix_repetitions_set_id_recorded_at" in " ".join(str(row) for row in plan)
+
+
+def test_locking_a_patient_costs_the_same_however_long_the_audit_log(db: Session) -> None:
+    """Every write about a patient starts with ``lock_patient``. On SQLite it must not set a
+    key of ``users``: SQLite then checks each table referencing users for the old key, and
+    scans the (unindexed) audit log, which grows with every write."""
+    if db.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL locks the row with SELECT ... FOR NO KEY UPDATE")
+    patient = create_user(db, "pat3", "password-pat-quartz", Role.patient)
+    other = create_user(db, "other3", "password-oth-quartz", Role.therapist)
+    db.commit()
+    raw = db.connection().connection.driver_connection
+
+    def vm_steps() -> int:
+        steps = 0
+
+        def tick() -> int:
+            nonlocal steps
+            steps += 1
+            return 0
+
+        raw.set_progress_handler(tick, 1)
+        try:
+            records.lock_patient(db, patient.id)
+        finally:
+            raw.set_progress_handler(None, 1)
+            db.rollback()
+        return steps
+
+    before = vm_steps()
+    rows = [{"user_id": other.id, "action": "login", "detail": {}} for _ in range(2000)]
+    db.execute(insert(AuditLog), rows)
+    db.commit()
+    assert vm_steps() < before + 100  # setting the key: +3 steps per row of the log (6,000)
