@@ -147,3 +147,29 @@ def test_pain_during_a_set_stops_it_and_is_asked_again_next_session(
     assert page.get_by_role("button", name="Count with a button").is_visible()
     assert errors == []
     context.close()
+
+
+def test_a_refused_pain_answer_says_why_in_words(served: tuple[str, Path], browser) -> None:  # type: ignore[no-untyped-def]
+    """A pain answer the server refuses (422: its reason is a list of problems) shows the
+    reason as text and asks to tap again, not "[object Object]"."""
+    server, _ = served
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    log_in(page, server)
+    _open_session(page, server)
+    if _screen(page) != "pain":  # not asked before the start: ask during the set
+        page.get_by_role("button", name="Count with a button").click()
+        wait_for(page, "document.getElementById('coach').textContent.includes('Press')")
+        page.wait_for_timeout(600)
+        page.keyboard.press("h")
+    assert _screen(page) == "pain"
+    refusal = {"detail": [{"loc": ["body", "nrs"], "msg": "Input should be at most 10"}]}
+    page.route(
+        "**/pain-reports",
+        lambda route: route.fulfill(status=422, content_type="application/json", json=refusal),
+    )
+    page.get_by_role("button", name="3", exact=True).click()
+    error = page.locator("#pain-error")
+    error.wait_for()
+    assert error.inner_text() == "That did not work (Input should be at most 10). Please tap again."
+    context.close()

@@ -3,6 +3,8 @@
 // advice in plain words (care.safety: rule S1 stops the set, S5 the day), and a minute to undo
 // a mis-tap. The page's main module decides what stopping means (hooks below).
 
+import { detailText } from "../shared/detail.js";
+
 const $ = (id) => document.getElementById(id);
 
 function post(url, body) {
@@ -13,7 +15,7 @@ function post(url, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   }).then(async (response) => {
     const answer = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(answer.detail || `HTTP ${response.status}`);
+    if (!response.ok) throw new Error(detailText(answer) || `HTTP ${response.status}`);
     return answer;
   });
 }

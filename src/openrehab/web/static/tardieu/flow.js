@@ -3,6 +3,7 @@
 // session's modules); only the joint angles are sent to the server, never the video.
 
 import { startCamera, stopCamera } from "../live/camera.js";
+import { detailText } from "../shared/detail.js";
 import { Tracker, everyVideoFrame } from "../live/landmarks.js";
 import { Voice } from "../live/voice.js";
 import { jointPoints, orientationAt, stretchAngle } from "./angle.js";
@@ -435,8 +436,7 @@ function plainFailure(detail) {
 }
 
 function showFailure(box, response, answer) {
-  const first = Array.isArray(answer.detail) ? answer.detail[0] : answer.detail;
-  const detail = String((first && first.msg) || first || "");
+  const detail = detailText(answer);
   document.body.dataset.saved = "no";
   let text;
   if (response && response.status === 422) {
