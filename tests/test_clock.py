@@ -28,3 +28,14 @@ def test_unknown_zone_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENREHAB_TIMEZONE", "Mars/Olympus_Mons")
     with pytest.raises(TimezoneError, match="not a known time zone"):
         local_date()
+
+
+def test_a_given_zone_is_used_instead_of_the_configured_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("OPENREHAB_TIMEZONE", "Europe/London")
+    moment = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+    assert local_date(moment) == date(2026, 11, 25)
+    assert local_date(moment, ZoneInfo("America/Los_Angeles")) == date(2026, 11, 24)

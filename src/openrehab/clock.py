@@ -32,12 +32,13 @@ def local_zone() -> tzinfo:
         ) from exc
 
 
-def local_date(moment: datetime | None = None) -> date:
-    """The local calendar day of ``moment`` (default: now)."""
+def local_date(moment: datetime | None = None, zone: tzinfo | None = None) -> date:
+    """The local calendar day of ``moment`` (default: now); ``zone``: ``local_zone()``, given
+    by callers that convert many moments."""
     moment = moment or datetime.now(UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(local_zone()).date()
+    return moment.astimezone(zone or local_zone()).date()
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:

@@ -130,6 +130,15 @@ def test_signal_spec_feeds_the_motion_engine() -> None:
 def test_get_unknown_id_is_a_clear_key_error() -> None:
     with pytest.raises(KeyError, match="unknown exercise 'nope'"):
         load_library().get("nope")
+    with pytest.raises(KeyError, match="unknown exercise 3"):
+        load_library().get(3)  # type: ignore[arg-type]
+
+
+def test_every_exercise_is_found_by_its_id_and_nothing_else() -> None:
+    library = load_library()
+    for exercise in library:
+        assert exercise.id in library and library.get(exercise.id) is exercise
+    assert "nope" not in library and None not in library and ["elbow_flexion"] not in library
 
 
 def test_every_prerequisite_exists_and_is_reachable() -> None:

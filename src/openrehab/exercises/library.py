@@ -10,7 +10,7 @@ signal 'elbo'``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,11 @@ class Library:
 
     exercises: tuple[Exercise, ...]
     sources: dict[str, str]  # exercise id -> file name it came from
+    # id -> exercise: looked up once per stored repetition in the care checks.
+    _by_id: dict[str, Exercise] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {e.id: e for e in self.exercises})
 
     def __iter__(self) -> Iterator[Exercise]:
         return iter(self.exercises)
@@ -65,14 +70,14 @@ class Library:
         return len(self.exercises)
 
     def __contains__(self, exercise_id: object) -> bool:
-        return any(e.id == exercise_id for e in self.exercises)
+        return isinstance(exercise_id, str) and exercise_id in self._by_id
 
     def get(self, exercise_id: str) -> Exercise:
         """The exercise with this id; ``KeyError`` with a clear message otherwise."""
-        for exercise in self.exercises:
-            if exercise.id == exercise_id:
-                return exercise
-        raise KeyError(f"unknown exercise {exercise_id!r}")
+        exercise = self._by_id.get(exercise_id) if isinstance(exercise_id, str) else None
+        if exercise is None:
+            raise KeyError(f"unknown exercise {exercise_id!r}")
+        return exercise
 
     def by_region(self, region: str) -> tuple[Exercise, ...]:
         """Exercises that move ``region``; ``"functional"`` gives the functional tasks."""

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from openrehab.care import contracture, safety, stim, therapies
 from openrehab.care.alerts import Alert, by_severity
-from openrehab.clock import day_bounds, local_date
+from openrehab.clock import day_bounds, local_date, local_zone
 from openrehab.exercises.library import Library, load_library
 from openrehab.services import clinical
 from openrehab.services.program import active_program
@@ -209,11 +209,12 @@ def _rom_series(
             Repetition.rom_unit == "deg",
         )
     )
+    zone = local_zone()
     for exercise_id, side, at, rom in reps:
         if exercise_id in library:
             exercise = library.get(exercise_id)
             key = (exercise.name, exercise.primary_region, side)
-            series[key].append(contracture.RomPoint(local_date(at), float(rom)))
+            series[key].append(contracture.RomPoint(local_date(at, zone), float(rom)))
     rows = db.scalars(
         select(Assessment).where(
             Assessment.patient_id == patient_id,
