@@ -70,6 +70,24 @@ def test_port_in_use(tmp_path: Path) -> None:
     assert_clean_failure(result, "already in use", str(port))
 
 
+def test_the_address_printed_for_an_ipv6_host_has_brackets(tmp_path: Path) -> None:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    command = [sys.executable, "-m", "openrehab", "serve", "--host", "::1"]
+    command += ["--port", str(free_port()), "--data-dir", str(tmp_path), "--no-demo"]
+    env = {**os.environ, "OPENREHAB_TEST_FAST_HASH": "1"}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as server:
+        try:
+            assert server.stdout is not None
+            ready = next(line for line in server.stdout if "is ready at" in line)
+        finally:
+            server.terminate()
+    assert "http://[::1]:" in ready
+
+
 def test_data_dir_that_is_a_file(tmp_path: Path) -> None:
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")

@@ -144,6 +144,7 @@ def serve(
                 logins = seed_demo(db)
     app = create_app(settings, engine=engine, upgrade=False)
     shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+    shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host  # an IPv6 address
     typer.echo(
         f"OpenRehab is ready at http://{shown_host}:{port}/  (database: {_describe(settings)})"
     )
