@@ -138,21 +138,78 @@ def test_a_dead_worker_is_replaced_and_stop_ends_all(tmp_path: Path) -> None:
     assert "died" in server.output
 
 
-def test_a_worker_that_cannot_start_stops_the_server() -> None:
-    supervisor = Supervisor(
-        "openrehab_no_such_module:app",
-        "127.0.0.1",
-        free_port(),
-        2,
-        {"log_level": "critical"},
-        log=lambda message: None,
-    )
-    deadline = threading.Timer(60, supervisor.stopping.set)  # a restart loop ends too
+def _run_bounded(supervisor: Supervisor, limit_s: float = 90) -> bool:
+    """``supervisor.run()``, stopped after ``limit_s`` if it has not stopped by itself (a
+    restart loop would otherwise never end)."""
+    deadline = threading.Timer(limit_s, supervisor.stopping.set)
     deadline.start()
-    started = time.monotonic()
     try:
-        assert supervisor.run() is False
+        return supervisor.run()
     finally:
         deadline.cancel()
-    assert supervisor.failed
-    assert time.monotonic() - started < 60
+
+
+def test_a_worker_that_cannot_start_stops_the_server() -> None:
+    messages: list[str] = []
+    sockets = [listening_socket("127.0.0.1", free_port()) for _ in range(2)]
+    supervisor = Supervisor(
+        "openrehab_no_such_module:app", sockets, {"log_level": "critical"}, log=messages.append
+    )
+    assert _run_bounded(supervisor, 60) is False
+    assert supervisor.failed and "stopped while starting" in messages[-1]
+
+
+def test_workers_that_keep_dying_stop_the_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENREHAB_DATA_DIR", str(tmp_path))
+    messages: list[str] = []
+    supervisor = Supervisor(
+        "openrehab.web.commands:worker_app",
+        [listening_socket("127.0.0.1", free_port())],
+        {"log_level": "critical"},
+        log=messages.append,
+        max_restarts=1,
+    )
+
+    def kill_each_worker_once_it_serves() -> None:
+        killed: set[int] = set()
+        deadline = time.monotonic() + 80
+        while len(killed) < 2 and time.monotonic() < deadline:
+            slot = supervisor.slots[0]
+            if slot is not None and slot[1].is_set() and slot[0].pid not in killed:
+                killed.add(slot[0].pid)
+                os.kill(slot[0].pid, signal.SIGKILL)
+            time.sleep(0.1)
+
+    killer = threading.Thread(target=kill_each_worker_once_it_serves, daemon=True)
+    killer.start()
+    assert _run_bounded(supervisor) is False
+    assert messages[0].startswith("A server process died")  # the first death: replaced
+    assert messages[-1] == "Server processes died 2 times within a minute; stopping."
+
+
+def test_workers_stop_on_sighup_and_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    with running_server(tmp_path / "a", args=("--workers", "2", "--no-demo")) as server:
+        assert server.health is not None
+        workers = _wait_for_workers(server.process.pid, 2)
+        server.process.send_signal(signal.SIGHUP)
+        assert server.process.wait(timeout=20) == 0
+        assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    with running_server(tmp_path / "b", args=("--workers", "2", "--no-demo")) as server:
+        assert server.health is not None
+        workers = _wait_for_workers(server.process.pid, 2)
+        server.process.kill()  # no chance to stop them: the kernel tells the workers
+        server.process.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's wait is missing

@@ -6,6 +6,7 @@ import errno
 import os
 import socket
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -131,6 +132,7 @@ def serve(
     started = time.perf_counter()
     settings = _settings(data_dir, database_url)
     _check_port_free(host, port)
+    sockets = _worker_sockets(host, port, workers)
     engine = _ready_engine(settings)
     logins = []
     if demo:
@@ -160,7 +162,7 @@ def serve(
         engine.dispose()
         os.environ[ENV_DATA_DIR] = str(settings.data_dir)
         os.environ[ENV_DATABASE_URL] = settings.database_url
-        _run("openrehab.web.commands:worker_app", host, port, workers=workers)
+        _run("openrehab.web.commands:worker_app", host, port, workers=workers, sockets=sockets)
     else:
         _run(app, host, port)
 
@@ -173,16 +175,35 @@ def worker_app() -> object:
     return create_app(resolve_settings(), upgrade=False)
 
 
-def _run(app: object, host: str, port: int, *, workers: int = 1) -> None:
+def _worker_sockets(host: str, port: int, workers: int) -> list[socket.socket]:
+    """One SO_REUSEPORT socket per worker (web/workers.py explains why), bound now that the
+    port is known to be free; none for one worker or where the kernel cannot share a port."""
+    from openrehab.web.workers import listening_socket, reuse_port_supported
+
+    if workers < 2 or not reuse_port_supported():
+        return []
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(workers):
+            sockets.append(listening_socket(host, port))
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        fail(f"Cannot listen on {host}:{port}: {exc.strerror}.")
+    return sockets
+
+
+def _run(
+    app: object, host: str, port: int, *, workers: int = 1, sockets: Sequence[socket.socket] = ()
+) -> None:
     import uvicorn
 
-    from openrehab.web.workers import Supervisor, reuse_port_supported
+    from openrehab.web.workers import Supervisor
 
     options: dict[str, object] = {"log_level": "warning", "proxy_headers": True}
-    if workers > 1 and isinstance(app, str) and reuse_port_supported():
-        # Each worker on its own SO_REUSEPORT socket (web/workers.py explains why).
-        if not Supervisor(app, host, port, workers, options, log=typer.echo).run():
-            fail("The server stopped: a worker process could not start (see above).")
+    if sockets and isinstance(app, str):
+        if not Supervisor(app, list(sockets), options, log=typer.echo).run():
+            fail("The server stopped: its worker processes could not serve (see above).")
         return
     if workers > 1:
         options.update(factory=True, workers=workers)
