@@ -1,7 +1,7 @@
-"""The therapist's forms on a patient's page and the pain buttons (web/routes/pages.py): how
-the forms read numbers, that only what the therapist changed is stored, and where each form
-returns to. A form that stored the planner's values as the therapist's, or a number out of
-range, would change a patient's program without anyone deciding it.
+"""The therapist's forms on a patient's page and the pain buttons (web/routes/program_pages.py
+and pages.py): how the forms read numbers, that only what the therapist changed is stored,
+and where each form returns to. A form that stored the planner's values as the therapist's,
+or a number out of range, would change a patient's program without anyone deciding it.
 """
 
 from __future__ import annotations

@@ -154,7 +154,7 @@ def test_library_pages(client: TestClient, world: World) -> None:
 
 def test_beat_plan_keeps_stretches_under_the_velocity_limit() -> None:
     from openrehab.exercises.library import load_library
-    from openrehab.web.routes.pages import beat_plan
+    from openrehab.web.routes.exercise_pages import beat_plan
 
     library = load_library()
     stretches = [
@@ -182,7 +182,7 @@ def test_the_beat_plan_is_each_levels_own_rhythm() -> None:
     fast enough to need the cap today, so one is made faster here.)"""
     from openrehab.exercises.library import load_library
     from openrehab.program.music import metronome_schedule, rep_duration_s, stretch_tempo_bpm
-    from openrehab.web.routes.pages import beat_plan
+    from openrehab.web.routes.exercise_pages import beat_plan
 
     flexion = load_library().get("elbow_flexion")
     for level, plan in zip(flexion.levels, beat_plan(flexion), strict=True):

@@ -30,11 +30,13 @@ from openrehab.web.routes import (
     auth,
     care_pages,
     clinical,
+    exercise_pages,
     exercises,
     live,
     pages,
     patients,
     program,
+    program_pages,
     records,
     report_pages,
     rhythm_pages,
@@ -79,8 +81,8 @@ def create_app(
         app.include_router(module.router)
     app.include_router(clinical.alerts_router)
     app.include_router(tardieu.page_router)
-    pages_modules = (workspace_pages, admin_pages, report_pages, pages, care_pages)
-    for module in (*pages_modules, session_pages, rhythm_pages):
+    pages_modules = (workspace_pages, admin_pages, report_pages, pages, program_pages, care_pages)
+    for module in (*pages_modules, exercise_pages, session_pages, rhythm_pages):
         app.include_router(module.router)
     _add_health(app)
     _add_api_docs(app)

@@ -23,11 +23,8 @@ from openrehab.accounts.service import login as account_login
 from openrehab.accounts.throttle import ThrottledError
 from openrehab.care import safety
 from openrehab.clock import local_date
-from openrehab.exercises.diagrams import exercise_svg
 from openrehab.exercises.library import load_library
-from openrehab.exercises.schema import REGIONS, Exercise
-from openrehab.program.music import metronome_schedule, rep_duration_s, stretch_tempo_bpm
-from openrehab.services import NotFoundError, ServiceError
+from openrehab.exercises.schema import REGIONS
 from openrehab.services import care as care_service
 from openrehab.services import notes as notes_service
 from openrehab.services import program as program_service
@@ -215,7 +212,7 @@ def home(
     if user is None:
         return _login_redirect(request)
     if user.role is Role.patient:
-        return _patient_page(request, db, user, user)
+        return patient_page_response(request, db, user, user)
     context = patient_list(db, user, q=q, sort=sort, order=order, show=show)
     return render(request, "patients.html", user=user, **context)
 
@@ -226,7 +223,7 @@ def patient_page(request: Request, patient_id: ObjectId, user: MaybeUser, db: Db
     if isinstance(patient, Response):
         return patient
     assert user is not None
-    return _patient_page(request, db, user, patient)
+    return patient_page_response(request, db, user, patient)
 
 
 MODE_WORDS = {
@@ -285,7 +282,7 @@ def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _patient_page(
+def patient_page_response(
     request: Request,
     db: Db,
     user: User,
@@ -367,250 +364,3 @@ def _library_by_region() -> list[tuple[str, list[Any]]]:
     groups = [(region, list(library.by_region(region))) for region in REGIONS]
     groups.append(("functional", list(library.by_region("functional"))))
     return [(region, sorted(exs, key=lambda e: e.name)) for region, exs in groups if exs]
-
-
-def _prescriber(
-    request: Request, db: Db, user: User | None, patient_id: int
-) -> tuple[User | None, Response | None]:
-    """The patient when ``user`` may prescribe for them, else the response to send."""
-    patient = page_patient(request, user, db, patient_id, Action.prescribe)
-    if isinstance(patient, Response):
-        return None, patient
-    return patient, None
-
-
-def _int_field(value: str, name: str, low: int, high: int) -> int | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise ServiceError(f"{name} must be a whole number", name) from None
-    if not low <= number <= high:
-        raise ServiceError(f"{name} must be between {low} and {high}", name)
-    return number
-
-
-def _after_change(patient_id: int, what: str) -> RedirectResponse:
-    return RedirectResponse(f"/patients/{patient_id}?program={what}#program-h", 303)
-
-
-@router.post("/patients/{patient_id}/program")
-def build_program_form(
-    request: Request,
-    patient_id: ObjectId,
-    user: MaybeUser,
-    db: Db,
-    daily_rep_target: Annotated[str, Form(max_length=10)] = "",
-) -> Response:
-    """Therapist: build (or rebuild) the program from the profile."""
-    patient, refusal = _prescriber(request, db, user, patient_id)
-    if refusal is not None:
-        return refusal
-    assert patient is not None and user is not None
-    try:
-        target = _int_field(daily_rep_target, "daily_rep_target", 0, 2000)
-        program = program_service.build_program(
-            db,
-            patient,
-            by=user,
-            note=f"Built from the profile by {user.display_name}.",
-            daily_rep_target=target,
-            set_target=target is not None,
-        )
-    except ServiceError as exc:
-        db.rollback()
-        return _patient_page(request, db, user, patient, error=exc.message, status_code=422)
-    audit(db, user, "program.build", "program", program.id)
-    db.commit()
-    return _after_change(patient_id, "built")
-
-
-@router.post("/patients/{patient_id}/program/items/{item_id}")
-def change_item_form(
-    request: Request,
-    patient_id: ObjectId,
-    item_id: ObjectId,
-    user: MaybeUser,
-    db: Db,
-    reason: Annotated[str, Form(max_length=500)] = "",
-    action: Annotated[str, Form(max_length=10)] = "change",
-    mode: Annotated[str, Form(max_length=30)] = "",
-    side: Annotated[str, Form(max_length=10)] = "",
-    sets: Annotated[str, Form(max_length=10)] = "",
-    reps: Annotated[str, Form(max_length=10)] = "",
-    level: Annotated[str, Form(max_length=10)] = "",
-    rest_s: Annotated[str, Form(max_length=10)] = "",
-) -> Response:
-    """Therapist: change or remove one item (the reason is recorded with their name)."""
-    patient, refusal = _prescriber(request, db, user, patient_id)
-    if refusal is not None:
-        return refusal
-    assert patient is not None and user is not None
-    try:
-        if not reason.strip():
-            raise ServiceError("Please say why (it is shown with the change).", "reason")
-        item = program_service.program_item(db, patient.id, item_id)
-        if action == "remove":
-            program = program_service.remove_item(db, patient, item, by=user, reason=reason)
-        else:
-            changes = {
-                "mode": mode or None,
-                "sets": _int_field(sets, "sets", 1, 50),
-                "reps": _int_field(reps, "reps", 1, 100),
-                "level": _int_field(level, "level", 1, 50),
-                "rest_s": _int_field(rest_s, "rest_s", 0, 600),
-            }
-            # The form shows the current values: only what differs is an override.
-            current = {
-                "mode": item.mode,
-                "sets": item.sets,
-                "reps": item.reps,
-                "level": item.level,
-                "rest_s": item.rest_s,
-            }
-            changes = {k: v for k, v in changes.items() if v is not None and v != current[k]}
-            if side and side != item.side:
-                changes["side"] = side
-            program = program_service.override_item(
-                db, patient, item, by=user, reason=reason.strip(), **changes
-            )
-    except NotFoundError as exc:
-        return error_page(request, user, 404, str(exc))
-    except ServiceError as exc:
-        db.rollback()
-        return _patient_page(request, db, user, patient, error=exc.message, status_code=422)
-    audit(db, user, f"program.item.{action}", "program_item", item_id, {"reason": reason})
-    db.commit()
-    return _after_change(patient_id, "changed" if program else "unchanged")
-
-
-@router.post("/patients/{patient_id}/program/items")
-def add_item_form(
-    request: Request,
-    patient_id: ObjectId,
-    user: MaybeUser,
-    db: Db,
-    exercise_id: Annotated[str, Form(max_length=80)] = "",
-    reason: Annotated[str, Form(max_length=500)] = "",
-    side: Annotated[str, Form(max_length=10)] = "",
-) -> Response:
-    """Therapist: add a library exercise to the program."""
-    patient, refusal = _prescriber(request, db, user, patient_id)
-    if refusal is not None:
-        return refusal
-    assert patient is not None and user is not None
-    try:
-        if not reason.strip():
-            raise ServiceError("Please say why (it is shown with the change).", "reason")
-        program = program_service.add_item(
-            db,
-            patient,
-            by=user,
-            exercise_id=exercise_id,
-            reason=reason.strip(),
-            side=side or None,
-        )
-    except ServiceError as exc:
-        db.rollback()
-        return _patient_page(request, db, user, patient, error=exc.message, status_code=422)
-    audit(db, user, "program.item.add", "program", program.id, {"exercise": exercise_id})
-    db.commit()
-    return _after_change(patient_id, "added")
-
-
-# --- exercise library ----------------------------------------------------------------------
-@router.get("/exercises", response_class=HTMLResponse)
-def exercises_page(request: Request, user: MaybeUser, region: str | None = None) -> Response:
-    if user is None:
-        return _login_redirect(request)
-    regions = [*REGIONS, "functional"]
-    if region is not None and region not in regions:
-        return error_page(request, user, 404, f"There is no body region called {region!r}.")
-    library = load_library()
-    if region:
-        groups = [(region, sorted(library.by_region(region), key=lambda e: e.name))]
-    else:  # every exercise once, under its main region
-        groups = [
-            (
-                name,
-                sorted(
-                    (
-                        e
-                        for e in library
-                        if (e.kind == "functional") == (name == "functional")
-                        and (name == "functional" or e.primary_region == name)
-                    ),
-                    key=lambda e: e.name,
-                ),
-            )
-            for name in regions
-        ]
-    return render(
-        request,
-        "exercises.html",
-        user=user,
-        region=region,
-        regions=regions,
-        groups=[(name, exercises) for name, exercises in groups if exercises],
-        mode_words=MODE_WORDS,
-        count=len(library),
-    )
-
-
-def beat_plan(exercise: Exercise) -> list[dict[str, Any]]:
-    """One rep's beats per level, for the page's metronome (static/exercise.js plays them).
-
-    Stretch-only exercises get the tempo capped by their slow-stretch velocity limit, so the
-    beat never paces a stretch faster than is safe (spastic reflexes are velocity dependent).
-    """
-    stretch_only = set(exercise.modes) <= {"stretch", "passive"}
-    limit = exercise.sensing.max_velocity_deg_s
-    excursion = abs(exercise.sensing.target - exercise.sensing.rest)
-    plan = []
-    for level in exercise.levels:
-        tempo_bpm = level.tempo_bpm
-        if stretch_only and limit and exercise.sensing.unit == "deg":
-            tempo_bpm = stretch_tempo_bpm(
-                tempo_bpm, level.beats_per_rep, excursion * level.target_range_pct / 100, limit
-            )
-        beats = metronome_schedule(tempo_bpm, level.beats_per_rep, 1, level.hold_s)
-        plan.append(
-            {
-                "level": level.level,
-                "tempo_bpm": round(tempo_bpm, 1),
-                "rep_s": round(rep_duration_s(tempo_bpm, level.beats_per_rep, level.hold_s), 3),
-                "reps": level.reps_per_set,
-                "beats": [{"t": b.time_s, "accent": b.accent, "phase": b.phase} for b in beats],
-            }
-        )
-    return plan
-
-
-@router.get("/exercises/{exercise_id}", response_class=HTMLResponse)
-def exercise_page(request: Request, exercise_id: str, user: MaybeUser) -> Response:
-    if user is None:
-        return _login_redirect(request)
-    library = load_library()
-    if exercise_id not in library:
-        return error_page(request, user, 404, "There is no such exercise in the library.")
-    exercise = library.get(exercise_id)
-    prerequisites = [(library.get(p.exercise), p.level) for p in exercise.prerequisites]
-    unlocks = [
-        (other, p.level)
-        for other in library
-        for p in other.prerequisites
-        if p.exercise == exercise.id
-    ]
-    return render(
-        request,
-        "exercise.html",
-        user=user,
-        exercise=exercise,
-        beat_plan=beat_plan(exercise),
-        svg=exercise_svg(exercise),
-        mode_words=MODE_WORDS,
-        prerequisites=prerequisites,
-        unlocks=unlocks,
-    )
