@@ -20,6 +20,7 @@ from openrehab.store import records
 from openrehab.store.models import (
     Assessment,
     AuditLog,
+    ExerciseSet,
     PainReport,
     PatientProfile,
     Program,
@@ -418,3 +419,37 @@ def test_undoing_a_tap_keeps_a_later_score_as_the_current_pain(
         )
     ).one()
     assert detail == {"patient": world.ids["patient_p"]}
+
+
+def test_undoing_the_tap_that_stopped_a_set_answers_with_the_set_judged_again(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """Through the API as the live page uses it: a set with 8 good reps, pain 6 during it, the
+    set ends (judged: stopped for pain), then the tap is undone. The answer lists the set with
+    its new events (no pain judgement), the stored set is no longer marked painful, and a
+    second undo changes nothing more."""
+    base = "sessions"
+    session = _post(client, world, "patient_p", base, {"source": "manual"}).json()
+    body = {"exercise_id": "elbow_flexion", "side": "left"}
+    set_id = _post(client, world, "patient_p", f"{base}/{session['id']}/sets", body).json()["id"]
+    good = {"rom": 120.0, "rom_unit": "deg"}
+    reps = [{"start_s": 3.0 * i, "end_s": 3.0 * i + 2, **good} for i in range(8)]
+    path = f"{base}/{session['id']}/sets/{set_id}"
+    added = _post(client, world, "patient_p", f"{path}/repetitions", {"repetitions": reps})
+    assert added.status_code == 201, added.text
+    tap = _post(client, world, "patient_p", "pain-reports", {"nrs": 6, "session_id": session["id"]})
+    ended = _post(client, world, "patient_p", f"{path}/end", None).json()
+    assert "pain" in [e["kind"] for e in ended["events"]]
+    undone = _post(client, world, "patient_p", f"pain-reports/{tap.json()['id']}/undo", None)
+    assert undone.status_code == 200, undone.text
+    [again] = undone.json()["sets_judged_again"]
+    assert again["set_id"] == set_id
+    kinds = [e["kind"] for e in again["events"]]
+    assert kinds[0] == "set" and "pain" not in kinds
+    assert again["events"][0]["reason"].startswith("+") and again["events"][0]["xp"] > 0
+    assert {e["set_id"] for e in again["events"]} == {set_id}
+    db.expire_all()
+    stored = db.get(ExerciseSet, set_id)
+    assert stored is not None and stored.pain_reported is False
+    twice = _post(client, world, "patient_p", f"pain-reports/{tap.json()['id']}/undo", None)
+    assert twice.json()["sets_judged_again"] == []

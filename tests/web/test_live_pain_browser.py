@@ -2,8 +2,9 @@
 
 A patient counting with the button presses "It hurts" (the H key), taps 5: the advice and the
 undo button show, the set ends and is stored as stopped for pain, and the session does not go
-on by itself. Undo opens the question again; 8 ends the session with the advice on top of the
-summary. The next session asks about pain before it starts (5: gentle exercises or stop; 8:
+on by itself. Undo opens the question again and takes back the set's pain judgement (no "Level
+down because you reported pain" in the summary); 8 ends the session with the advice on top of
+the summary. The next session asks about pain before it starts (5: gentle exercises or stop; 8:
 no start). Its own module: its own server, so the pain it leaves does not reach other tests.
 """
 
@@ -109,9 +110,19 @@ def test_pain_during_a_set_stops_it_and_is_asked_again_next_session(
     assert _db_rows(data_dir, "select withdrawn_at is not null from pain_reports order by id desc")[
         0
     ] == (1,)
+    # the set it had stopped is judged again without it: no pain judgement is left
+    assert _db_rows(
+        data_dir, f"select pain_reported from exercise_sets where session_id = {session_id}"
+    ) == [(0,)]
+    assert _db_rows(
+        data_dir,
+        "select count(*) from progress_events e join exercise_sets s on e.set_id = s.id "
+        f"where s.session_id = {session_id} and e.kind = 'pain'",
+    ) == [(0,)]
     page.get_by_role("button", name="8", exact=True).click()
     wait_for(page, "document.body.dataset.screen === 'summary'", timeout=10_000)
     assert "That is a lot of pain. Stop for today." in page.locator("#sum-pain").inner_text()
+    assert "because you reported pain" not in page.locator("#sum-events").inner_text()
     assert page.get_by_role("button", name="Undo: I tapped 8 by mistake").is_visible()
     assert _db_rows(
         data_dir, f"select ended_at is not null from exercise_sessions where id = {session_id}"

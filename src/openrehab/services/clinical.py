@@ -21,10 +21,13 @@ from openrehab.accounts.service import audit
 from openrehab.care import safety
 from openrehab.program.planner import MODERATE_PAIN_NRS, SEVERE_PAIN_NRS
 from openrehab.services import program as program_service
+from openrehab.services import progress as progress_service
 from openrehab.store.models import (
     Assessment,
     ExerciseSession,
+    ExerciseSet,
     PainReport,
+    ProgressEvent,
     SymptomReport,
     TherapyEvent,
     User,
@@ -124,20 +127,31 @@ def record_pain(
     return PainResult(report, advice, rebuilt)
 
 
+@dataclass(frozen=True)
+class PainWithdrawal:
+    """An undone pain report, and the sets it had stopped that were judged again without it
+    (set id and its new progress events)."""
+
+    report: PainReport
+    sets_judged_again: list[tuple[int, list[ProgressEvent]]]
+
+
 def withdraw_pain(
     db: Session, patient: User, by: User, report_id: int, now: datetime | None = None
-) -> PainReport:
+) -> PainWithdrawal:
     """Undo a mis-tapped pain report: only its reporter, only within a minute.
 
     The report is kept (marked withdrawn, audited) and the profile's current pain goes back to
-    what it was, unless a later report has changed it since. Undoing twice is harmless.
+    what it was, unless a later report has changed it since. A set the report stopped for pain
+    is judged again without it (``progress.take_back_pain_judgement``: the level the pain took
+    comes back). Undoing twice is harmless.
     """
     lock_patient(db, patient.id)
     report = db.get(PainReport, report_id)
     if report is None or report.patient_id != patient.id:
         raise ClinicalError(f"Pain report {report_id} is not one of this patient's.", 404)
     if report.withdrawn_at is not None:
-        return report
+        return PainWithdrawal(report, [])
     if report.reported_by_id != by.id:
         raise ClinicalError("Only the person who gave this pain score can undo it.", 403)
     now = now or utc_now()
@@ -161,7 +175,31 @@ def withdraw_pain(
         _rebuild_for_pain(db, patient, report.nrs, report.profile_nrs_before)
     db.flush()
     audit(db, by, "pain.withdraw", "pain_report", report.id, {"patient": patient.id})
-    return report
+    judged_again = []
+    for exercise_set in _sets_stopped_by(db, report):
+        events = progress_service.take_back_pain_judgement(db, exercise_set)
+        if events is not None:
+            judged_again.append((exercise_set.id, events))
+            detail = {"patient": patient.id, "pain_report": report.id}
+            audit(db, by, "set.pain_taken_back", "exercise_set", exercise_set.id, detail)
+    return PainWithdrawal(report, judged_again)
+
+
+def _sets_stopped_by(db: Session, report: PainReport) -> list[ExerciseSet]:
+    """The judged sets of the report's session that ran when it was given (a pain score of
+    4 or more stops the set it falls in: care.safety rule S1)."""
+    if report.session_id is None:
+        return []
+    return list(
+        db.scalars(
+            select(ExerciseSet).where(
+                ExerciseSet.session_id == report.session_id,
+                ExerciseSet.pain_reported.is_(True),
+                ExerciseSet.started_at <= report.reported_at,
+                (ExerciseSet.ended_at.is_(None)) | (ExerciseSet.ended_at >= report.reported_at),
+            )
+        )
+    )
 
 
 # --- assessments ---------------------------------------------------------------------------

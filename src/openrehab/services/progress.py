@@ -102,14 +102,18 @@ def progress_levels(db: Session, patient_id: int) -> dict[tuple[str, str], int]:
     return {(row.exercise_id, row.side): row.level for row in _rows(db, patient_id)}
 
 
-def _save(db: Session, patient_id: int, progress: Progress) -> ExerciseProgress:
-    row = db.scalar(
+def _row(db: Session, patient_id: int, exercise_id: str, side: str) -> ExerciseProgress | None:
+    return db.scalar(
         select(ExerciseProgress).where(
             ExerciseProgress.patient_id == patient_id,
-            ExerciseProgress.exercise_id == progress.exercise_id,
-            ExerciseProgress.side == progress.side,
+            ExerciseProgress.exercise_id == exercise_id,
+            ExerciseProgress.side == side,
         )
     )
+
+
+def _save(db: Session, patient_id: int, progress: Progress) -> ExerciseProgress:
+    row = _row(db, patient_id, progress.exercise_id, progress.side)
     if row is None:
         row = ExerciseProgress(
             patient_id=patient_id, exercise_id=progress.exercise_id, side=progress.side
@@ -247,6 +251,7 @@ def finish_set(
     db.refresh(exercise_set)
     if exercise_set.ended_at is None:
         records.end_set(db, exercise_set)
+    flagged = pain_reported or exercise_set.pain_reported  # before the reports are read
     # Pain flagged at the end or reported (NRS >= 4) while the set ran is stored on the set,
     # so the stored outcome and every later judgement of the set agree.
     if not exercise_set.pain_reported and exercise_set.progressed_at is None:
@@ -282,6 +287,11 @@ def finish_set(
     )
     side = progress_key_side(exercise_set.side)
     state = load_state(db, patient_id, library)
+    before = state.exercises.get((exercise.id, side))
+    exercise_set.judged_from = {
+        "progress": before.to_dict() if before is not None else None,
+        "pain_flagged": flagged,
+    }
     ended = exercise_set.ended_at or utc_now()
     new_state, events = record_patient_set(
         state, library, exercise.id, side, judgement.result, local_date(ended)
@@ -312,6 +322,86 @@ def finish_set(
         assert patient is not None
         rebuild_after_progress(db, patient, changing)
     return rows
+
+
+def take_back_pain_judgement(
+    db: Session, exercise_set: ExerciseSet, library: Library | None = None
+) -> list[ProgressEvent] | None:
+    """Judge ``exercise_set`` again without pain, once the pain score that stopped it was undone
+    (a one-hand user's mis-tap must not cost a level: the progression drops one level for
+    pain, program/progression.py). Returns the set's new events, or None when its judgement
+    stands:
+
+    * it was not judged as stopped for pain, or was judged before migration 0008;
+    * pain was flagged when it ended (not read from the pain reports);
+    * a pain report that stops it remains;
+    * the same exercise and side was judged again since (the state has moved on).
+
+    Otherwise the exercise's progression state is put back as it was before the set, the
+    set's events are removed and the set is judged again; the program is rebuilt when levels
+    change either way. The caller holds the patient's lock (``records.lock_patient``).
+    """
+    judged = exercise_set.judged_from
+    if (
+        not exercise_set.pain_reported
+        or exercise_set.progressed_at is None
+        or judged is None
+        or judged.get("pain_flagged")
+        or _pain_during(db, exercise_set)
+    ):
+        return None
+    library = library or load_library()
+    patient_id = exercise_set.session.patient_id
+    side = progress_key_side(exercise_set.side)
+    if _judged_since(db, exercise_set, patient_id, side):
+        return None
+    removed = set_events(db, exercise_set.id)
+    for event in removed:
+        db.delete(event)
+    _restore(db, patient_id, exercise_set.exercise_id, side, judged.get("progress"))
+    exercise_set.progressed_at = None
+    exercise_set.pain_reported = False
+    db.flush()
+    events = finish_set(db, exercise_set, library=library, update_program=False)
+    why = [e.reason for e in events if e.kind in PROGRAM_CHANGING]
+    if why or any(e.kind in PROGRAM_CHANGING for e in removed):
+        from openrehab.services.program import rebuild_after_progress
+
+        patient = db.get(User, patient_id)
+        assert patient is not None
+        rebuild_after_progress(db, patient, why or [PAIN_TAKEN_BACK])
+    return events
+
+
+#: Why the program changed when an undone pain score gives a level back.
+PAIN_TAKEN_BACK = "A pain score was undone, so the level it had lowered is back."
+
+
+def _judged_since(db: Session, exercise_set: ExerciseSet, patient_id: int, side: str) -> bool:
+    """Whether another set of the same exercise and side was judged after ``exercise_set``."""
+    others = db.execute(
+        select(ExerciseSet.side)
+        .join(ExerciseSession, ExerciseSet.session_id == ExerciseSession.id)
+        .where(
+            ExerciseSession.patient_id == patient_id,
+            ExerciseSet.exercise_id == exercise_set.exercise_id,
+            ExerciseSet.id != exercise_set.id,
+            ExerciseSet.progressed_at >= exercise_set.progressed_at,
+        )
+    )
+    return any(progress_key_side(other) == side for (other,) in others)
+
+
+def _restore(
+    db: Session, patient_id: int, exercise_id: str, side: str, state: dict[str, Any] | None
+) -> None:
+    """Put an exercise's stored progression back to ``state`` (None: there was none)."""
+    if state is not None:
+        _save(db, patient_id, Progress.from_dict(state))
+        return
+    row = _row(db, patient_id, exercise_id, side)
+    if row is not None:
+        db.delete(row)
 
 
 def finish_session(db: Session, exercise_session: ExerciseSession) -> list[ProgressEvent]:

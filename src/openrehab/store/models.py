@@ -274,6 +274,10 @@ class ExerciseSet(Base):
     source: Mapped[str | None] = mapped_column(String(20), nullable=True)
     #: What is not a repetition, e.g. the rhythm game's score, streak and timing error.
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: What the progression judged the set from: ``{"progress": the exercise's state before
+    #: (None: none yet), "pain_flagged": pain flagged when the set ended}`` (migration 0008),
+    #: so an undone pain score can take back the set's pain judgement (services.progress).
+    judged_from: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     session: Mapped[ExerciseSession] = relationship(back_populates="sets")
     repetitions: Mapped[list[Repetition]] = relationship(

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from openrehab.services.clinical import MAS_GRADES
-from openrehab.web.schemas import Note, ShortText, Strict
+from openrehab.web.schemas import Note, ProgressEventOut, ShortText, Strict
 
 Angle = Annotated[float, Field(ge=-360, le=360, allow_inf_nan=False)]
 AssessmentKind = Literal["mas", "tardieu", "rom", "pain", "other"]
@@ -165,6 +165,21 @@ class PainReportOut(BaseModel):
     session_id: int | None = None
     note: str | None = None
     withdrawn_at: datetime | None = Field(None, description="Set when the reporter undid it")
+
+
+class SetJudgedAgainOut(BaseModel):
+    set_id: int
+    events: list[ProgressEventOut] = Field(description="The set's events now (as a set's end)")
+
+
+class PainUndoOut(PainReportOut):
+    """The undone report, and the sets it had stopped, judged again without it."""
+
+    sets_judged_again: list[SetJudgedAgainOut] = Field(
+        default_factory=list,
+        description="Sets this score had stopped for pain, judged again without it (the "
+        "level the pain took is back), with their new progress events",
+    )
 
 
 class PainAdviceOut(BaseModel):

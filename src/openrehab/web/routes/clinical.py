@@ -21,6 +21,7 @@ from openrehab.web.care_schemas import (
     PainReportIn,
     PainReportOut,
     PainResultOut,
+    PainUndoOut,
     SymptomsIn,
     SymptomsOut,
     SymptomsResultOut,
@@ -36,6 +37,7 @@ from openrehab.web.deps import (
     PatientRead,
     PatientRecord,
 )
+from openrehab.web.schemas import ProgressEventOut
 
 router = APIRouter(prefix="/api/patients/{patient_id}", tags=["clinical"])
 alerts_router = APIRouter(prefix="/api", tags=["clinical"])
@@ -107,17 +109,22 @@ def add_pain_report(
     }
 
 
-@router.post("/pain-reports/{report_id}/undo", response_model=PainReportOut)
+@router.post("/pain-reports/{report_id}/undo", response_model=PainUndoOut)
 def undo_pain_report(
     report_id: ObjectId, patient: PatientRecord, user: CurrentUser, db: Db
-) -> PainReport:
-    """Undo a mis-tapped pain score: by its reporter, within a minute (409 after)."""
+) -> dict[str, Any]:
+    """Undo a mis-tapped pain score: by its reporter, within a minute (409 after). A set
+    it had stopped for pain is judged again without it."""
     try:
-        report = clinical.withdraw_pain(db, patient, user, report_id)
+        undone = clinical.withdraw_pain(db, patient, user, report_id)
     except clinical.ClinicalError as exc:
         raise _refused(exc) from exc
     db.commit()
-    return report
+    again = [
+        {"set_id": set_id, "events": [ProgressEventOut.model_validate(e) for e in events]}
+        for set_id, events in undone.sets_judged_again
+    ]
+    return {**PainReportOut.model_validate(undone.report).model_dump(), "sets_judged_again": again}
 
 
 @router.get("/symptom-reports", response_model=list[SymptomsOut])

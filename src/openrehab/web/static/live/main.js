@@ -39,6 +39,7 @@ const state = {
   stopping: false, // "stop for today": end the session after this set
   painStop: false, // the set was stopped for pain: what follows is chosen on the pain screen
   afterSet: null, // {msg, news} of a set stopped for pain
+  lastSet: null, // {result, events} of the last set closed (an undone pain tap re-judges it)
   painChoice: null, // what was chosen on the pain screen before that set had closed
   batch: [],
   lastT: 0,
@@ -315,6 +316,7 @@ function setComplete(msg) {
   r.sets += 1;
   const events = msg.events || [];
   r.events.push(...events);
+  state.lastSet = { result: r, events };
   const news = shownEvents(events);
   const good = news.find((e) => ["level_up", "unlock", "limb_level_up", "overall_level_up"].includes(e.kind));
   if (good) {
@@ -619,6 +621,16 @@ const pain = new Pain({
       if (state.running && !state.finishing) finishSetEarly();
     },
     stopToday: endSession,
+    undone: (judged) => {
+      // The server judged the stopped set again without the undone score: its events
+      // (the level the pain took is back) replace the ones the set closed with.
+      if (!judged.length || !state.lastSet) return;
+      const fresh = judged.flatMap((s) => s.events.map((e) => ({ ...e, message: e.reason })));
+      const { result: r, events } = state.lastSet;
+      r.events = r.events.filter((e) => !events.includes(e)).concat(fresh);
+      state.lastSet.events = fresh;
+      if (state.afterSet) state.afterSet.news = shownEvents(fresh);
+    },
     hasNext: () => data.walk && state.index + 1 < items.length,
     goOn: () => afterPain((msg, news) => rest(msg, news, false)),
     carryOn: () => afterPain(carryOn),

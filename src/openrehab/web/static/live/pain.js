@@ -33,6 +33,7 @@ function items(list, texts) {
 export class Pain {
   // this.context: "setup" (before the session), "live" (a set open), "ended" (the set was
   // stopped for pain), "over" (the session ended). hooks: sessionId(); hold() pauses counting; resume() back to the set; stopSet(); stopToday();
+  // undone(sets) after an undo: the sets the score had stopped, judged again without it;
   // hasNext() -> a next exercise in this session; goOn() rest, then the next exercise;
   // carryOn() what follows the set as usual; start() the set-up screen; show(name, focus).
   constructor({ pain, voice, hooks }) {
@@ -182,7 +183,8 @@ export class Pain {
     if (!this.report || this.busy) return;
     this.busy = true;
     try {
-      await post(`${this.words.api}/${this.report.id}/undo`);
+      const undone = await post(`${this.words.api}/${this.report.id}/undo`);
+      this.hooks.undone(undone.sets_judged_again || []);
       this.report = null;
       $("pain-actions").hidden = false;
       $("sum-pain").hidden = true;
