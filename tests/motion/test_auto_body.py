@@ -214,6 +214,36 @@ def test_a_short_periodic_set_vouches_only_for_about_its_own_reps() -> None:
     assert len(out) < 8 and "agreed" not in {c.how for c in out}
 
 
+def test_twitches_at_the_edge_of_an_agreed_set_are_not_its_reps() -> None:
+    # The periodic set's reach extends a period before its first rep; the level-crossing
+    # counter saw two twitches there (getting into position, 0.4-0.5 s against 2.8 s reps).
+    # The set's four reps agree and count; the twitches, unlike them, do not.
+    twitches = [lc(1.2, 1.6), lc(1.8, 2.3)]
+    lcs = [lc(4.0 + 3.0 * i, 6.8 + 3.0 * i) for i in range(4)]
+    periodic = [per(4.0 + 3.0 * i, 7.0 + 3.0 * i) for i in range(4)]
+    events = sorted(twitches + lcs + periodic, key=lambda c: (c.end_s, c.src))
+    out = feed(SetGate(), events)
+    assert [c.start_s for c in out] == [4.0, 7.0, 10.0, 13.0]
+    assert {c.how for c in out} == {"agreed"}
+
+
+def test_an_agreed_set_gets_the_last_rep_only_the_periodic_counter_saw() -> None:
+    # The level-crossing counter missed the set's last rep (its return stopped short of
+    # the threshold); the periodic counter has it and the counts agree (3 against 4): the
+    # set counts 4, the last from the periodic counter, when the set ends.
+    lcs = [lc(2.0 * i, 2.0 * i + 1.8) for i in range(3)]
+    periodic = [per(2.0 * i, 2.0 * i + 2.0) for i in range(4)]
+    out = feed(SetGate(), sorted(lcs + periodic, key=lambda c: (c.end_s, c.src)))
+    assert [(c.start_s, c.src) for c in out] == [(0.0, "lc"), (2.0, "lc"), (4.0, "lc"), (6.0, "p")]
+    assert out[-1].how == "periodic"
+    # ... but not a periodic edge rep unlike the set's (a half cycle extended into the
+    # rest after it: 4.5 s against a 2 s period).
+    lcs = [lc(2.0 * i, 2.0 * i + 1.8) for i in range(4)]
+    periodic = [per(2.0 * i, 2.0 * i + 2.0) for i in range(4)] + [per(9.0, 13.5)]
+    out = feed(SetGate(), sorted(lcs + periodic, key=lambda c: (c.end_s, c.src)))
+    assert [c.start_s for c in out] == [0.0, 2.0, 4.0, 6.0]
+
+
 def test_a_rep_at_the_edge_of_an_agreed_set_continues_it() -> None:
     # The next rep starts inside the periodic set's reach (its last rep's end + a period)
     # but mostly after it: like the agreed reps, it continues them.
