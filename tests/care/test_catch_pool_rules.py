@@ -19,6 +19,7 @@ class Trial:
     peak_velocity_deg_s: float
     catch_deg: float | None
     candidates: tuple[tuple[float, float, float], ...]  # (angle, decel ratio, depth ratio)
+    confirmed_weak: tuple[tuple[float, float, float], ...] = ()  # confirmed by catch_glrt
 
 
 def _weak(v: float, angle: float) -> Trial:
@@ -55,3 +56,13 @@ def test_a_lone_catch_counts_from_the_strong_bar_on() -> None:
     nothing = Trial(300, None, ())
     assert pool_catches([at_bar, nothing, nothing]).r1_deg == 75.0
     assert pool_catches([under, nothing, nothing]).r1_deg is None
+
+
+def test_a_weak_peak_confirmed_by_the_matched_filter_counts_like_a_candidate() -> None:
+    """Below the candidate bar a peak counts only when catch_glrt confirmed it
+    (``confirmed_weak``), and then still only when another trial agrees in angle."""
+    confirmed = Trial(300, None, (), ((80.0, 0.6, 0.6),))
+    unconfirmed = Trial(300, None, ((80.0, 0.6, 0.6),))
+    assert pool_catches([confirmed, _weak(300, 82.0)]).r1_deg == 81.0
+    assert pool_catches([unconfirmed, _weak(300, 82.0)]).r1_deg is None
+    assert pool_catches([confirmed, _weak(300, 60.0)]).r1_deg is None

@@ -135,6 +135,8 @@ class Kinematics:
     accel_deg_s2: np.ndarray
     noise_deg: float
     cutoff_hz: float
+    sample_t_s: np.ndarray  # the recorded times (s), for care.catch_glrt's raw-sample test
+    sample_deg: np.ndarray  # the recorded angles (deg), stretch coordinates
 
     @property
     def velocity_noise_deg_s(self) -> float:
@@ -199,6 +201,8 @@ def kinematics(
         accel_deg_s2=x,
         noise_deg=noise_sd_deg(series),
         cutoff_hz=cutoff_hz,
+        sample_t_s=t,
+        sample_deg=a,
     )
     return _differentiate(base, x, cutoff_hz)
 

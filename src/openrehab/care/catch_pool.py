@@ -10,7 +10,10 @@ accepted when it recurs:
 * each fast trial gives at most one *candidate*: of its deceleration peaks followed by
   release whose deceleration reaches ``CANDIDATE_DECEL`` of the trial's bar and whose
   velocity drop reaches ``CANDIDATE_DEPTH`` of its minimum, the one with the largest of the
-  two ratios' minimum (a trial's own catch is usually its candidate);
+  two ratios' minimum (a trial's own catch is usually its candidate); a weaker peak
+  (0.5x the bars) confirmed by the matched-filter test of ``care.catch_glrt`` (a
+  catch-shaped velocity dip on the raw angle, significant against the sensor noise and deep
+  enough against the examiner's irregularity: ``confirmed_weak``) competes too;
 * two candidates from different trials *agree* when the faster trial's angle lies at most
   ``AGREE_TOL_DEG`` after the slower trial's, and at most ``AGREE_TOL_DEG`` +
   ``AGREE_SLOPE_S`` x (velocity difference) before it (a catch comes earlier, never much
@@ -48,6 +51,7 @@ class _Trial(Protocol):
     peak_velocity_deg_s: float
     catch_deg: float | None
     candidates: tuple[tuple[float, float, float], ...]
+    confirmed_weak: tuple[tuple[float, float, float], ...]
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,10 @@ def pool_catches(trials: Sequence[_Trial]) -> PooledCatch:
             (i, t.peak_velocity_deg_s, angle, min(decel_ratio, depth_ratio))
             for angle, decel_ratio, depth_ratio in t.candidates
             if decel_ratio >= CANDIDATE_DECEL and depth_ratio >= CANDIDATE_DEPTH
+        ]
+        cands += [
+            (i, t.peak_velocity_deg_s, angle, min(decel_ratio, depth_ratio))
+            for angle, decel_ratio, depth_ratio in t.confirmed_weak
         ]
         top = [max(cands, key=lambda c: c[3])] if cands else []
         options.append([None, *top])

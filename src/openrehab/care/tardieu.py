@@ -24,9 +24,11 @@ several stretches (rest -> end of range; the return is ignored).
   (deceleration onset to release) at the 6 Hz kinematic cut-off. The end-range stop is
   never followed by release, so it is never a catch. With one fast trial, R1 is its catch.
   With two or more (the clinical protocol; the in-app flow records 3), the trials are
-  pooled (:mod:`.catch_pool`): weaker catch candidates (0.75x the bars) count when they
-  recur at a consistent angle in at least 2 trials, a single trial's catch counts alone only
-  at 3x the deceleration bar, and R1 is the median of the agreeing trials' angles.
+  pooled (:mod:`.catch_pool`): weaker catch candidates (0.75x the bars, or 0.5x when a
+  matched-filter test on the raw angle confirms a catch-shaped velocity dip there,
+  :mod:`.catch_glrt`) count when they recur at a consistent angle in at least 2 trials, a
+  single trial's catch counts alone only at 3x the deceleration bar, and R1 is the median
+  of the agreeing trials' angles.
 * Kinematics: the series is resampled (linear) onto a uniform 200 Hz grid (or the input
   rate if higher), low-passed with a zero-phase 2nd-order Butterworth
   (``scipy.signal.sosfiltfilt``: effective 4th order) and differentiated twice
@@ -68,6 +70,7 @@ from .angle_series import (
     kinematics,
     noise_gains,
 )
+from .catch_glrt import confirms_catch
 from .catch_pool import CANDIDATE_DECEL, CANDIDATE_DEPTH, PooledCatch, pool_catches
 
 __all__ = ["AngleSeries", "TardieuInputError", "TardieuResult", "analyse_tardieu"]
@@ -88,6 +91,10 @@ FAST_MIN_DEG_S = 100.0
 FAST_MIN_RATIO = 5.0
 NEAR_R2_DEG = 10.0
 NOISE_MAX_DEG = 1.0
+# Weak peaks (0.5x the bars, under the pooling's 0.75x candidate bars) become candidates
+# only when the matched-filter test on the raw angle confirms a catch-shaped dip there.
+WEAK_DECEL = 0.5
+WEAK_DEPTH = 0.5
 
 
 def find_stretches(smooth_deg: np.ndarray) -> list[tuple[int, int]]:
@@ -165,7 +172,10 @@ class FastTrial:
     release_deg: float | None
     note: str
     samples: int
+    # (angle, decel / bar, depth / minimum) of peaks for pooling (.catch_pool): from 0.75x
+    # the bars, and weaker ones (from 0.5x) that the matched filter confirmed (.catch_glrt)
     candidates: tuple[tuple[float, float, float], ...] = ()
+    confirmed_weak: tuple[tuple[float, float, float], ...] = ()
 
 
 def detection_cutoff_hz(kin: Kinematics, v_peak: float) -> float:
@@ -238,6 +248,7 @@ def analyse_fast_stretch(
     best: tuple[str, int, int, float, float, float] | None = None
     rejected: set[str] = set()
     candidates: list[tuple[float, float, float]] = []
+    weak: list[tuple[float, float, float]] = []
     for k in rest_i + peaks:
         judged = _judge_decel(det, rest_i, end_i, int(k), v_peak, floor)
         verdict, start_i, release_i, decel, release, depth_ratio = judged
@@ -251,6 +262,13 @@ def analyse_fast_stretch(
             and depth_ratio >= CANDIDATE_DEPTH
         ):
             candidates.append((_r1_angle(kin, start_i, release_i), decel / floor, depth_ratio))
+        elif (
+            release >= RELEASE_MIN_DEG
+            and decel >= WEAK_DECEL * floor
+            and depth_ratio >= WEAK_DEPTH
+            and confirms_catch(kin, (start_i, int(k), end_i), v_peak, RELEASE_MIN_DEG)
+        ):
+            weak.append((_r1_angle(kin, start_i, release_i), decel / floor, depth_ratio))
     end_deg = float(kin.angle_deg[end_i])
     if best is not None:
         _, start_i, release_i, decel, release, _ = best
@@ -263,11 +281,14 @@ def analyse_fast_stretch(
             "catch then release",
             samples,
             tuple(candidates),
+            tuple(weak),
         )
     note = "no catch"
     if "no_release" in rejected:
         note = "no catch: a deceleration near the end of range was not followed by release"
-    return FastTrial(v_peak, end_deg, None, None, None, note, samples, tuple(candidates))
+    return FastTrial(
+        v_peak, end_deg, None, None, None, note, samples, tuple(candidates), tuple(weak)
+    )
 
 
 def _r1_angle(kin: Kinematics, start_i: int, release_i: int) -> float:
