@@ -7,6 +7,7 @@ every asset is served from the package.
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -89,7 +90,10 @@ def create_app(
     # Inside the security guard (added by errors.install, so outermost): a slot is taken only
     # once the body has been read. Half the pool: a request may need a second connection
     # (the audit entry of a refusal).
-    app.add_middleware(InFlightLimit, limit=max(1, min(MAX_IN_FLIGHT, pool_capacity(engine) // 2)))
+    requests = pool_capacity(engine) // 2
+    limit = max(1, min(MAX_IN_FLIGHT, requests))
+    downloads = MAX_DOWNLOADS_IN_FLIGHT if requests > limit else 0
+    app.add_middleware(InFlightLimit, limit=limit, downloads=downloads)
     errors.install(app)
     return app
 
@@ -110,6 +114,13 @@ def pool_capacity(engine: Engine) -> int:
 #: (PostgreSQL 480 -> 576, 210 -> 300). 1-2 gave more posts but fewer GETs; 4-8, less of both.
 MAX_IN_FLIGHT = 3
 
+#: Downloads that keep a core busy for a noticeable time: the PDF report (~0.5 s of charts
+#: and layout) and the period's FHIR and CSV exports. They have a lane of their own, one at a
+#: time per process, so that a few reports at once no longer hold every other request back
+#: (measured, one process: ``/api/me`` waited 1.45 s behind 3 PDF reports, 2.95 s behind 6).
+DOWNLOAD_PATH = re.compile(r"^/patients/[^/]+/(report\.pdf|export/)")
+MAX_DOWNLOADS_IN_FLIGHT = 1
+
 
 class InFlightLimit:
     """At most ``limit`` HTTP requests of this process inside the app at once; the others
@@ -120,18 +131,23 @@ class InFlightLimit:
     worker thread can end up waiting for a connection held by a request that waits for a
     thread: nothing moved until the pool's 30 s timeout (found by ``openrehab bench api`` at
     80 clients). With no more requests than connections, a connection is always free.
-    WebSockets (live sessions) are not counted: they hold a connection only briefly."""
+    WebSockets (live sessions) are not counted: they hold a connection only briefly.
+    Downloads (``DOWNLOAD_PATH``) take one of ``downloads`` slots of their own instead (0:
+    they share the others, for a pool too small for another lane)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, downloads: int = 0) -> None:
         self.app = app
         self.slots = asyncio.Semaphore(limit)
+        self.download_slots = asyncio.Semaphore(downloads) if downloads else self.slots
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(("/static/", "/health")):
             await self.app(scope, receive, send)
             return
+        download = DOWNLOAD_PATH.match(scope["path"]) is not None
+        slots = self.download_slots if download else self.slots
         try:
-            await asyncio.wait_for(self.slots.acquire(), timeout=30)
+            await asyncio.wait_for(slots.acquire(), timeout=30)
         except TimeoutError:
             response = JSONResponse(
                 {"detail": "The server is busy; try again shortly."},
@@ -143,7 +159,7 @@ class InFlightLimit:
         try:
             await self.app(scope, receive, send)
         finally:
-            self.slots.release()
+            slots.release()
 
 
 def format_seconds(value: float | None) -> str:
