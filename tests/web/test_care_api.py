@@ -421,13 +421,13 @@ def test_undoing_a_tap_keeps_a_later_score_as_the_current_pain(
     assert detail == {"patient": world.ids["patient_p"]}
 
 
-def test_undoing_the_tap_that_stopped_a_set_answers_with_the_set_judged_again(
+def test_a_mis_tap_undone_and_answered_again_judges_the_set_again(
     client: TestClient, world: World, db: Session
 ) -> None:
     """Through the API as the live page uses it: a set with 8 good reps, pain 6 during it, the
-    set ends (judged: stopped for pain), then the tap is undone. The answer lists the set with
-    its new events (no pain judgement), the stored set is no longer marked painful, and a
-    second undo changes nothing more."""
+    set ends (judged: stopped for pain), the tap is undone (the judgement stands meanwhile)
+    and answered again with 2. That answer lists the set with its new events (no pain
+    judgement) and the stored set is no longer marked painful; a later score changes nothing."""
     base = "sessions"
     session = _post(client, world, "patient_p", base, {"source": "manual"}).json()
     body = {"exercise_id": "elbow_flexion", "side": "left"}
@@ -437,19 +437,25 @@ def test_undoing_the_tap_that_stopped_a_set_answers_with_the_set_judged_again(
     path = f"{base}/{session['id']}/sets/{set_id}"
     added = _post(client, world, "patient_p", f"{path}/repetitions", {"repetitions": reps})
     assert added.status_code == 201, added.text
-    tap = _post(client, world, "patient_p", "pain-reports", {"nrs": 6, "session_id": session["id"]})
+    pain = {"nrs": 6, "session_id": session["id"]}
+    tap = _post(client, world, "patient_p", "pain-reports", pain).json()
+    assert tap["sets_judged_again"] == []
     ended = _post(client, world, "patient_p", f"{path}/end", None).json()
     assert "pain" in [e["kind"] for e in ended["events"]]
-    undone = _post(client, world, "patient_p", f"pain-reports/{tap.json()['id']}/undo", None)
-    assert undone.status_code == 200, undone.text
-    [again] = undone.json()["sets_judged_again"]
-    assert again["set_id"] == set_id
-    kinds = [e["kind"] for e in again["events"]]
+    undone = _post(client, world, "patient_p", f"pain-reports/{tap['id']}/undo", None)
+    assert undone.status_code == 200 and "sets_judged_again" not in undone.json()
+    db.expire_all()
+    stored = db.get(ExerciseSet, set_id)
+    assert stored is not None and stored.pain_reported is True
+    again = _post(client, world, "patient_p", "pain-reports", {**pain, "nrs": 2}).json()
+    [judged] = again["sets_judged_again"]
+    assert judged["set_id"] == set_id
+    kinds = [e["kind"] for e in judged["events"]]
     assert kinds[0] == "set" and "pain" not in kinds
-    assert again["events"][0]["reason"].startswith("+") and again["events"][0]["xp"] > 0
-    assert {e["set_id"] for e in again["events"]} == {set_id}
+    assert judged["events"][0]["reason"].startswith("+") and judged["events"][0]["xp"] > 0
+    assert {e["set_id"] for e in judged["events"]} == {set_id}
     db.expire_all()
     stored = db.get(ExerciseSet, set_id)
     assert stored is not None and stored.pain_reported is False
-    twice = _post(client, world, "patient_p", f"pain-reports/{tap.json()['id']}/undo", None)
-    assert twice.json()["sets_judged_again"] == []
+    later = _post(client, world, "patient_p", "pain-reports", {**pain, "nrs": 1}).json()
+    assert later["sets_judged_again"] == []

@@ -10,7 +10,7 @@ with its ordinal code.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,9 @@ from openrehab.store.records import RecordError, lock_patient, session_start_nrs
 
 #: A pain tap can be undone by whoever made it for this long (one-hand users mis-tap).
 PAIN_UNDO_WINDOW = timedelta(seconds=60)
+#: The score given again after an undo decides for the sets the undone one stopped when it
+#: comes within this time of the undo (the live page asks again at once; some need longer).
+PAIN_CORRECTION_WINDOW = timedelta(minutes=5)
 MAS_GRADES = ("0", "1", "1+", "2", "3", "4")
 
 
@@ -53,6 +56,8 @@ class PainResult:
     report: PainReport
     advice: safety.PainAdvice
     program_rebuilt: bool
+    #: Sets judged again without pain (set id, its new events): see ``record_pain``.
+    sets_judged_again: list[tuple[int, list[ProgressEvent]]] = field(default_factory=list)
 
 
 def pain_band(nrs: int | None) -> int:
@@ -98,6 +103,12 @@ def record_pain(
 
     The report becomes the profile's current pain; when that moves the pain into another band
     of rule R8 the active program is rebuilt (the daily target halves at 4, stretches go at 7).
+
+    The first answer after an undone score of the same session and person (within
+    ``PAIN_CORRECTION_WINDOW`` of the undo: the live page asks again at once) decides for the
+    sets that score had stopped: an answer that would not stop a set (rule S1) takes their
+    pain judgement back (``progress.take_back_pain_judgement``); one that would, keeps it.
+    Without an answer the judgement stands.
     """
     lock_patient(db, patient.id)
     exercise_session = None
@@ -124,34 +135,70 @@ def record_pain(
     audit(db, by, "pain.report", "pain_report", report.id, {"patient": patient.id, "nrs": nrs})
     rebuilt = _rebuild_for_pain(db, patient, before, nrs)
     advice = safety.pain_advice(nrs, start_nrs, name=_speaker_name(patient, by))
-    return PainResult(report, advice, rebuilt)
+    judged_again = [] if advice.stop_set else _take_back_for(db, report, by)
+    return PainResult(report, advice, rebuilt, judged_again)
 
 
-@dataclass(frozen=True)
-class PainWithdrawal:
-    """An undone pain report, and the sets it had stopped that were judged again without it
-    (set id and its new progress events)."""
+def _take_back_for(
+    db: Session, report: PainReport, by: User
+) -> list[tuple[int, list[ProgressEvent]]]:
+    """When ``report`` (which stops no set) is the answer that corrects an undone score,
+    take back the pain judgement of the sets that score had stopped."""
+    corrected = _corrected_by(db, report)
+    judged_again = []
+    for exercise_set in _sets_stopped_by(db, corrected) if corrected else []:
+        events = progress_service.take_back_pain_judgement(db, exercise_set)
+        if events is not None:
+            judged_again.append((exercise_set.id, events))
+            detail = {"patient": report.patient_id, "pain_report": corrected.id}
+            audit(db, by, "set.pain_taken_back", "exercise_set", exercise_set.id, detail)
+    return judged_again
 
-    report: PainReport
-    sets_judged_again: list[tuple[int, list[ProgressEvent]]]
+
+def _corrected_by(db: Session, report: PainReport) -> PainReport | None:
+    """The score ``report`` answers again: the same person's latest score in the same
+    session undone within ``PAIN_CORRECTION_WINDOW`` before it, when ``report`` is the first
+    score given since that undo."""
+    if report.session_id is None:
+        return None
+    undone = db.scalar(
+        select(PainReport)
+        .where(
+            PainReport.session_id == report.session_id,
+            PainReport.reported_by_id == report.reported_by_id,
+            PainReport.withdrawn_at >= report.reported_at - PAIN_CORRECTION_WINDOW,
+            PainReport.id != report.id,
+        )
+        .order_by(PainReport.withdrawn_at.desc(), PainReport.id.desc())
+        .limit(1)
+    )
+    if undone is None or undone.withdrawn_at is None:
+        return None
+    since = db.scalar(
+        select(PainReport.id).where(
+            PainReport.session_id == report.session_id,
+            PainReport.id.not_in((report.id, undone.id)),
+            PainReport.reported_at >= undone.withdrawn_at,
+        )
+    )
+    return undone if since is None else None
 
 
 def withdraw_pain(
     db: Session, patient: User, by: User, report_id: int, now: datetime | None = None
-) -> PainWithdrawal:
+) -> PainReport:
     """Undo a mis-tapped pain report: only its reporter, only within a minute.
 
     The report is kept (marked withdrawn, audited) and the profile's current pain goes back to
-    what it was, unless a later report has changed it since. A set the report stopped for pain
-    is judged again without it (``progress.take_back_pain_judgement``: the level the pain took
-    comes back). Undoing twice is harmless.
+    what it was, unless a later report has changed it since. A set it stopped keeps its pain
+    judgement until the score is given again (``record_pain``). Undoing twice is harmless.
     """
     lock_patient(db, patient.id)
     report = db.get(PainReport, report_id)
     if report is None or report.patient_id != patient.id:
         raise ClinicalError(f"Pain report {report_id} is not one of this patient's.", 404)
     if report.withdrawn_at is not None:
-        return PainWithdrawal(report, [])
+        return report
     if report.reported_by_id != by.id:
         raise ClinicalError("Only the person who gave this pain score can undo it.", 403)
     now = now or utc_now()
@@ -175,14 +222,7 @@ def withdraw_pain(
         _rebuild_for_pain(db, patient, report.nrs, report.profile_nrs_before)
     db.flush()
     audit(db, by, "pain.withdraw", "pain_report", report.id, {"patient": patient.id})
-    judged_again = []
-    for exercise_set in _sets_stopped_by(db, report):
-        events = progress_service.take_back_pain_judgement(db, exercise_set)
-        if events is not None:
-            judged_again.append((exercise_set.id, events))
-            detail = {"patient": patient.id, "pain_report": report.id}
-            audit(db, by, "set.pain_taken_back", "exercise_set", exercise_set.id, detail)
-    return PainWithdrawal(report, judged_again)
+    return report
 
 
 def _sets_stopped_by(db: Session, report: PainReport) -> list[ExerciseSet]:
@@ -192,12 +232,14 @@ def _sets_stopped_by(db: Session, report: PainReport) -> list[ExerciseSet]:
         return []
     return list(
         db.scalars(
-            select(ExerciseSet).where(
+            select(ExerciseSet)
+            .where(
                 ExerciseSet.session_id == report.session_id,
                 ExerciseSet.pain_reported.is_(True),
                 ExerciseSet.started_at <= report.reported_at,
                 (ExerciseSet.ended_at.is_(None)) | (ExerciseSet.ended_at >= report.reported_at),
             )
+            .order_by(ExerciseSet.id)
         )
     )
 

@@ -9,6 +9,7 @@ events already stored.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -274,7 +275,8 @@ def finish_set(
         )
     )
     if exercise_set.exercise_id not in library or not repetitions:
-        return []
+        exercise_set.judged_from = {"progress": None, "after": None, "pain_flagged": flagged}
+        return []  # nothing to judge (an abandoned set is not a failure)
     session = db.get(ExerciseSession, exercise_set.session_id)
     assert session is not None
     patient_id = session.patient_id
@@ -288,15 +290,17 @@ def finish_set(
     side = progress_key_side(exercise_set.side)
     state = load_state(db, patient_id, library)
     before = state.exercises.get((exercise.id, side))
-    exercise_set.judged_from = {
-        "progress": before.to_dict() if before is not None else None,
-        "pain_flagged": flagged,
-    }
     ended = exercise_set.ended_at or utc_now()
     new_state, events = record_patient_set(
         state, library, exercise.id, side, judgement.result, local_date(ended)
     )
-    _save(db, patient_id, new_state.exercises[(exercise.id, side)])
+    after = new_state.exercises[(exercise.id, side)]
+    _save(db, patient_id, after)
+    exercise_set.judged_from = {
+        "progress": before.to_dict() if before is not None else None,
+        "after": after.to_dict(),
+        "pain_flagged": flagged,
+    }
     rows = []
     for event in events:
         row = ProgressEvent(
@@ -327,19 +331,21 @@ def finish_set(
 def take_back_pain_judgement(
     db: Session, exercise_set: ExerciseSet, library: Library | None = None
 ) -> list[ProgressEvent] | None:
-    """Judge ``exercise_set`` again without pain, once the pain score that stopped it was undone
-    (a one-hand user's mis-tap must not cost a level: the progression drops one level for
-    pain, program/progression.py). Returns the set's new events, or None when its judgement
-    stands:
+    """Judge ``exercise_set`` again without pain, once the score that stopped it was undone and
+    given again below rule S1's stop (a one-hand user's mis-tap must not cost a level: the
+    progression drops one level for pain, program/progression.py). Returns the set's new
+    events, or None when its judgement stands:
 
     * it was not judged as stopped for pain, or was judged before migration 0008;
     * pain was flagged when it ended (not read from the pain reports);
     * a pain report that stops it remains;
-    * the same exercise and side was judged again since (the state has moved on).
+    * any set of the patient was judged since, or the exercise's progression changed since
+      (a therapist's level): what followed was built on this judgement.
 
     Otherwise the exercise's progression state is put back as it was before the set, the
     set's events are removed and the set is judged again; the program is rebuilt when levels
-    change either way. The caller holds the patient's lock (``records.lock_patient``).
+    change either way. A set without repetitions only loses its pain mark. The caller holds
+    the patient's lock (``records.lock_patient``).
     """
     judged = exercise_set.judged_from
     if (
@@ -350,10 +356,14 @@ def take_back_pain_judgement(
         or _pain_during(db, exercise_set)
     ):
         return None
-    library = library or load_library()
     patient_id = exercise_set.session.patient_id
     side = progress_key_side(exercise_set.side)
-    if _judged_since(db, exercise_set, patient_id, side):
+    if judged.get("after") is None:  # no repetitions: no progression to undo
+        exercise_set.pain_reported = False
+        return []
+    row = _row(db, patient_id, exercise_set.exercise_id, side)
+    moved_on = row is None or _as_stored(row.state) != _as_stored(judged["after"])
+    if moved_on or _judged_since(db, exercise_set, patient_id):
         return None
     removed = set_events(db, exercise_set.id)
     for event in removed:
@@ -377,19 +387,25 @@ def take_back_pain_judgement(
 PAIN_TAKEN_BACK = "A pain score was undone, so the level it had lowered is back."
 
 
-def _judged_since(db: Session, exercise_set: ExerciseSet, patient_id: int, side: str) -> bool:
-    """Whether another set of the same exercise and side was judged after ``exercise_set``."""
-    others = db.execute(
-        select(ExerciseSet.side)
+def _as_stored(state: Any) -> Any:
+    """``state`` as the JSON column gives it back (tuples become lists), to compare."""
+    return json.loads(json.dumps(state))
+
+
+def _judged_since(db: Session, exercise_set: ExerciseSet, patient_id: int) -> bool:
+    """Whether another set of the patient was judged after ``exercise_set`` (its limb and
+    overall levels, and the streak, were counted on top of this judgement)."""
+    later = db.scalar(
+        select(ExerciseSet.id)
         .join(ExerciseSession, ExerciseSet.session_id == ExerciseSession.id)
         .where(
             ExerciseSession.patient_id == patient_id,
-            ExerciseSet.exercise_id == exercise_set.exercise_id,
             ExerciseSet.id != exercise_set.id,
             ExerciseSet.progressed_at >= exercise_set.progressed_at,
         )
+        .limit(1)
     )
-    return any(progress_key_side(other) == side for (other,) in others)
+    return later is not None
 
 
 def _restore(

@@ -172,16 +172,6 @@ class SetJudgedAgainOut(BaseModel):
     events: list[ProgressEventOut] = Field(description="The set's events now (as a set's end)")
 
 
-class PainUndoOut(PainReportOut):
-    """The undone report, and the sets it had stopped, judged again without it."""
-
-    sets_judged_again: list[SetJudgedAgainOut] = Field(
-        default_factory=list,
-        description="Sets this score had stopped for pain, judged again without it (the "
-        "level the pain took is back), with their new progress events",
-    )
-
-
 class PainAdviceOut(BaseModel):
     """What to do now, in plain words (care.safety)."""
 
@@ -203,6 +193,12 @@ class PainResultOut(PainReportOut):
     advice: PainAdviceOut
     undo_until: datetime
     program_rebuilt: bool
+    sets_judged_again: list[SetJudgedAgainOut] = Field(
+        default_factory=list,
+        description="When this score answers again for one undone within the last minutes and "
+        "would not stop a set: the sets that score had stopped for pain, judged again without "
+        "it (the level the pain took is back), with their new progress events",
+    )
 
 
 class DoseIn(Strict):

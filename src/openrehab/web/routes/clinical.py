@@ -21,7 +21,6 @@ from openrehab.web.care_schemas import (
     PainReportIn,
     PainReportOut,
     PainResultOut,
-    PainUndoOut,
     SymptomsIn,
     SymptomsOut,
     SymptomsResultOut,
@@ -106,25 +105,26 @@ def add_pain_report(
         "advice": asdict(result.advice),
         "undo_until": result.report.reported_at + clinical.PAIN_UNDO_WINDOW,
         "program_rebuilt": result.program_rebuilt,
+        "sets_judged_again": [
+            {"set_id": set_id, "events": [ProgressEventOut.model_validate(e) for e in events]}
+            for set_id, events in result.sets_judged_again
+        ],
     }
 
 
-@router.post("/pain-reports/{report_id}/undo", response_model=PainUndoOut)
+@router.post("/pain-reports/{report_id}/undo", response_model=PainReportOut)
 def undo_pain_report(
     report_id: ObjectId, patient: PatientRecord, user: CurrentUser, db: Db
-) -> dict[str, Any]:
-    """Undo a mis-tapped pain score: by its reporter, within a minute (409 after). A set
-    it had stopped for pain is judged again without it."""
+) -> PainReport:
+    """Undo a mis-tapped pain score: by its reporter, within a minute (409 after). A set it
+    stopped keeps its pain judgement until the score is given again (the next pain report's
+    answer lists the sets then judged again, ``sets_judged_again``)."""
     try:
-        undone = clinical.withdraw_pain(db, patient, user, report_id)
+        report = clinical.withdraw_pain(db, patient, user, report_id)
     except clinical.ClinicalError as exc:
         raise _refused(exc) from exc
     db.commit()
-    again = [
-        {"set_id": set_id, "events": [ProgressEventOut.model_validate(e) for e in events]}
-        for set_id, events in undone.sets_judged_again
-    ]
-    return {**PainReportOut.model_validate(undone.report).model_dump(), "sets_judged_again": again}
+    return report
 
 
 @router.get("/symptom-reports", response_model=list[SymptomsOut])

@@ -39,7 +39,9 @@ const state = {
   stopping: false, // "stop for today": end the session after this set
   painStop: false, // the set was stopped for pain: what follows is chosen on the pain screen
   afterSet: null, // {msg, news} of a set stopped for pain
-  lastSet: null, // {result, events} of the last set closed (an undone pain tap re-judges it)
+  closedSets: new Map(), // set id -> {result, events} (an undone pain score may re-judge one)
+  judgedAgain: new Map(), // set id -> events, judged again before its set_complete arrived
+  summaryElapsed: null, // ms, once the summary is shown (it is drawn again if a set is re-judged)
   painChoice: null, // what was chosen on the pain screen before that set had closed
   batch: [],
   lastT: 0,
@@ -314,9 +316,10 @@ function setComplete(msg) {
   music.stop();
   const r = result();
   r.sets += 1;
-  const events = msg.events || [];
+  const events = state.judgedAgain.get(msg.set_id) || msg.events || [];
+  state.judgedAgain.delete(msg.set_id);
   r.events.push(...events);
-  state.lastSet = { result: r, events };
+  state.closedSets.set(msg.set_id, { result: r, events });
   const news = shownEvents(events);
   const good = news.find((e) => ["level_up", "unlock", "limb_level_up", "overall_level_up"].includes(e.kind));
   if (good) {
@@ -423,6 +426,7 @@ function summary() {
   releaseWake();
   pain.toSummary();
   const elapsed = state.started ? performance.now() - state.started : 0;
+  state.summaryElapsed = elapsed;
   const { reps } = renderSummary(state.results, elapsed, state.source === "demo");
   show("summary");
   if (reps) voice.say(`Well done. ${reps} repetitions today.`);
@@ -621,15 +625,21 @@ const pain = new Pain({
       if (state.running && !state.finishing) finishSetEarly();
     },
     stopToday: endSession,
-    undone: (judged) => {
-      // The server judged the stopped set again without the undone score: its events
-      // (the level the pain took is back) replace the ones the set closed with.
-      if (!judged.length || !state.lastSet) return;
-      const fresh = judged.flatMap((s) => s.events.map((e) => ({ ...e, message: e.reason })));
-      const { result: r, events } = state.lastSet;
-      r.events = r.events.filter((e) => !events.includes(e)).concat(fresh);
-      state.lastSet.events = fresh;
-      if (state.afterSet) state.afterSet.news = shownEvents(fresh);
+    judgedAgain: (sets) => {
+      // The score given again after an undo took back these sets' pain judgement: their
+      // new events replace the ones they closed with ("... because you reported pain").
+      for (const { set_id: id, events } of sets) {
+        const fresh = events.map((e) => ({ ...e, message: e.reason }));
+        const closed = state.closedSets.get(id);
+        if (!closed) {
+          state.judgedAgain.set(id, fresh); // its set_complete is still on its way
+          continue;
+        }
+        closed.result.events = closed.result.events.filter((e) => !closed.events.includes(e)).concat(fresh);
+        closed.events = fresh;
+        if (state.afterSet?.msg.set_id === id) state.afterSet.news = shownEvents(fresh);
+      }
+      if (state.summaryElapsed !== null) renderSummary(state.results, state.summaryElapsed, state.source === "demo");
     },
     hasNext: () => data.walk && state.index + 1 < items.length,
     goOn: () => afterPain((msg, news) => rest(msg, news, false)),

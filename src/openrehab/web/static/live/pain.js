@@ -33,7 +33,7 @@ function items(list, texts) {
 export class Pain {
   // this.context: "setup" (before the session), "live" (a set open), "ended" (the set was
   // stopped for pain), "over" (the session ended). hooks: sessionId(); hold() pauses counting; resume() back to the set; stopSet(); stopToday();
-  // undone(sets) after an undo: the sets the score had stopped, judged again without it;
+  // judgedAgain(sets): an answer given again after an undo took back these sets' pain judgement;
   // hasNext() -> a next exercise in this session; goOn() rest, then the next exercise;
   // carryOn() what follows the set as usual; start() the set-up screen; show(name, focus).
   constructor({ pain, voice, hooks }) {
@@ -86,6 +86,7 @@ export class Pain {
     const body = sessionId ? { nrs, session_id: sessionId } : { nrs };
     try {
       const result = await post(this.words.api, body);
+      this.hooks.judgedAgain(result.sets_judged_again || []);
       this.report = { id: result.id, nrs };
       this.advise(result.advice);
       this.offerUndo(result);
@@ -183,8 +184,7 @@ export class Pain {
     if (!this.report || this.busy) return;
     this.busy = true;
     try {
-      const undone = await post(`${this.words.api}/${this.report.id}/undo`);
-      this.hooks.undone(undone.sets_judged_again || []);
+      await post(`${this.words.api}/${this.report.id}/undo`);
       this.report = null;
       $("pain-actions").hidden = false;
       $("sum-pain").hidden = true;
