@@ -9,9 +9,11 @@ import itertools
 import numpy as np
 import pytest
 from motion_synth import elbow_pose_frames, min_jerk_bump
+from scipy import signal as sps
 
 import openrehab.motion.engine as engine_mod
 from openrehab.motion.auto_body import (
+    BODY_PERIODIC,
     REP_CONFIDENCE,
     Candidate,
     GateConfig,
@@ -288,6 +290,31 @@ def test_periodicity_weighting_finds_a_small_periodic_limb_among_big_drift() -> 
     assert found["weighted"].period_s == pytest.approx(2.0, abs=0.1)
     assert found["weighted"].corr > 0.75
     assert found["plain"] is not None and found["plain"].corr < found["weighted"].corr - 0.3
+
+
+def _count_body_periodic(cfg: PeriodicConfig, t: np.ndarray, x: np.ndarray) -> int:
+    pc = PeriodicCounter(30.0, x.shape[1], 0, cfg)
+    reps: list[dict] = []
+    for ti, row in zip(t, x, strict=True):
+        reps += pc.push(float(ti), row)
+    return len(reps + pc.finish())
+
+
+def test_a_body_set_needs_clear_periodicity_to_start() -> None:
+    # Two features sway at 2.5 s under as much band-limited noise (0.3-1.5 Hz): the
+    # window's autocorrelation at the period wanders around 0.4 and now and then passes
+    # 0.5 (an IMU set's threshold), never 0.6. On a camera that is a person shifting about,
+    # not a set: BODY_PERIODIC does not start one; the same sway without noise counts.
+    fs = 30.0
+    t = np.arange(0, 40, 1 / fs)
+    sway = 0.1 * np.column_stack([np.sin(2 * np.pi * t / 2.5), np.cos(2 * np.pi * t / 2.5)])
+    sos = sps.butter(2, [0.3, 1.5], btype="band", fs=fs, output="sos")
+    noise = sps.sosfiltfilt(sos, np.random.default_rng(0).normal(0, 1, (t.size, 2)), axis=0)
+    noisy = sway + 0.1 * noise / noise.std(axis=0)
+    imu_like = dataclasses.replace(BODY_PERIODIC, on_corr=0.5, short_on_corr=0.7)
+    assert _count_body_periodic(imu_like, t, noisy) >= 8
+    assert _count_body_periodic(BODY_PERIODIC, t, noisy) == 0
+    assert _count_body_periodic(BODY_PERIODIC, t, sway) == 16
 
 
 def test_periodic_features_need_the_limbs() -> None:

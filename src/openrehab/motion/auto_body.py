@@ -40,8 +40,8 @@ is decided from the sequence of candidates alone, so the streaming and the file 
 (which feeds the same candidates in the same order) report the same reps.
 
 Countix-Fitness-pose (real-world videos) was where the rule was chosen: level-crossing
-alone scores OBO 0.51, periodic alone 0.64, the gate 0.70 (``openrehab bench count``);
-UI-PRMD and the recorded clips keep their scores. References: Dwibedi et al., *Counting
+alone scores OBO 0.51, periodic alone 0.64, the gate 0.74 (``openrehab bench count``);
+UI-PRMD and the recorded clips keep their OBO. References: Dwibedi et al., *Counting
 out time: class agnostic video repetition counting in the wild*, CVPR 2020 (counting the
 periodic part of real-world videos); Morris et al., RecoFit, CHI 2014 (period-based sets).
 """
@@ -64,8 +64,17 @@ from .periodic import PeriodicConfig, PeriodicCounter, analyse_array
 #: weighted by its periodicity (a limb that repeats, not one that jitters, sets the period);
 #: a feature moving less than 0.02 torso lengths RMS (metres for a Kinect skeleton) is still.
 #: No resuming after a pause (``resume_s``): on Countix it counted movement after sets.
+#: A set is established only at a clearer periodicity than on a worn IMU (autocorrelation
+#: 0.6, 0.8 over the short window; it still ends below 0.3): a camera sees the whole body,
+#: and walking, settling into position or tracking that wobbles is partly periodic for a
+#: few seconds (docs/motion.md, "Only reps of a set").
 BODY_PERIODIC = PeriodicConfig(
-    accel_floor=0.02, per_channel=True, periodicity_power=4.0, resume_s=0.0
+    accel_floor=0.02,
+    per_channel=True,
+    periodicity_power=4.0,
+    resume_s=0.0,
+    on_corr=0.6,
+    short_on_corr=0.8,
 )
 
 #: Confidence of a rep by how it was confirmed (0..1, see docs/motion.md "Confidence"):
