@@ -312,3 +312,62 @@ def test_a_score_given_at_the_sets_first_and_last_instant_stops_it(
         db.flush()
         answer = _undo_and_answer(db, patient, exercise_set, report.report.id, 1)
         assert [i for i, _ in answer.sets_judged_again] == [exercise_set.id]
+
+
+def test_two_mis_taps_in_a_row_are_answered_by_the_next_score(db: Session, world: World) -> None:
+    """6 by mistake (stops the set), undone; 7 by mistake again (the set had ended), undone;
+    then 2: it answers for both, and the set the 6 stopped is judged again."""
+    patient = _patient(db, world)
+    exercise_set, report_id = _pain_stopped_set(db, patient)
+    second = _undo_and_answer(db, patient, exercise_set, report_id, 7)
+    assert second.sets_judged_again == []
+    answer = _undo_and_answer(db, patient, exercise_set, second.report.id, 2)
+    assert [i for i, _ in answer.sets_judged_again] == [exercise_set.id]
+    assert progress_row(db, patient.id, EXERCISE).level == 3
+
+
+def test_a_score_someone_else_gave_after_the_undo_keeps_the_judgement(
+    db: Session, world: World
+) -> None:
+    """The carer answered in between (their own score, 5): the patient's 1 then answers for
+    nothing; the pain the carer reported stands."""
+    patient = _patient(db, world)
+    carer = db.get(User, world.ids["caregiver_c"])
+    assert carer is not None
+    exercise_set, report_id = _pain_stopped_set(db, patient)
+    clinical.withdraw_pain(db, patient, patient, report_id)
+    clinical.record_pain(db, patient, carer, 5, session_id=exercise_set.session_id)
+    answer = clinical.record_pain(db, patient, patient, 1, session_id=exercise_set.session_id)
+    assert answer.sets_judged_again == [] and "pain" in _kinds(db, exercise_set)
+
+
+def test_every_set_one_mis_tap_stopped_is_judged_again(db: Session, world: World) -> None:
+    """Two sets open at once (two devices: left and right), one 6 stops both: both are
+    judged again (taking one back does not count as a set judged since for the other)."""
+    patient = _patient(db, world)
+    left = do_set(db, patient.id, level=3, reached=1.0)
+    session = left.session
+    right = records.start_set(db, session, exercise_id=EXERCISE, side="right", mode="active")
+    records.add_repetitions(db, right, [{"start_s": 0.0, "end_s": 2.0, "rom": 120.0}])
+    tap = clinical.record_pain(db, patient, patient, 6, session_id=session.id)
+    progress_service.finish_set(db, left)
+    progress_service.finish_set(db, right)
+    assert "pain" in _kinds(db, left) and "pain" in _kinds(db, right)
+    answer = _undo_and_answer(db, patient, left, tap.report.id, 1)
+    assert sorted(i for i, _ in answer.sets_judged_again) == sorted([left.id, right.id])
+    assert "pain" not in _kinds(db, left) + _kinds(db, right)
+
+
+def test_a_set_judged_without_the_state_after_it_keeps_everything(
+    db: Session, world: World
+) -> None:
+    """A judgement recorded with only the state before it (as the first version of this
+    record did) cannot tell whether anything changed since: it stands, pain mark included."""
+    patient = _patient(db, world)
+    exercise_set, report_id = _pain_stopped_set(db, patient)
+    assert exercise_set.judged_from is not None
+    exercise_set.judged_from = {k: v for k, v in exercise_set.judged_from.items() if k != "after"}
+    db.flush()
+    answer = _undo_and_answer(db, patient, exercise_set, report_id, 1)
+    assert answer.sets_judged_again == [] and exercise_set.pain_reported
+    assert progress_row(db, patient.id, EXERCISE).level == 2

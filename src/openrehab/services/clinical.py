@@ -142,46 +142,57 @@ def record_pain(
 def _take_back_for(
     db: Session, report: PainReport, by: User
 ) -> list[tuple[int, list[ProgressEvent]]]:
-    """When ``report`` (which stops no set) is the answer that corrects an undone score,
-    take back the pain judgement of the sets that score had stopped."""
+    """When ``report`` (which stops no set) answers for undone scores, take back the pain
+    judgement of the sets they had stopped (newest first: taking one back does not count as
+    a set judged since for the others)."""
     corrected = _corrected_by(db, report)
+    stopped = {s.id: (s, undone) for undone in corrected for s in _sets_stopped_by(db, undone)}
     judged_again = []
-    for exercise_set in _sets_stopped_by(db, corrected) if corrected else []:
-        events = progress_service.take_back_pain_judgement(db, exercise_set)
+    for set_id in sorted(stopped, reverse=True):
+        exercise_set, undone = stopped[set_id]
+        events = progress_service.take_back_pain_judgement(db, exercise_set, siblings=stopped)
         if events is not None:
             judged_again.append((exercise_set.id, events))
-            detail = {"patient": report.patient_id, "pain_report": corrected.id}
+            detail = {"patient": report.patient_id, "pain_report": undone.id}
             audit(db, by, "set.pain_taken_back", "exercise_set", exercise_set.id, detail)
     return judged_again
 
 
-def _corrected_by(db: Session, report: PainReport) -> PainReport | None:
-    """The score ``report`` answers again: the same person's latest score in the same
-    session undone within ``PAIN_CORRECTION_WINDOW`` before it, when ``report`` is the first
-    score given since that undo."""
-    if report.session_id is None:
-        return None
-    undone = db.scalar(
-        select(PainReport)
-        .where(
-            PainReport.session_id == report.session_id,
-            PainReport.reported_by_id == report.reported_by_id,
-            PainReport.withdrawn_at >= report.reported_at - PAIN_CORRECTION_WINDOW,
-            PainReport.id != report.id,
+def _corrected_by(db: Session, report: PainReport) -> list[PainReport]:
+    """The undone scores ``report`` answers for: the same person's latest score in the same
+    session undone within ``PAIN_CORRECTION_WINDOW`` before it, when no other score was given
+    between that undo and ``report``; and so on back while that score was itself such an
+    answer (6, undo, 7, undo, 2: the 2 answers for the 7 and the 6)."""
+    chain: list[PainReport] = []
+    current = report
+    while current.session_id is not None:
+        undone = db.scalar(
+            select(PainReport)
+            .where(
+                PainReport.session_id == current.session_id,
+                PainReport.reported_by_id == current.reported_by_id,
+                PainReport.withdrawn_at >= current.reported_at - PAIN_CORRECTION_WINDOW,
+                PainReport.withdrawn_at <= current.reported_at,
+                PainReport.id.not_in([current.id, *(r.id for r in chain)]),
+            )
+            .order_by(PainReport.withdrawn_at.desc(), PainReport.id.desc())
+            .limit(1)
         )
-        .order_by(PainReport.withdrawn_at.desc(), PainReport.id.desc())
-        .limit(1)
-    )
-    if undone is None or undone.withdrawn_at is None:
-        return None
-    since = db.scalar(
-        select(PainReport.id).where(
-            PainReport.session_id == report.session_id,
-            PainReport.id.not_in((report.id, undone.id)),
-            PainReport.reported_at >= undone.withdrawn_at,
+        if undone is None or undone.withdrawn_at is None:
+            break
+        between = db.scalar(
+            select(PainReport.id).where(
+                PainReport.session_id == current.session_id,
+                PainReport.id.not_in((current.id, undone.id)),
+                PainReport.reported_at >= undone.withdrawn_at,
+                PainReport.reported_at <= current.reported_at,
+            )
         )
-    )
-    return undone if since is None else None
+        if between is not None:
+            break
+        chain.append(undone)
+        current = undone
+    return chain
 
 
 def withdraw_pain(

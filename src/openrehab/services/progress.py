@@ -10,7 +10,7 @@ events already stored.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -275,7 +275,7 @@ def finish_set(
         )
     )
     if exercise_set.exercise_id not in library or not repetitions:
-        exercise_set.judged_from = {"progress": None, "after": None, "pain_flagged": flagged}
+        exercise_set.judged_from = {"reps": 0, "pain_flagged": flagged}
         return []  # nothing to judge (an abandoned set is not a failure)
     session = db.get(ExerciseSession, exercise_set.session_id)
     assert session is not None
@@ -329,7 +329,11 @@ def finish_set(
 
 
 def take_back_pain_judgement(
-    db: Session, exercise_set: ExerciseSet, library: Library | None = None
+    db: Session,
+    exercise_set: ExerciseSet,
+    library: Library | None = None,
+    *,
+    siblings: Collection[int] = (),
 ) -> list[ProgressEvent] | None:
     """Judge ``exercise_set`` again without pain, once the score that stopped it was undone and
     given again below rule S1's stop (a one-hand user's mis-tap must not cost a level: the
@@ -339,8 +343,9 @@ def take_back_pain_judgement(
     * it was not judged as stopped for pain, or was judged before migration 0008;
     * pain was flagged when it ended (not read from the pain reports);
     * a pain report that stops it remains;
-    * any set of the patient was judged since, or the exercise's progression changed since
-      (a therapist's level): what followed was built on this judgement.
+    * any set of the patient was judged since (other than ``siblings``: set ids taken back
+      with it), or the exercise's progression changed since (a therapist's level): what
+      followed was built on this judgement.
 
     Otherwise the exercise's progression state is put back as it was before the set, the
     set's events are removed and the set is judged again; the program is rebuilt when levels
@@ -358,12 +363,14 @@ def take_back_pain_judgement(
         return None
     patient_id = exercise_set.session.patient_id
     side = progress_key_side(exercise_set.side)
-    if judged.get("after") is None:  # no repetitions: no progression to undo
+    if judged.get("reps") == 0:  # no repetitions: no progression to undo
         exercise_set.pain_reported = False
         return []
+    if "after" not in judged:  # judged without the state after it: cannot tell
+        return None
     row = _row(db, patient_id, exercise_set.exercise_id, side)
     moved_on = row is None or _as_stored(row.state) != _as_stored(judged["after"])
-    if moved_on or _judged_since(db, exercise_set, patient_id):
+    if moved_on or _judged_since(db, exercise_set, patient_id, siblings):
         return None
     removed = set_events(db, exercise_set.id)
     for event in removed:
@@ -392,15 +399,18 @@ def _as_stored(state: Any) -> Any:
     return json.loads(json.dumps(state))
 
 
-def _judged_since(db: Session, exercise_set: ExerciseSet, patient_id: int) -> bool:
-    """Whether another set of the patient was judged after ``exercise_set`` (its limb and
-    overall levels, and the streak, were counted on top of this judgement)."""
+def _judged_since(
+    db: Session, exercise_set: ExerciseSet, patient_id: int, siblings: Collection[int] = ()
+) -> bool:
+    """Whether another set of the patient, not one of ``siblings``, was judged after
+    ``exercise_set`` (its limb and overall levels, and the streak, were counted on top of
+    this judgement)."""
     later = db.scalar(
         select(ExerciseSet.id)
         .join(ExerciseSession, ExerciseSet.session_id == ExerciseSession.id)
         .where(
             ExerciseSession.patient_id == patient_id,
-            ExerciseSet.id != exercise_set.id,
+            ExerciseSet.id.not_in([exercise_set.id, *siblings]),
             ExerciseSet.progressed_at >= exercise_set.progressed_at,
         )
         .limit(1)
