@@ -15,7 +15,9 @@ Run with ``openrehab bench api [--seconds S] [--clients N] [--database-url URL] 
 * **Scenarios**: ``get``, the GET mix of the therapist's and the patient's pages (half the
   clients log in as each); ``progress``, ``GET .../progress`` alone; ``reps``, one repetition
   per ``POST .../sets/{set}/repetitions`` to an open set of each client's own session (what a
-  live session sends), checked afterwards against the stored counts. Each: ``--warmup``
+  live session sends), all as the demo patient, checked afterwards against the stored
+  counts; ``reps-patients``, the same with each client a patient of its own (accounts made
+  by the demo therapist), as when 20 patients exercise at once. Each: ``--warmup``
   seconds unmeasured, then ``--seconds`` measured: requests/s, p50/p95/p99/max latency,
   errors (any unexpected status or a broken connection), server CPU (``/proc``), client CPU.
 * ``--profile`` (own server, one worker): the server counts SQL statements and thread-pool
@@ -61,14 +63,17 @@ RESULTS = BENCH_DIR / "results"
 
 THERAPIST = ("therapist", "demo-therapist")  # the demo logins (services/demo.py)
 PATIENT = ("patient", "demo-patient")
-SCENARIOS = ("get", "progress", "reps")
+SCENARIOS = ("get", "progress", "reps", "reps-patients")
+REP_SCENARIOS = ("reps", "reps-patients")
+BENCH_PATIENT_PASSWORD = "bench-api-patient-pw"
 CLIENTS = 20
 SECONDS = 10.0
 WARMUP_S = 2.0
 MAX_SECONDS = 300.0  # bounded: a mistyped --seconds does not load the machine for hours
 MAX_CLIENTS = 500
 REQUEST_TIMEOUT_S = 30.0
-GOALS = {"get": (1000.0, 100.0), "reps": (500.0, None)}  # req/s at least, p99 ms at most
+# req/s at least, p99 ms at most
+GOALS = {"get": (1000.0, 100.0), "reps": (500.0, None), "reps-patients": (500.0, None)}
 PROFILE_ENDPOINT_S = 3.0
 SPY_RATE = 250
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -408,15 +413,15 @@ class RepPlan(Plan):
 
     names = ("add-repetition",)
 
-    def __init__(self, paths: list[str], token: str, host: str):
+    def __init__(self, sets: list[tuple[str, str]], host: str):
         self.heads = [
             (
                 f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
                 "Accept: application/json\r\nContent-Type: application/json\r\n"
             )
-            for path in paths
+            for path, token in sets
         ]
-        self.count = [0] * len(paths)
+        self.count = [0] * len(sets)
 
     def next(self, i: int) -> tuple[str, bytes, int]:
         k = self.count[i]
@@ -439,25 +444,46 @@ class RepPlan(Plan):
         return "add-repetition", raw.encode() + body, 201
 
 
-def open_sets(server: Server, world: World, clients: int) -> list[str]:
-    """One new session with one open set per client (as the patient); their rep paths."""
-    base = f"/api/patients/{world.patient_id}/sessions"
+def open_sets(
+    server: Server, world: World, clients: int, own_patients: bool = False
+) -> list[tuple[str, str]]:
+    """One new session with one open set per client; (its rep path, the poster's token).
+    All as the demo patient, or (``own_patients``) each as a new patient of its own."""
+    patients = (
+        new_patients(server, world, clients)
+        if own_patients
+        else [(world.patient_id, world.patient)] * clients
+    )
     exercise_id, side = world.exercise
-    paths = []
-    for _ in range(clients):
-        s = http_json(server, "POST", base, {"source": "camera"}, world.patient)
+    sets = []
+    for patient_id, token in patients:
+        base = f"/api/patients/{patient_id}/sessions"
+        s = http_json(server, "POST", base, {"source": "camera"}, token)
         body = {"exercise_id": exercise_id, "side": side, "level": 1}
-        st = http_json(server, "POST", f"{base}/{s['id']}/sets", body, world.patient)
-        paths.append(f"{base}/{s['id']}/sets/{st['id']}/repetitions")
-    return paths
+        st = http_json(server, "POST", f"{base}/{s['id']}/sets", body, token)
+        sets.append((f"{base}/{s['id']}/sets/{st['id']}/repetitions", token))
+    return sets
 
 
-def stored_reps(server: Server, world: World, paths: list[str]) -> int:
+def new_patients(server: Server, world: World, n: int) -> list[tuple[int, str]]:
+    """(id, bearer token) of ``n`` new patient accounts made by the demo therapist."""
+    run = f"{int(time.time()) % 100000:05d}{os.getpid() % 1000:03d}"
+    out = []
+    for i in range(n):
+        login = {"username": f"bench-api-{run}-{i}", "password": BENCH_PATIENT_PASSWORD}
+        new = {**login, "role": "patient"}
+        user = http_json(server, "POST", "/api/users", new, world.therapist)
+        token = http_json(server, "POST", "/api/auth/token", login)["access_token"]
+        out.append((int(user["id"]), str(token)))
+    return out
+
+
+def stored_reps(server: Server, sets: list[tuple[str, str]]) -> int:
     total = 0
-    for path in paths:
+    for path, token in sets:
         set_id = int(path.split("/")[-2])
-        sets = http_json(server, "GET", path.rsplit("/sets/", 1)[0] + "/sets", token=world.patient)
-        total += sum(s["rep_count"] for s in sets if s["id"] == set_id)
+        listed = http_json(server, "GET", path.rsplit("/sets/", 1)[0] + "/sets", token=token)
+        total += sum(s["rep_count"] for s in listed if s["id"] == set_id)
     return total
 
 
@@ -1146,8 +1172,10 @@ def render(report: dict[str, Any]) -> str:
         "the GET mix (`/api/me`, patients, program, progress, sessions, sets, repetitions, "
         "assessments, pain reports, exercises), half the clients as the demo therapist, half "
         "as the demo patient; `progress`: `GET .../progress` alone; `reps`: one repetition per "
-        "`POST .../sets/{set}/repetitions`, each client to its own open set. Goal at 20 clients "
-        "on 2 cores: `get` >= 1000 req/s with p99 <= 100 ms, `reps` >= 500 req/s.",
+        "`POST .../sets/{set}/repetitions`, each client to its own open set, all as the demo "
+        "patient (their writes queue on the patient's lock); `reps-patients`: the same, each "
+        "client a patient of its own. Goal at 20 clients on 2 cores: `get` >= 1000 req/s with "
+        "p99 <= 100 ms, repetition posts >= 500 req/s.",
         "",
         "| label | db | workers | scenario | clients | s | requests | req/s | p50 ms | p95 ms "
         "| p99 ms | max ms | errors | server CPU % | server us/req | client CPU % | client "
@@ -1354,10 +1382,10 @@ def run(
         host = f"{server.address[0]}:{server.address[1]}"
         prof: dict[str, Any] = {"label": label, "database": server.database, "scenarios": {}}
         for scenario in scenarios:
-            paths: list[str] = []
-            if scenario == "reps":
-                paths = open_sets(server, world, clients)
-                plan: Plan = RepPlan(paths, world.patient, host)
+            sets: list[tuple[str, str]] = []
+            if scenario in REP_SCENARIOS:
+                sets = open_sets(server, world, clients, scenario == "reps-patients")
+                plan: Plan = RepPlan(sets, host)
             else:
                 plan = get_plan(
                     world, clients, host, "progress" if scenario == "progress" else None
@@ -1396,8 +1424,9 @@ def run(
                 loop=loop,
                 profiled=profile,
             )
-            if scenario == "reps":
-                stored = stored_reps(server, world, paths)
+            if scenario in REP_SCENARIOS:
+                stored = stored_reps(server, sets)
+                result["posting_patients"] = len({path.split("/")[3] for path, _ in sets})
                 result["reps_stored"] = stored
                 result["reps_acknowledged"] = result["ok_total"]
                 if stored != result["ok_total"]:

@@ -26,7 +26,7 @@ def _number(value: object) -> bool:
 
 def test_tiny_load_is_measured(api, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     report = api.run(
-        ("get", "progress", "reps"),
+        ("get", "progress", "reps", "reps-patients"),
         seconds=1.0,
         clients=2,
         warmup=0.3,
@@ -34,7 +34,7 @@ def test_tiny_load_is_measured(api, tmp_path: Path) -> None:  # type: ignore[no-
         echo=lambda _: None,
     )
     runs = {r["scenario"]: r for r in report["runs"]}
-    assert set(runs) == {"get", "progress", "reps"}
+    assert set(runs) == {"get", "progress", "reps", "reps-patients"}
     for run in runs.values():
         assert run["clients"] == 2 and run["database"] == "sqlite"
         assert run["requests"] > 0 and run["rps"] > 0
@@ -53,6 +53,11 @@ def test_tiny_load_is_measured(api, tmp_path: Path) -> None:  # type: ignore[no-
     # Every acknowledged repetition is stored, one per request.
     reps = runs["reps"]
     assert reps["reps_stored"] == reps["reps_acknowledged"] >= reps["requests"] > 0
+    # ... all by the demo patient, or each client a patient of its own.
+    assert reps["posting_patients"] == 1
+    own = runs["reps-patients"]
+    assert own["reps_stored"] == own["reps_acknowledged"] >= own["requests"] > 0
+    assert own["posting_patients"] == 2
     # The load generator was measured on its own.
     ceiling = report["client_ceiling"]
     assert ceiling["rps"] > 0 and ceiling["errors"] == 0

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openrehab.store.models import ExerciseSession, ExerciseSet, Repetition
+from openrehab.store.models import AuditLog, ExerciseSession, ExerciseSet, Repetition
 from support import Clinic, last_audit
 
 REPS = [
@@ -127,6 +127,11 @@ def test_ended_sets_and_sessions_take_nothing_more(
     late = api.send("POST", f"/{session_id}/sets/{set_id}/repetitions", {"repetitions": REPS}, 409)
     assert late == {"detail": f"Set {set_id} has ended; start a new set."}
     assert clinic_db.scalars(select(Repetition).where(Repetition.set_id == set_id)).all() == []
+    # Nor audited as added (the audit entry is written first, and undone with the refusal).
+    audited = select(AuditLog).where(
+        AuditLog.action == "repetitions.add", AuditLog.target_id == str(set_id)
+    )
+    assert clinic_db.scalars(audited).all() == []
     api.send("POST", f"/{session_id}/end")
     body = {"exercise_id": "elbow_flexion", "side": "left"}
     refused = api.send("POST", f"/{session_id}/sets", body, 409)

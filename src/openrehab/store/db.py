@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 try:
@@ -45,7 +46,6 @@ def make_engine(database_url: str) -> Engine:
         # serialises them anyway, rather than time out waiting for a pooled connection.
         kwargs["pool_size"], kwargs["max_overflow"] = 40, 10
     else:
-        kwargs["pool_pre_ping"] = True
         # Enough for the server's 40 worker threads to rarely wait; 2 workers use at most 60
         # of PostgreSQL's default 100 connections.
         kwargs["pool_size"], kwargs["max_overflow"] = 20, 10
@@ -61,7 +61,42 @@ def make_engine(database_url: str) -> Engine:
         event.listen(engine.pool, "reset", _release_write_lock_of_record)
         event.listen(engine, "before_cursor_execute", _writes_take_the_lock)
     event.listen(engine, "before_cursor_execute", _refuse_nul_text)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine.pool, "checkin", _note_idle_since)
+        event.listen(engine.pool, "checkout", _ping_if_idle(engine))
     return engine
+
+
+IDLE_PING_S = 10.0
+"""A pooled PostgreSQL connection unused for longer is pinged before it is handed out."""
+
+
+def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine) -> Any:
+    """Ping a PostgreSQL connection that sat idle in the pool (a restart of the server, an
+    idle timeout or a firewall may have closed it): a dead one is replaced before the request
+    uses it. SQLAlchemy's ``pool_pre_ping`` pings at every checkout, one round trip of every
+    request (about 0.1 ms of CPU and a context switch each, 5 % of the GET mix's throughput);
+    a connection used within the last few seconds is alive unless the server was restarted
+    meanwhile, and then the request fails once and the pool is refreshed (SQLAlchemy
+    invalidates every older connection when it sees a disconnect)."""
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError(f"idle connection is closed: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("idle connection is closed")
+
+    return checkout
 
 
 class WriterLock:
