@@ -317,7 +317,7 @@ class SetGate:
         there stay, periodic reps they do not cover make up the difference. With
         ``like_set`` (the set agreed), only periodic reps within ``duration_ratio`` of its
         period: not the half cycle the periodic counter extends at a set's edge into
-        whatever follows it (:meth:`~.periodic.CycleTracker._edge_reps`)."""
+        whatever follows it (:meth:`~.cycle_tracker.CycleTracker._edge_reps`)."""
         span = ps.span(0.0)
         done = sum(r.src == "lc" and _overlaps(r, span, self.cfg.overlap) for r in self.reported)
         fresh = [r for r in ps.reps if not self._covered(r)]
