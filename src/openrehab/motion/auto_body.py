@@ -2,7 +2,7 @@
 
 Real-world footage holds more than the set: getting into position, walking to the camera,
 re-racking a bar, tracking that jumps when the person turns. A level-crossing counter
-(:class:`~.engine.RepCounter`) counts every such excursion, and within a set it can merge
+(:class:`~.rep_counter.RepCounter`) counts every such excursion, and within a set it can merge
 reps when one glitch sets its amplitude reference. The period-based counter
 (:mod:`.periodic`, run on body-landmark features by :class:`~.engine.MotionEngine`) does
 the opposite: it only counts while the movement repeats, one rep per period, but it is

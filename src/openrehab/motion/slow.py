@@ -11,7 +11,7 @@ averaged) acceleration is the sensor's tilt, a joint-orientation signal in degre
    (:class:`MovementDirection`, tau 20 s, 2 s blocks; not the direction of its spread, which
    picking the weight up dominated): the tilt angle in the plane of the movement, in
    degrees (the chord of the arc: 5 % short at 60 deg, 10 % at 90 deg);
-2. the level-crossing counter of the angle signals (:class:`~.engine.RepCounter`) runs on it
+2. the level-crossing counter of the angle signals (:class:`~.rep_counter.RepCounter`) runs on it
    with a ROM floor of ``min_rom_deg`` (20 deg) and rep durations ``min_rep_s`` .. ``max_rep_s``
    (3.5-20 s): everyday gestures (0.5-3 s) are too short to be candidates;
 3. a candidate rep only counts as part of a *slow set*: ``set_reps`` (3) consecutive
@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .pca import OnlinePCA
+from .rep_counter import CounterConfig, RepCounter
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,6 @@ class SlowTiltCounter:
     """
 
     def __init__(self, fs_hz: float, n_acc: int, cfg: SlowConfig | None = None):
-        from .engine import CounterConfig, RepCounter
-
         self.cfg = cfg = cfg or SlowConfig()
         self.fs = fs_hz
         self.k = max(1, round(fs_hz / cfg.rate_hz))
