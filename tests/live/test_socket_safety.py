@@ -3,12 +3,14 @@ safely" (rule S4) and a passive or slow stretch moved too fast is told "slower" 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 from live_support import exchange, frame_batches, of_type, start_msg, stream
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openrehab.store.models import ExerciseSet, PatientProfile
+from openrehab.store.models import ExerciseSet, PainReport, PatientProfile, utc_now
 from support import World
 
 
@@ -49,6 +51,27 @@ def test_a_sitting_exercise_is_not_limited_by_standing(
     with client.websocket_connect(_url(world), headers=world.headers("patient_p")) as ws:
         [ready] = exchange(ws, [start_msg("elbow_flexion", source="tap")])
     assert ready["type"] == "ready"
+
+
+def test_no_set_starts_on_a_day_closed_by_pain_of_7(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """Rule S5: a page opened before the pain score cannot start a set after it (resting,
+    nothing stored); a later score of 3 that day opens it again."""
+    patient_id = world.ids["patient_p"]
+    db.add(PainReport(patient_id=patient_id, nrs=7, reported_at=utc_now() - timedelta(seconds=1)))
+    db.commit()
+    start = start_msg("elbow_flexion", source="tap")
+    with client.websocket_connect(_url(world), headers=world.headers("patient_p")) as ws:
+        [refused] = exchange(ws, [start])
+    assert refused["type"] == "error" and refused["code"] == "resting"
+    assert "rest today" in refused["message"]
+    assert db.scalars(select(ExerciseSet)).all() == []
+    db.add(PainReport(patient_id=patient_id, nrs=3, reported_at=utc_now()))
+    db.commit()
+    with client.websocket_connect(_url(world), headers=world.headers("patient_p")) as ws:
+        [ready] = exchange(ws, [start])
+    assert ready["type"] == "ready" and ready["set_id"] > 0
 
 
 def test_a_passive_stretch_moved_too_fast_says_slower(client: TestClient, world: World) -> None:

@@ -45,7 +45,7 @@ def test_a_set_earns_reps_plus_reps_reaching_the_range_and_says_so() -> None:
     assert events == [
         ProgressEvent(
             "set",
-            "+19 XP: 10 reps done, 9 reached the target range.",
+            "+19 points: 10 reps done, 9 reached the target range.",
             from_level=2,
             to_level=2,
             xp=19,

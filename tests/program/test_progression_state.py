@@ -136,7 +136,7 @@ def test_limb_and_overall_level_ups_are_explained_and_stamped() -> None:
     assert ups == [
         ProgressEvent(
             "limb_level_up",
-            "Left arm level 1 -> 2 because you have earned 114 XP on it.",
+            "Left arm level 1 -> 2 because you have earned 114 points on it.",
             side="left",
             from_level=1,
             to_level=2,
@@ -144,7 +144,7 @@ def test_limb_and_overall_level_ups_are_explained_and_stamped() -> None:
         ),
         ProgressEvent(
             "overall_level_up",
-            "Overall level 1 -> 2 because you have earned 114 XP in total.",
+            "Overall level 1 -> 2 because you have earned 114 points in total.",
             from_level=1,
             to_level=2,
             at="2024-05-01T09:30:00",

@@ -254,3 +254,32 @@ def test_range_work_is_tracked_per_region_not_only_per_side(db: Session, world: 
     records.add_repetitions(db, wrist, [{"start_s": 0.0, "end_s": 2.0}])
     db.commit()
     assert _kinds(db, patient, today) == []
+
+
+def test_s5_the_day_is_closed_by_its_latest_score_of_7_until_a_lower_one(
+    db: Session, world: World
+) -> None:
+    """Rule S5 in the store: the day's latest pain report that was not undone decides; a
+    score of 7 yesterday or an undone 8 today does not close today."""
+    from openrehab.services.clinical import resting_report
+    from openrehab.store.models import PainReport
+
+    patient = _patient(db, world)
+    today = datetime.now(local_zone()).date()
+
+    def report(nrs: int, at: datetime, withdrawn: bool = False) -> PainReport:
+        row = PainReport(patient_id=patient.id, nrs=nrs, reported_at=at)
+        row.withdrawn_at = at + timedelta(seconds=20) if withdrawn else None
+        db.add(row)
+        db.flush()
+        return row
+
+    report(9, _at(today - timedelta(days=1), 20))
+    assert resting_report(db, patient.id, today) is None
+    report(8, _at(today, 8), withdrawn=True)
+    assert resting_report(db, patient.id, today) is None
+    severe = report(7, _at(today, 9))
+    assert resting_report(db, patient.id, today) == severe
+    report(3, _at(today, 11))
+    assert resting_report(db, patient.id, today) is None
+    assert resting_report(db, patient.id, today - timedelta(days=1)) is not None

@@ -25,7 +25,8 @@ def test_successful_set_earns_xp_and_is_explained(db: Session, world: World) -> 
     assert row.xp == 16 and row.level == 1 and row.state["units"] == 1
     kinds = [e.kind for e in events]
     assert (
-        kinds[0] == "set" and events[0].reason == "+16 XP: 8 reps done, 8 reached the target range."
+        kinds[0] == "set"
+        and events[0].reason == "+16 points: 8 reps done, 8 reached the target range."
     )
     assert all(e.set_id == exercise_set.id and e.patient_id == p for e in events)
     judgement = progress_service.set_judgement(db, exercise_set)

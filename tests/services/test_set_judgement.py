@@ -46,7 +46,9 @@ def test_a_too_fast_stretch_never_reaches_the_target(db: Session, world: World) 
         last = _last_set(db, p, STRETCH)
         assert (last["reps_completed"], last["reps_reached"]) == (3, slow), too_fast
         assert last["success"] is (slow == 3), too_fast  # 2 of 3 is under the 80% needed
-        assert events[0].reason == f"+{3 + slow} XP: 3 reps done, {slow} reached the target range."
+        assert (
+            events[0].reason == f"+{3 + slow} points: 3 reps done, {slow} reached the target range."
+        )
         xp += 3 + slow
         assert progress_row(db, p, STRETCH).xp == xp, too_fast
 

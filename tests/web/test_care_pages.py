@@ -37,7 +37,11 @@ def test_a_pain_tap_answers_what_to_do_now_with_a_minute_to_undo(
     assert location.startswith("/?pain=")
     report_id = int(location.split("=")[1].split("#")[0])
     page = page_text(browser.get(location))
-    assert "urgent care" in page.lower() and "Undo: I tapped 7 by mistake" in page
+    assert (
+        "Get help at once" in page
+        and "Call your emergency number for chest pain" in page
+        and "Undo: I tapped 7 by mistake" in page
+    )
     undone = browser.post(f"/patients/{p}/pain/{report_id}/undo")
     assert undone.status_code == 303 and "pain=undone" in undone.headers["location"]
     clinic_db.expire_all()
@@ -53,6 +57,49 @@ def test_the_undo_button_is_gone_after_a_minute(clinic: Clinic, clinic_db: Sessi
     clinic_db.commit()
     page = page_text(browser.get(location))
     assert "Undo" not in page and "Stop" in page
+
+
+def test_pain_of_8_closes_the_day_on_every_page_that_starts_exercise_until_undone(
+    clinic: Clinic, clinic_db: Session, p: int
+) -> None:
+    """Rule S5 on the pages: after a score of 8 the today page says why there is nothing to
+    start (to the carer in the third person) and shows no Start button; the rhythm page says
+    "Rest today"; the session page asks about pain first. Undoing the score opens the day."""
+    patient, carer = (_browser(clinic, clinic_db, who) for who in ("patient_p", "caregiver_c"))
+    therapist = _browser(clinic, clinic_db, "therapist_a")
+    profile = {
+        "affected_side": "left",
+        "regions": {"elbow": {"mas": "1", "active_movement": True}},
+        "can_sit_unsupported": True,
+        "can_stand_safely": False,
+    }
+    assert therapist.put(f"/api/patients/{p}/profile", json=profile).status_code == 200
+    built = therapist.post(f"/patients/{p}/program", data={"daily_rep_target": ""})
+    assert built.status_code == 303
+    start = f'href="/patients/{p}/session?all=1"'
+    assert start in patient.get("/").text
+    tapped = patient.post(f"/patients/{p}/pain", data={"nrs": "8"})
+    report_id = int(tapped.headers["location"].split("=")[1].split("#")[0])
+    own = patient.get("/")
+    assert start not in own.text and "start-item" not in own.text
+    assert "You gave your pain 8 out of 10 at" in page_text(own)
+    about = page_text(carer.get(f"/patients/{p}"))
+    assert "patient-p gave pain 8 out of 10 at" in about and "patient-p should rest today" in about
+    closed = patient.get(f"/patients/{p}/rhythm")
+    assert closed.status_code == 409 and "Rest today" in page_text(closed)
+    # The session page opens on its pain question (a new score of 7+ starts nothing there).
+    session = patient.get(f"/patients/{p}/session?all=1")
+    assert session.status_code == 200 and '"ask": true' in session.text
+    assert patient.post(f"/patients/{p}/pain/{report_id}/undo").status_code == 303
+    reopened = patient.get("/")
+    assert start in reopened.text and "Rest today" not in page_text(reopened)
+    assert patient.get(f"/patients/{p}/rhythm").status_code == 200
+    # "Why this program": the rules (grades, rule numbers, references) for the therapist only.
+    why = page_text(therapist.get(f"/patients/{p}"))
+    assert "[R" in why and "Why:" in why and "were chosen for" not in why
+    for reader in (patient, carer):
+        plain = page_text(reader.get(f"/patients/{p}"))
+        assert "were chosen for" in plain and "[R" not in plain and "Why:" not in plain
 
 
 def test_a_caregiver_is_asked_about_the_patient_in_the_third_person(
@@ -87,6 +134,10 @@ def test_the_care_page_speaks_plainly_to_the_patient_and_clinically_to_the_thera
     assert "slight stiffness through part of the movement" in mine
     for clinical_word in ("MAS", "Ashworth", "Tardieu", "R1", "R2"):
         assert clinical_word not in mine, clinical_word
+    # The catch-angle measurement is done by a helper, so it is offered to them, not to the
+    # patient alone.
+    carer = page_text(_browser(clinic, clinic_db, "caregiver_c").get(f"/patients/{p}/care"))
+    assert f"/patients/{p}/tardieu" in carer and f"/patients/{p}/tardieu" not in mine
 
 
 def test_a_bad_assessment_form_is_refused_with_its_reason_and_stores_nothing(
@@ -97,7 +148,7 @@ def test_a_bad_assessment_form_is_refused_with_its_reason_and_stores_nothing(
     refused = therapist.post(
         f"/patients/{p}/care/assessments", data={"kind": "rom", "region": "elbow", "side": "left"}
     )
-    assert refused.status_code == 422 and "rom_deg" in page_text(refused)
+    assert refused.status_code == 422 and "a range-of-motion assessment needs" in page_text(refused)
     clinic_db.expire_all()
     assert len(clinic_db.scalars(select(Assessment)).all()) == count
 
@@ -118,6 +169,45 @@ def test_the_injection_form_stores_each_muscle_and_the_units(
     stored = clinic_db.scalars(select(TherapyEvent).order_by(TherapyEvent.id.desc())).first()
     assert stored is not None and stored.details["muscles"] == ["biceps brachii", "brachioradialis"]
     assert (stored.details["units"], stored.details["injector"]) == (150.0, "Dr Rao")
+
+
+def test_an_injection_too_soon_is_stored_with_its_warning_shown_to_the_therapist(
+    clinic: Clinic, clinic_db: Session, p: int
+) -> None:
+    """Rule T1 on the page: an injection 13 days after another is stored (it happened) and
+    the therapist sees why it was too soon, on the page after saving and in the therapy list
+    (stored with the record); the patient's page does not show the clinical warning."""
+    therapist = _browser(clinic, clinic_db, "therapist_a")
+    first, second = local_date() - timedelta(days=600), local_date() - timedelta(days=587)
+    for on in (first, second):
+        form = {
+            "kind": "botulinum_toxin",
+            "started_on": str(on),
+            "muscles": "soleus",
+            "units": "100",
+        }
+        saved = therapist.post(f"/patients/{p}/care/therapies", data=form)
+        assert saved.status_code == 303
+    location = saved.headers["location"]
+    stored = clinic_db.scalars(select(TherapyEvent).order_by(TherapyEvent.id.desc())).first()
+    assert stored is not None and stored.started_on == second
+    assert f"saved=therapy-warning&therapy={stored.id}" in location
+    (warning,) = stored.details["warnings"]
+    assert f"is 13 days from the injection of {first.isoformat()}" in warning
+    page = page_text(therapist.get(location))
+    assert "Saved, with a warning:" in page and warning in page
+    assert f"Warning when recorded: {warning}" in page_text(therapist.get(f"/patients/{p}/care"))
+    patient_page = page_text(_browser(clinic, clinic_db, "patient_p").get(location))
+    assert "13 days from" not in patient_page and "Warning when recorded" not in patient_page
+    clinic_db.delete(stored)
+    clinic_db.delete(
+        clinic_db.scalars(
+            select(TherapyEvent).where(
+                TherapyEvent.patient_id == p, TherapyEvent.started_on == first
+            )
+        ).one()
+    )
+    clinic_db.commit()
 
 
 def test_the_stimulation_form_refuses_a_contraindication_on_the_page(
@@ -191,7 +281,10 @@ def test_the_baclofen_form_stores_each_dose_and_a_bad_one_is_refused(
         {"time": "20:00", "mg": 5.0},
     ]
     refused = therapist.post(f"/patients/{p}/care/therapies", data=form | {"doses": "8 am ten"})
-    assert refused.status_code == 422 and "doses" in page_text(refused)
+    assert refused.status_code == 422
+    said = page_text(refused)
+    assert "Dose 1 time: write the time as hours:minutes on the 24-hour clock" in said
+    assert "pattern" not in said and "doses.0" not in said
 
 
 def test_an_assessment_dated_on_the_form_is_stored_on_that_local_day(

@@ -419,3 +419,28 @@ def test_an_unsure_rep_is_not_announced_as_a_number(server: str, browser) -> Non
     assert "Keep going" in spoken and "one" not in [s.lower() for s in spoken]
     assert "two" in [s.lower() for s in spoken]
     _finish(page)
+
+
+@pytest.mark.parametrize("height", [844, 664])
+def test_on_a_phone_the_count_button_is_not_under_the_controls(
+    server: str, browser, height: int
+) -> None:  # type: ignore[no-untyped-def]
+    # The sticky Pause / Finish / Pain bar covered the button's lower part on a phone: a tap
+    # there paused or ended the set. Now the button ends above the bar, with a big target.
+    page = _open(browser, server, width=390, height=height, scheme="dark")
+    _session(page, server, "exercise=forearm_pronation&side=left&sets=1&reps=5")
+    if _screen(page) == "pain":  # asked first after earlier tests' pain
+        page.get_by_role("button", name="0", exact=True).click()
+        page.get_by_role("button", name="Go on", exact=True).click()
+    page.get_by_role("button", name="Count with a button").click()
+    wait_for(page, "document.getElementById('coach').textContent.includes('Press')")
+    page.wait_for_timeout(600)  # the socket is ready
+    tap = page.locator("#tap").bounding_box()
+    bar = page.locator("#screen-live .controls").bounding_box()
+    assert tap is not None and bar is not None
+    assert tap["y"] + tap["height"] <= bar["y"] + 1, (tap, bar)
+    assert tap["height"] >= 112 and bar["y"] + bar["height"] <= height + 1
+    page.locator("#tap").click(position={"x": tap["width"] / 2, "y": tap["height"] - 8})
+    wait_for(page, "document.getElementById('count').textContent === '1'")
+    assert _screen(page) == "live"
+    _finish(page)

@@ -184,6 +184,23 @@ def pain_question(name: str | None) -> str:
     )
 
 
+def rests_today(latest_nrs_today: int | None) -> bool:
+    """Rule S5: the day's latest pain score of 7 or more ends exercise for the rest of the day
+    (a lower score given later that day, once the pain has settled, lifts it)."""
+    return latest_nrs_today is not None and latest_nrs_today >= SEVERE_PAIN_NRS
+
+
+def rest_today_text(nrs: int, at: str, name: str | None = None) -> str:
+    """Why the exercises are closed today, and how to reopen them, in plain words."""
+    w = _Words(name)
+    return w.do(
+        f"You gave your pain {nrs} out of 10 at {at}. Rest today: no exercises until the pain "
+        "has settled. If it has gone, give your pain score again.",
+        f"{{n}} gave pain {nrs} out of 10 at {at}. {{n}} should rest today: no exercises until "
+        "the pain has settled. If it has gone, give the pain score again.",
+    )
+
+
 @dataclass(frozen=True)
 class PainPoint:
     reported_on: date

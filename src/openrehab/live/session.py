@@ -24,6 +24,7 @@ from openrehab.exercises.library import Library, load_library
 from openrehab.exercises.schema import VELOCITY_LIMITED_MODES, Exercise
 from openrehab.motion.metrics import RepMetrics
 from openrehab.motion.recordings import landmark_row
+from openrehab.services import clinical
 from openrehab.services import progress as progress_service
 from openrehab.store import records
 from openrehab.store.models import AuditLog, ExerciseSession, ExerciseSet, Repetition, User
@@ -134,7 +135,14 @@ class LiveSession:
 
     def _check_safe(self, db: Session, exercise: Exercise) -> None:
         """Rule S4 (care.safety): a standing-only exercise needs "can stand safely" in the
-        profile, whoever added it to the program and however the page was reached."""
+        profile, whoever added it to the program and however the page was reached. Rule S5:
+        no set starts on a day closed by severe pain (a page opened before it was given)."""
+        if clinical.resting_report(db, self.patient_id) is not None:
+            raise ProtocolError(
+                "resting",
+                "Pain of 7 or more out of 10 was given today: rest today, no exercises until "
+                "the pain has settled.",
+            )
         patient = db.get(User, self.patient_id)
         can_stand = bool(patient and patient.profile and patient.profile.can_stand_safely)
         position = "standing" if exercise.positions == ("standing",) else None

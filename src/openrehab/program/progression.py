@@ -218,7 +218,7 @@ def record_set(
     events.append(
         ProgressEvent(
             "set",
-            f"+{xp} XP: {result.reps_completed} reps done, "
+            f"+{xp} points: {result.reps_completed} reps done, "
             f"{result.reps_reached} reached the target range.",
             from_level=level_before,
             to_level=level_before,
@@ -500,7 +500,7 @@ def record_patient_set(
                 ProgressEvent(
                     "limb_level_up",
                     f"{limb.replace('_', ' ').capitalize()} level {old} -> {new} "
-                    f"because you have earned {xp} XP on it.",
+                    f"because you have earned {xp} points on it.",
                     side=side,
                     from_level=old,
                     to_level=new,
@@ -512,8 +512,8 @@ def record_patient_set(
         events.append(
             ProgressEvent(
                 "overall_level_up",
-                f"Overall level {level_for_xp(total_before)} -> "
-                f"{level_for_xp(total_after)} because you have earned {total_after} XP in total.",
+                f"Overall level {level_for_xp(total_before)} -> {level_for_xp(total_after)} "
+                f"because you have earned {total_after} points in total.",
                 from_level=level_for_xp(total_before),
                 to_level=level_for_xp(total_after),
                 at=at,

@@ -354,7 +354,8 @@ def add_therapy(
     Electrical stimulation or electro-acupuncture with a contraindication is refused
     (:class:`clinical.ClinicalError`, 409, naming each); its precautions come back as
     warnings. A botulinum toxin injection sooner than 12 weeks after the last is stored (it
-    happened) with a warning.
+    happened) with a warning. The warnings are also stored in the record's
+    ``details["warnings"]``.
     """
     warnings: list[str] = []
     details = fields.get("details") or {}
@@ -365,13 +366,16 @@ def add_therapy(
         except ValueError as exc:
             raise clinical.ClinicalError(str(exc), 422) from exc
         if not check.allowed:
-            reasons = "; ".join(f.plain_text for f in check.contraindications)
+            reasons = " ".join(f.plain_text for f in check.contraindications)
             raise clinical.ClinicalError(f"Not safe to schedule: {reasons}", 409)
         warnings += [f"Take care: {f.plain_text}" for f in check.precautions]
     if fields["kind"] == "botulinum_toxin":
         too_soon = therapies.reinjection_too_soon(injections(db, patient.id), fields["started_on"])
         if too_soon is not None:
             warnings.append(too_soon.therapist_text)
+    if warnings:
+        # Kept with the record: the therapy list shows them for as long as it shows it.
+        fields = {**fields, "details": {**details, "warnings": warnings}}
     event = clinical.add_therapy(db, patient, by, fields)
     return event, warnings
 

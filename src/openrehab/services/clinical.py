@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from openrehab.accounts.service import audit
 from openrehab.care import safety
+from openrehab.clock import day_bounds, local_date
 from openrehab.program.planner import MODERATE_PAIN_NRS, SEVERE_PAIN_NRS
 from openrehab.services import program as program_service
 from openrehab.services import progress as progress_service
@@ -75,6 +76,24 @@ def active_pain(db: Session, patient_id: int, since: datetime | None = None) -> 
     if since is not None:
         query = query.where(PainReport.reported_at >= since)
     return list(db.scalars(query.order_by(PainReport.reported_at, PainReport.id)))
+
+
+def resting_report(db: Session, patient_id: int, today: date | None = None) -> PainReport | None:
+    """Rule S5 (``safety.rests_today``): the pain report that closes exercise for the rest of
+    ``today`` (the day's latest not undone, when it is 7 or more), else None."""
+    start, end = day_bounds(today or local_date())
+    latest = db.scalar(
+        select(PainReport)
+        .where(
+            PainReport.patient_id == patient_id,
+            PainReport.withdrawn_at.is_(None),
+            PainReport.reported_at >= start,
+            PainReport.reported_at < end,
+        )
+        .order_by(PainReport.reported_at.desc(), PainReport.id.desc())
+        .limit(1)
+    )
+    return latest if latest is not None and safety.rests_today(latest.nrs) else None
 
 
 def _speaker_name(patient: User, by: User) -> str | None:

@@ -1,5 +1,6 @@
 """What the patient page and the care page show about care: the answer to a pain tap (what to
-do now, and undo for a minute) and the alerts, each in the reader's words."""
+do now, and undo for a minute), a day closed by severe pain, and the alerts, each in the
+reader's words."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from openrehab.care import safety
+from openrehab.clock import local_zone
 from openrehab.services import care as care_service
 from openrehab.services import clinical
 from openrehab.store.models import ExerciseSession, PainReport, User, utc_now
@@ -36,6 +38,16 @@ def pain_feedback(db: Session, user: User, patient: User, value: str | None) -> 
     left_s = (report.reported_at + clinical.PAIN_UNDO_WINDOW - utc_now()).total_seconds()
     can_undo = report.reported_by_id == user.id and left_s > 0
     return {"report": report, "advice": advice, "can_undo": can_undo, "undo_left_s": int(left_s)}
+
+
+def rest_today(db: Session, user: User, patient: User) -> str | None:
+    """Rule S5: why there are no exercises for the rest of today (severe pain given today),
+    with how to reopen them; None on an ordinary day."""
+    report = clinical.resting_report(db, patient.id)
+    if report is None:
+        return None
+    at = report.reported_at.astimezone(local_zone()).strftime("%H:%M")
+    return safety.rest_today_text(report.nrs, at, speaker_name(user, patient))
 
 
 def alert_rows(db: Session, user: User, patient: User) -> list[dict[str, Any]]:

@@ -58,12 +58,38 @@ def _one(fields: dict[str, list[str]], *names: str) -> dict[str, str]:
     return {name: fields[name][0] for name in names if fields.get(name) and fields[name][0]}
 
 
+#: The care forms' fields as the form labels them.
+FIELD_WORDS = {
+    "value": "Grade",
+    "r1_deg": "R1, catch angle",
+    "r2_deg": "R2, passive range",
+    "rom_deg": "Range",
+    "nrs": "Pain score",
+    "started_on": "Date",
+    "ended_on": "End date",
+    "measured_at": "Date",
+    "units": "Units",
+    "muscles": "Muscles",
+    "site": "Site",
+    "refill_due": "Refill date",
+}
+
+
 def problem(exc: ValidationError) -> str:
-    """A validation error in a sentence: the field and what is wrong with it."""
+    """A validation error in a sentence: the field as the form names it and what is wrong,
+    in words (not the validator's pattern or a field path like ``doses.0.time``)."""
     error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "form"
+    loc = [str(part) for part in error["loc"]]
     reason = str(error["msg"]).removeprefix("Value error, ")
-    return reason if where == "form" or not error["loc"] else f"{where.replace('_', ' ')}: {reason}"
+    if loc[:1] == ["doses"] and len(loc) >= 2 and loc[1].isdigit():
+        field = f"Dose {int(loc[1]) + 1}" + (f" {loc[2]}" if len(loc) > 2 else "")
+        if error["type"] == "string_pattern_mismatch":
+            reason = "write the time as hours:minutes on the 24-hour clock, for example 08:00"
+    elif loc:
+        field = FIELD_WORDS.get(loc[0], loc[0].replace("_", " ").capitalize())
+    else:
+        return reason[:1].upper() + reason[1:]
+    return f"{field}: {reason}"
 
 
 # --- pain ----------------------------------------------------------------------------------
@@ -211,8 +237,23 @@ def _therapy_rows(events: list[TherapyEvent], clinical_words: bool) -> list[dict
             row["notes"].append(therapies.BACLOFEN_NEVER_STOP)
         if event.kind == "splint":
             row["notes"].append(therapies.skin_check_text(care_service.splint_of(event)))
+        if clinical_words:
+            row["warnings"] = stored_warnings(event)
         rows.append(row)
     return rows
+
+
+def stored_warnings(event: TherapyEvent) -> list[str]:
+    """The warnings given when ``event`` was recorded (``care.add_therapy``)."""
+    warnings = (event.details or {}).get("warnings")
+    return [str(w) for w in warnings] if isinstance(warnings, list) else []
+
+
+def _saved_warnings(request: Request, events: list[TherapyEvent]) -> list[str]:
+    """The warnings of the therapy just saved (``?therapy=<id>`` after a save)."""
+    wanted = request.query_params.get("therapy", "")
+    event = next((e for e in events if str(e.id) == wanted), None)
+    return stored_warnings(event) if event is not None else []
 
 
 def _timeline(db: Db, patient: User, clinical_words: bool) -> dict[str, Any]:
@@ -263,6 +304,7 @@ def care_page_response(
         mas_grades=clinical.MAS_GRADES,
         today=local_date(),
         message=request.query_params.get("saved"),
+        saved_warnings=_saved_warnings(request, events) if clinical_words else [],
     )
 
 
@@ -383,7 +425,7 @@ def add_therapy_form(
     assert user is not None
     try:
         body = TherapyEventIn.model_validate(_therapy_values(fields))
-        _, warnings = care_service.add_therapy(db, patient, user, body.store_fields())
+        event, warnings = care_service.add_therapy(db, patient, user, body.store_fields())
     except ValidationError as exc:
         db.rollback()
         return care_page_response(request, db, user, patient, problem(exc), 422)
@@ -391,8 +433,9 @@ def add_therapy_form(
         db.rollback()
         return care_page_response(request, db, user, patient, str(exc), exc.status)
     db.commit()
-    what = "therapy-warning" if warnings else "therapy"
-    return _saved(patient_id, what, "treatments-h")
+    if warnings:  # the page shows this record's warnings in its notice
+        return _saved(patient_id, f"therapy-warning&therapy={event.id}", "treatments-h")
+    return _saved(patient_id, "therapy", "treatments-h")
 
 
 @router.post("/patients/{patient_id}/care/symptoms")

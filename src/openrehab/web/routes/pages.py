@@ -41,7 +41,7 @@ from openrehab.store.records import (
     rep_count,
 )
 from openrehab.web import care_words
-from openrehab.web.care_context import alert_rows, pain_feedback, speaker_name
+from openrehab.web.care_context import alert_rows, pain_feedback, rest_today, speaker_name
 from openrehab.web.deps import (
     COOKIE_NAME,
     Db,
@@ -63,8 +63,11 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
-def error_page(request: Request, user: User | None, code: int, message: str) -> Response:
-    """The friendly error page; a refusal (401, 403) is also written to the audit log."""
+def error_page(
+    request: Request, user: User | None, code: int, message: str, heading: str | None = None
+) -> Response:
+    """The friendly error page (``heading``: its title, else one for the code); a refusal
+    (401, 403) is also written to the audit log."""
     if code in REFUSAL_CODES:
         record_refusal(
             request.app.state.session_factory,
@@ -74,7 +77,15 @@ def error_page(request: Request, user: User | None, code: int, message: str) -> 
             request.url.path,
             message,
         )
-    return render(request, "error.html", status_code=code, user=user, code=code, message=message)
+    return render(
+        request,
+        "error.html",
+        status_code=code,
+        user=user,
+        code=code,
+        message=message,
+        heading=heading,
+    )
 
 
 REFUSED = {
@@ -352,6 +363,7 @@ def patient_page_response(
         target_raise=target.raise_,
         alerts=alert_rows(db, user, patient),
         pain_answer=pain_feedback(db, user, patient, request.query_params.get("pain")),
+        rest_today=rest_today(db, user, patient),
         pain_question=safety.pain_question(speaker_name(user, patient)),
         notes=notes_service.notes_of(db, patient.id) if can_prescribe else [],
         report_from=(local_date() - timedelta(days=27)).isoformat(),

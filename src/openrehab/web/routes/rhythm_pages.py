@@ -16,6 +16,7 @@ from openrehab.exercises.library import load_library
 from openrehab.services import program as program_service
 from openrehab.services import progress as progress_service
 from openrehab.store.models import User
+from openrehab.web.care_context import rest_today
 from openrehab.web.deps import Db, ObjectId
 from openrehab.web.routes.pages import MaybeUser, _login_redirect, error_page, render
 from openrehab.web.routes.session_pages import patient_to_record
@@ -95,6 +96,10 @@ def rhythm_page(
     patient = patient_to_record(request, user, db, patient_id, _login_redirect)
     if isinstance(patient, Response):
         return patient
+    assert user is not None
+    closed = rest_today(db, user, patient)  # rule S5: severe pain given today
+    if closed is not None:
+        return error_page(request, user, 409, closed, heading="Rest today")
     config = game_config(db, patient)
     if not config["exercises"]:
         return error_page(request, user, 404, "The rhythm game's exercises are not installed.")

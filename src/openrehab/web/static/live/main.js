@@ -234,7 +234,9 @@ function tracking(msg) {
 
 function serverError(msg) {
   if (msg.code === "duplicate") return; // two presses too close together: one repetition
-  if (msg.code === "camera_cannot_count") {
+  // The set cannot start: the camera cannot count it, or a safety rule (pain of 7 or more
+  // today, standing not judged safe) says no. Say why on the setup screen.
+  if (["camera_cannot_count", "resting", "not_safe"].includes(msg.code)) {
     sensing.stop();
     state.running = false;
     show("setup");
