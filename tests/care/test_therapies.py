@@ -100,6 +100,10 @@ def test_t3_dose_factor_inside_the_effect_window_only() -> None:
     assert inside.factor == pytest.approx(1 + DEFAULT_TOXIN_DOSE_RAISE_PCT / 100)
     assert inside.until == day(12)
     assert inside.reason_patient.startswith("Your injection on 3 May relaxes tight muscles")
+    assert inside.reason_for(None) == inside.reason_patient
+    about = inside.reason_for("Ana")  # a carer reads about the patient, not "your"
+    assert about.startswith("Ana's injection on 3 May relaxes tight muscles")
+    assert "best time for Ana to practise" in about and "your" not in about.lower()
     assert "program rule" in inside.reason_therapist
     assert dose_factor([INJ], day(12)).factor > 1.0
     outside = dose_factor([INJ], day(12, 1))

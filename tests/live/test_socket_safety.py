@@ -56,22 +56,28 @@ def test_a_sitting_exercise_is_not_limited_by_standing(
 def test_no_set_starts_on_a_day_closed_by_pain_of_7(
     client: TestClient, world: World, db: Session
 ) -> None:
-    """Rule S5: a page opened before the pain score cannot start a set after it (resting,
-    nothing stored); a later score of 3 that day opens it again."""
+    """Rule S5: a page opened before the pain score cannot start a new set after it (resting,
+    nothing stored), but the set that was open can be resumed (to end it, or to save a
+    reconnecting page's reps); a later score of 3 that day opens the day again."""
     patient_id = world.ids["patient_p"]
+    start = start_msg("elbow_flexion", source="tap")
+    with client.websocket_connect(_url(world), headers=world.headers("patient_p")) as ws:
+        [opened] = exchange(ws, [start])
     db.add(PainReport(patient_id=patient_id, nrs=7, reported_at=utc_now() - timedelta(seconds=1)))
     db.commit()
-    start = start_msg("elbow_flexion", source="tap")
     with client.websocket_connect(_url(world), headers=world.headers("patient_p")) as ws:
         [refused] = exchange(ws, [start])
     assert refused["type"] == "error" and refused["code"] == "resting"
     assert "rest today" in refused["message"]
-    assert db.scalars(select(ExerciseSet)).all() == []
+    assert [s.id for s in db.scalars(select(ExerciseSet))] == [opened["set_id"]]
+    with client.websocket_connect(_url(world), headers=world.headers("patient_p")) as ws:
+        [resumed] = exchange(ws, [{**start, "set_id": opened["set_id"]}])
+    assert resumed["type"] == "ready" and resumed["set_id"] == opened["set_id"]
     db.add(PainReport(patient_id=patient_id, nrs=3, reported_at=utc_now()))
     db.commit()
     with client.websocket_connect(_url(world), headers=world.headers("patient_p")) as ws:
         [ready] = exchange(ws, [start])
-    assert ready["type"] == "ready" and ready["set_id"] > 0
+    assert ready["type"] == "ready" and ready["set_id"] > opened["set_id"]
 
 
 def test_a_passive_stretch_moved_too_fast_says_slower(client: TestClient, world: World) -> None:

@@ -197,8 +197,15 @@ def test_an_injection_too_soon_is_stored_with_its_warning_shown_to_the_therapist
     page = page_text(therapist.get(location))
     assert "Saved, with a warning:" in page and warning in page
     assert f"Warning when recorded: {warning}" in page_text(therapist.get(f"/patients/{p}/care"))
-    patient_page = page_text(_browser(clinic, clinic_db, "patient_p").get(location))
+    patient = _browser(clinic, clinic_db, "patient_p")
+    patient_page = page_text(patient.get(location))
     assert "13 days from" not in patient_page and "Warning when recorded" not in patient_page
+    # ... nor in the API: the stored warning is in clinical words, for clinicians.
+    api = f"/api/patients/{p}/therapy-events"
+    listed = {e["id"]: e["details"] for e in therapist.get(api).json()}
+    assert listed[stored.id]["warnings"] == [warning]
+    plain = {e["id"]: e["details"] for e in patient.get(api).json()}
+    assert "warnings" not in plain[stored.id] and plain[stored.id]["muscles"] == ["soleus"]
     clinic_db.delete(stored)
     clinic_db.delete(
         clinic_db.scalars(

@@ -141,6 +141,10 @@ def _pages(patient_id: int, exercises: list[str], role: str) -> list[tuple[str, 
         *[(f"/exercises/{exercise}", 200) for exercise in exercises],
         (f"/patients/{patient_id}/session?all=1", 200),
         (f"/patients/{patient_id}/rhythm", 200),
+        (f"/patients/{patient_id}/care", 200),
+        (f"/patients/{patient_id}/tardieu", 200),
+        ("/alerts", 200),
+        ("/account", 200),
         ("/exercises/no-such-exercise", 404),
     ]
 

@@ -182,6 +182,17 @@ class DoseRaise:
     reason_patient: str
     reason_therapist: str
     until: date | None
+    injected_on: date | None = None
+
+    def reason_for(self, name: str | None) -> str:
+        """The patient's reason (``name`` None), or the same about them for a carer."""
+        if name is None or self.injected_on is None:
+            return self.reason_patient
+        return (
+            f"{name}'s injection on {plain_date(self.injected_on)} relaxes tight muscles for a "
+            f"few weeks: this is the best time for {name} to practise more, so today's target "
+            "is a little higher."
+        )
 
 
 def dose_factor(
@@ -215,6 +226,7 @@ def dose_factor(
             "therapist-configurable)."
         ),
         until=until,
+        injected_on=inj.injected_on,
     )
 
 

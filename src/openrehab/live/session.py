@@ -103,7 +103,7 @@ class LiveSession:
         if msg.source == "demo":  # a simulated person: counted and shown, never stored
             return self._opened(exercise, msg, None, None, 0, 0.0)
         with self._db() as db:
-            self._check_safe(db, exercise)
+            self._check_safe(db, exercise, resuming=msg.set_id is not None)
             if msg.set_id is not None:
                 exercise_set, offset = self._resumable(db, msg)
                 exercise_set_id, session_id = exercise_set.id, exercise_set.session_id
@@ -133,11 +133,12 @@ class LiveSession:
             db.commit()
         return self._opened(exercise, msg, session_id, exercise_set_id, count, offset)
 
-    def _check_safe(self, db: Session, exercise: Exercise) -> None:
+    def _check_safe(self, db: Session, exercise: Exercise, resuming: bool = False) -> None:
         """Rule S4 (care.safety): a standing-only exercise needs "can stand safely" in the
         profile, whoever added it to the program and however the page was reached. Rule S5:
-        no set starts on a day closed by severe pain (a page opened before it was given)."""
-        if clinical.resting_report(db, self.patient_id) is not None:
+        no new set starts on a day closed by severe pain (a page opened before it was given);
+        an open set may still be resumed, to be ended or to save what was done."""
+        if not resuming and clinical.resting_report(db, self.patient_id) is not None:
             raise ProtocolError(
                 "resting",
                 "Pain of 7 or more out of 10 was given today: rest today, no exercises until "

@@ -109,12 +109,6 @@ class AssessmentIn(Strict):
     def _tardieu_has_a_result(self) -> Self:
         if self.kind == "tardieu" and (self.r1_deg, self.r2_deg, self.quality_x) == (None,) * 3:
             raise ValueError("a Tardieu assessment needs r1_deg, r2_deg or quality_x")
-        if self.r1_deg is not None and self.r2_deg is not None and self.r1_deg > self.r2_deg:
-            # R1 is met on the way through the passive range R2 (Boyd & Graham 1999).
-            raise ValueError(
-                f"the catch angle R1 ({self.r1_deg:g} deg) cannot be larger than the passive "
-                f"range R2 ({self.r2_deg:g} deg)"
-            )
         return self
 
     def store_fields(self) -> dict[str, Any]:

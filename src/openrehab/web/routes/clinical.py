@@ -63,8 +63,18 @@ def add_assessment(
 
 
 @router.get("/therapy-events", response_model=list[TherapyEventOut])
-def list_therapy_events(patient: PatientRead, db: Db, limit: int = Limit) -> list[TherapyEvent]:
-    return latest_for_patient(db, TherapyEvent, patient.id, TherapyEvent.started_on, limit)
+def list_therapy_events(
+    patient: PatientRead, user: CurrentUser, db: Db, limit: int = Limit
+) -> list[TherapyEvent] | list[TherapyEventOut]:
+    """The therapies, newest first; the warnings given when one was recorded (clinical
+    words, ``details.warnings``) only for therapists and admins."""
+    events = latest_for_patient(db, TherapyEvent, patient.id, TherapyEvent.started_on, limit)
+    if user.role in (Role.therapist, Role.admin):
+        return events
+    shown = [TherapyEventOut.model_validate(event) for event in events]
+    for event in shown:
+        event.details = {k: v for k, v in event.details.items() if k != "warnings"}
+    return shown
 
 
 @router.post(
