@@ -79,6 +79,8 @@ def test_a_bad_period_is_a_page_with_the_reason(
     with browser_of(clinic, clinic_db, "therapist_a") as browser:
         response = browser.get(f"/patients/{p}/report.pdf?{query}")
     assert response.status_code == 422 and message in page_text(response)
+    assert "Check the dates" in page_text(response)
+    assert "Something went wrong" not in page_text(response)
 
 
 def test_the_fhir_download_is_the_patients_bundle(clinic: Clinic, clinic_db: Session) -> None:

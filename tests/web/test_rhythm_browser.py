@@ -479,3 +479,44 @@ def test_camera_and_hand_tracker_run_locally(
         game.close()
     finally:
         browser.close()
+
+
+def test_a_game_on_a_day_closed_by_pain_says_why_it_was_not_saved(
+    game: Game, served: tuple[str, Path]
+) -> None:
+    """Rule S5: pain of 8 given (here by a form post) after the game page opened: the set is
+    refused (resting) and the game says why, not "no connection"; nothing is stored."""
+    notes = 3
+    game.open(tempo_bpm=100, notes=notes, lead_in_beats=2, seed=3)
+    page = game.page
+    headers = {"Origin": game.server}
+    tapped = page.request.post(
+        f"{game.server}/patients/{game.patient_id}/pain",
+        form={"nrs": "8"},
+        headers=headers,
+        max_redirects=0,
+    )
+    assert tapped.status == 303, tapped.status
+    report_id = tapped.headers["location"].split("=")[1].split("#")[0]
+    try:
+        page.locator("input[name=input][value=keyboard]").check()
+        page.locator("#start").click()
+        wait_for(page, "window.__rhythmTest.state().phase === 'playing'")
+        for _ in range(notes):
+            page.keyboard.press("Space")
+            page.wait_for_timeout(400)
+        wait_for(
+            page,
+            "window.__rhythmTest.state().phase === 'finished'"
+            " && !document.getElementById('saved').textContent.startsWith('Saving')",
+            timeout=60_000,
+        )
+        said = page.locator("#saved").inner_text()
+        assert said.startswith("Not saved:") and "rest today" in said, said
+    finally:
+        undone = page.request.post(
+            f"{game.server}/patients/{game.patient_id}/pain/{report_id}/undo",
+            headers=headers,
+            max_redirects=0,
+        )
+        assert undone.status == 303

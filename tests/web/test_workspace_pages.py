@@ -318,6 +318,27 @@ def test_the_patient_list_sorts_filters_and_flags_who_needs_attention(
     assert "no session yet" in by_name
 
 
+def test_the_patient_list_counts_alerts_by_how_serious_they_are(
+    clinic: Clinic, clinic_db: Session
+) -> None:
+    """A pain of 5 today is an important alert: the list says "1 important", not "1 other"."""
+    from openrehab.store.models import PainReport, utc_now
+
+    p = clinic.world.ids["patient_p"]
+    report = PainReport(patient_id=p, nrs=5, reported_at=utc_now())
+    clinic_db.add(report)
+    clinic_db.commit()
+    try:
+        with browser_of(clinic, clinic_db, "therapist_a") as browser:
+            page = page_text(browser.get("/?q=patient-p"))
+        cell = re.search(r'data-label="Alerts">(.*?)</td>', page)
+        assert cell is not None and "1 important" in cell.group(1), page
+        assert "other" not in cell.group(1)
+    finally:
+        clinic_db.delete(report)
+        clinic_db.commit()
+
+
 def test_a_caregiver_sees_only_their_people_without_clinician_buttons(
     clinic: Clinic, clinic_db: Session
 ) -> None:

@@ -57,7 +57,7 @@ def _subject(
     try:
         first_day, last_day = period(_day(first, "from"), _day(last, "to"))
     except ReportError as exc:
-        return error_page(request, user, 422, str(exc))
+        return error_page(request, user, 422, str(exc), heading="Check the dates")
     return patient, first_day, last_day
 
 

@@ -189,8 +189,9 @@ async function start() {
   current.socket = new RhythmSocket(`/api/patients/${config.patient_id}/live`, {
     log: sentLog,
     onEvent: (message) => receivedLog.push(message),
-    onState: (state) => {
+    onState: (state, message) => {
       current.socketState = state;
+      if (state === "failed" && message?.message) current.refusal = message.message;
     },
   });
 
@@ -441,6 +442,8 @@ async function finish(why) {
           return li;
         }),
     );
+  } else if (current.refusal) {
+    ui.saved.textContent = `Not saved: ${current.refusal} Your score is shown above.`;
   } else {
     ui.saved.textContent = "Your game could not be saved (no connection to OpenRehab). Your score is shown above.";
   }

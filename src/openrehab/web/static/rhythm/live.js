@@ -7,6 +7,8 @@
 
 import { REFUSED, ReconnectingSocket } from "../shared/socket.js";
 
+const REFUSED_STARTS = ["resting", "not_safe"];
+
 export class RhythmSocket extends ReconnectingSocket {
   /**
    * @param {string} path e.g. /api/patients/3/live
@@ -102,7 +104,9 @@ export class RhythmSocket extends ReconnectingSocket {
       this.onComplete?.(message);
     } else if (message.type === "session_complete") {
       this.wanted = false;
-    } else if (message.type === "error" && message.fatal) {
+    } else if (message.type === "error" && (message.fatal || REFUSED_STARTS.includes(message.code))) {
+      // A safety rule refused the set (pain of 7+ today, standing not judged safe): retrying
+      // cannot help, and the game says why instead of "no connection".
       this.wanted = false;
       this.onState("failed", message);
     }
