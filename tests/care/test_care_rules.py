@@ -82,3 +82,10 @@ def test_docs_table_lists_every_rule_with_its_source() -> None:
         first_author = r.source.split(",")[0].split(":")[-1].strip().split()[0]
         assert first_author in row, (r.id, first_author)
     assert "not a medical device" in text
+
+
+def test_a_rule_title_is_shown_with_its_id_and_an_unknown_id_has_none() -> None:
+    from openrehab.care.rules import SEVERE_PAIN_STOPS_DAY, title_of
+
+    assert title_of("S5") == SEVERE_PAIN_STOPS_DAY.title == "severe pain stops exercise for the day"
+    assert title_of("R1") == "" and title_of("") == ""

@@ -4,6 +4,7 @@ alerts page. One clinic for the module (tests/conftest.py); each test makes its 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -267,6 +268,7 @@ def test_the_alerts_page_lists_only_ones_own_patients(
     mine = page_text(_browser(clinic, clinic_db, "therapist_a").get("/alerts"))
     other = page_text(_browser(clinic, clinic_db, "therapist_b").get("/alerts"))
     assert "patient-p" in mine and "pain" in mine.lower()
+    assert re.search(r"\[S\d+: [a-z][^\]]+\]", mine), "a rule is cited with its title"
     assert "patient-p" not in other
     redirect = _browser(clinic, clinic_db, "patient_p").get("/alerts")
     assert redirect.status_code == 303 and redirect.headers["location"].endswith("/care#alerts-h")

@@ -182,3 +182,9 @@ def rule(rule_id: str) -> Rule:
         return _BY_ID[rule_id]
     except KeyError:
         raise KeyError(f"unknown care rule {rule_id!r}; known: {', '.join(_BY_ID)}") from None
+
+
+def title_of(rule_id: str) -> str:
+    """The care rule's title, or "" for an id that is not a care rule (pages use it)."""
+    found = _BY_ID.get(rule_id)
+    return found.title if found is not None else ""

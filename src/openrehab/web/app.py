@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openrehab import __version__
+from openrehab.care import rules as care_rules
 from openrehab.config import Settings
 from openrehab.store import migrate
 from openrehab.store.db import StoreError, check_connection, make_engine, make_session_factory
@@ -71,6 +72,7 @@ def create_app(
     app.state.session_factory = make_session_factory(engine)
     app.state.templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
     app.state.templates.env.filters["seconds"] = format_seconds
+    app.state.templates.env.filters["rule_title"] = care_rules.title_of
     # The pose and hand model bundles live with the pose package (Python uses them too).
     app.mount(
         "/static/models",
