@@ -119,6 +119,13 @@ def test_a_dead_worker_is_replaced_and_stop_ends_all(tmp_path: Path) -> None:
         assert server.health is not None
         pid = server.process.pid
         first, second = _wait_for_workers(pid, 2)
+        # /health answers once one worker serves; the other may still be starting (a death
+        # then is a startup failure, which stops the server by design). On a loaded machine
+        # give both time to serve before killing one.
+        for _ in range(10):
+            with urllib.request.urlopen(server.base_url + "/health", timeout=10) as response:
+                assert response.status == 200
+        time.sleep(3)
         os.kill(first, signal.SIGKILL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
