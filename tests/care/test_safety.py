@@ -87,10 +87,10 @@ def test_s5_the_days_latest_score_of_7_closes_the_day_6_does_not() -> None:
     assert safety.rests_today(6) is False
     assert safety.rests_today(7) is True and safety.rests_today(10) is True
     own = safety.rest_today_text(8, "10:32")
-    assert own.startswith("You gave your pain 8 out of 10 at 10:32. Rest today")
+    assert own.startswith("Your pain was 8 out of 10 at 10:32. Rest today")
     assert "give your pain score again" in own
     about = safety.rest_today_text(8, "10:32", name="Ana")
-    assert about.startswith("Ana gave pain 8 out of 10 at 10:32. Ana should rest today")
+    assert about.startswith("Ana's pain was 8 out of 10 at 10:32. Ana should rest today")
     assert "your" not in about.lower().replace("give the pain score", "")
 
 

@@ -83,9 +83,9 @@ def test_pain_of_8_closes_the_day_on_every_page_that_starts_exercise_until_undon
     report_id = int(tapped.headers["location"].split("=")[1].split("#")[0])
     own = patient.get("/")
     assert start not in own.text and "start-item" not in own.text
-    assert "You gave your pain 8 out of 10 at" in page_text(own)
+    assert "Your pain was 8 out of 10 at" in page_text(own)
     about = page_text(carer.get(f"/patients/{p}"))
-    assert "patient-p gave pain 8 out of 10 at" in about and "patient-p should rest today" in about
+    assert "patient-p's pain was 8 out of 10 at" in about and "patient-p should rest today" in about
     closed = patient.get(f"/patients/{p}/rhythm")
     assert closed.status_code == 409 and "Rest today" in page_text(closed)
     # The session page opens on its pain question (a new score of 7+ starts nothing there).

@@ -194,9 +194,9 @@ def rest_today_text(nrs: int, at: str, name: str | None = None) -> str:
     """Why the exercises are closed today, and how to reopen them, in plain words."""
     w = _Words(name)
     return w.do(
-        f"You gave your pain {nrs} out of 10 at {at}. Rest today: no exercises until the pain "
-        "has settled. If it has gone, give your pain score again.",
-        f"{{n}} gave pain {nrs} out of 10 at {at}. {{n}} should rest today: no exercises until "
+        f"Your pain was {nrs} out of 10 at {at}. Rest today: no exercises until the pain has "
+        "settled. If it has gone, give your pain score again.",
+        f"{{n}}'s pain was {nrs} out of 10 at {at}. {{n}} should rest today: no exercises until "
         "the pain has settled. If it has gone, give the pain score again.",
     )
 
